@@ -1,0 +1,148 @@
+// gomapcore: the batch command line. Exit codes (a contract, see docs/cli.md):
+//   0  no finding at or above --fail-on
+//   1  findings at or above --fail-on
+//   2  the input could not be analyzed (one-line reason on stderr), or bad usage
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "gomapcore/analysis.h"
+#include "gomapcore/error.h"
+#include "gomapcore/report.h"
+
+namespace {
+
+constexpr int kExitClean = 0;
+constexpr int kExitFindings = 1;
+constexpr int kExitUnanalyzable = 2;
+
+struct CommonOptions {
+    std::string core;
+    std::string exe;
+    std::uint64_t maxBuckets = gomapcore::WalkLimits{}.maxBucketsPerMap;
+    std::uint32_t maxChain = gomapcore::WalkLimits{}.maxChainLength;
+};
+
+void addCommon(CLI::App* command, CommonOptions& options) {
+    command->add_option("CORE", options.core, "ELF core dump of the Go process")->required();
+    command->add_option("--exe", options.exe,
+                        "the Go executable that produced the core (default: the path the core records)");
+    command->add_option("--max-buckets", options.maxBuckets, "limit on buckets/groups walked per map");
+    command->add_option("--max-chain", options.maxChain, "limit on overflow buckets behind one bucket");
+}
+
+gomapcore::AnalysisOptions analysisOptions(const CommonOptions& common) {
+    gomapcore::AnalysisOptions options;
+    options.limits.maxBucketsPerMap = common.maxBuckets;
+    options.limits.maxChainLength = common.maxChain;
+    return options;
+}
+
+void writeOutput(const std::string& text, const std::string& path) {
+    if (path.empty() || path == "-") {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        return;
+    }
+    std::ofstream out(path, std::ios::binary);
+    if (!out) throw gomapcore::Error(gomapcore::Error::Code::BadArgument, "cannot write " + path);
+    out << text;
+    if (!out) throw gomapcore::Error(gomapcore::Error::Code::BadArgument, "failed writing " + path);
+}
+
+std::optional<std::uint64_t> parseAddress(const std::string& text) {
+    try {
+        std::size_t used = 0;
+        std::uint64_t value = std::stoull(text, &used, 0);
+        if (used == text.size()) return value;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"gomapcore: find, decode and validate the maps of a crashed Go program from its core dump"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("gomapcore ") + gomapcore::kVersion);
+
+    CommonOptions analyzeCommon;
+    std::string format = "text", output, failOn = "error";
+    auto* analyze = app.add_subcommand("analyze", "analyze every map and report findings");
+    addCommon(analyze, analyzeCommon);
+    analyze->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
+    analyze->add_option("--output", output, "write the report to this file instead of stdout");
+    analyze->add_option("--fail-on", failOn, "exit 1 when a finding of at least this severity exists")
+        ->check(CLI::IsMember({"error", "warning", "info", "never"}));
+
+    CommonOptions mapsCommon;
+    auto* maps = app.add_subcommand("maps", "list every map found");
+    addCommon(maps, mapsCommon);
+
+    CommonOptions showCommon;
+    std::string which;
+    std::size_t maxEntries = 100;
+    auto* show = app.add_subcommand("show", "print one map's header, bucket chains and entries");
+    addCommon(show, showCommon);
+    show->add_option("MAP", which, "the map's header address (0x…) or a root name (e.g. main.users)")->required();
+    show->add_option("--max-entries", maxEntries, "entries to print at most");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return kExitUnanalyzable;
+    }
+
+    try {
+        if (analyze->parsed()) {
+            auto analysis = gomapcore::Analysis::open(analyzeCommon.core, analyzeCommon.exe);
+            gomapcore::Report report = analysis->run(analysisOptions(analyzeCommon));
+            writeOutput(format == "json" ? gomapcore::renderJson(report) : gomapcore::renderText(report), output);
+            if (failOn == "never") return kExitClean;
+            gomapcore::Severity threshold = failOn == "error"     ? gomapcore::Severity::Error
+                                            : failOn == "warning" ? gomapcore::Severity::Warning
+                                                                  : gomapcore::Severity::Info;
+            return report.countAtLeast(threshold) > 0 ? kExitFindings : kExitClean;
+        }
+        if (maps->parsed()) {
+            auto analysis = gomapcore::Analysis::open(mapsCommon.core, mapsCommon.exe);
+            gomapcore::Report report = analysis->run(analysisOptions(mapsCommon));
+            writeOutput(gomapcore::renderMapList(report), "");
+            return kExitClean;
+        }
+        if (show->parsed()) {
+            auto analysis = gomapcore::Analysis::open(showCommon.core, showCommon.exe);
+            auto options = analysisOptions(showCommon);
+            options.limits.collectSlots = true;
+            auto address = parseAddress(which);
+            for (const gomapcore::MapRoot& root : analysis->findRoots()) {
+                if (root.name != which && (!address || root.mapAddress != *address)) continue;
+                if (root.mapAddress == 0) {
+                    writeOutput(fmt::format("{} is a nil map ({})\n", root.name, root.type ? root.type->name : ""), "");
+                    return kExitClean;
+                }
+                gomapcore::MapResult result = analysis->walk(root.mapAddress, root.type, options.limits);
+                for (const gomapcore::MapRoot& other : analysis->findRoots())
+                    if (other.mapAddress == root.mapAddress) result.roots.push_back(other.name);
+                writeOutput(gomapcore::renderMapDetail(analysis->memory(), result, maxEntries), "");
+                return kExitClean;
+            }
+            throw gomapcore::Error(gomapcore::Error::Code::NotFound, "no map named or at '" + which + "' was found");
+        }
+    } catch (const gomapcore::Error& e) {
+        std::fprintf(stderr, "gomapcore: %s\n", e.what());
+        return kExitUnanalyzable;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "gomapcore: internal error: %s\n", e.what());
+        return kExitUnanalyzable;
+    }
+    return kExitUnanalyzable;
+}

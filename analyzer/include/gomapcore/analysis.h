@@ -1,0 +1,99 @@
+// An analysis session: a core, its executable, and everything derived from them. Front ends
+// (CLI, LLDB plugin, GUI) open one and ask it for a Report.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gomapcore/core_file.h"
+#include "gomapcore/core_memory.h"
+#include "gomapcore/executable.h"
+#include "gomapcore/map_layout.h"
+#include "gomapcore/map_model.h"
+#include "gomapcore/types.h"
+
+namespace gomapcore {
+
+inline constexpr const char* kReportSchema = "gomapcore/report-v1";
+inline constexpr const char* kVersion = "0.1.0";
+
+enum class RootKind { Global, Stack, Heap };
+
+// A place the program holds a map header pointer.
+struct MapRoot {
+    std::string name;  // "main.users", later "goroutine 7 main.main.func1 m"
+    RootKind kind = RootKind::Global;
+    std::uint64_t mapAddress = 0;  // 0 for a nil map
+    const Type* type = nullptr;    // the map type
+};
+
+struct AnalysisOptions {
+    WalkLimits limits;
+};
+
+struct NilMap {
+    std::string root;
+    std::string type;
+};
+
+struct Report {
+    struct Input {
+        std::string core;
+        std::string executable;
+        bool coreTruncated = false;
+    } input;
+    struct Target {
+        std::string goVersion;
+        std::string goExperiment;
+        std::string mapLayout;  // "classic" or "swiss"
+        std::string arch;
+        int pid = 0;
+        int signal = 0;
+        std::size_t threads = 0;
+    } target;
+    std::vector<MapResult> maps;
+    std::vector<NilMap> nilMaps;
+    std::vector<std::string> notes;  // things the analysis could not do, and why
+
+    std::vector<Finding> findings() const;
+    std::size_t countAtLeast(Severity severity) const;
+};
+
+class Analysis {
+public:
+    // Opens a core and its executable (found from the core's NT_FILE note when exePath is
+    // empty) and checks they belong together. Throws Error.
+    static std::unique_ptr<Analysis> open(const std::string& corePath, const std::string& exePath = "");
+
+    const CoreFile& core() const { return *core_; }
+    const Executable& executable() const { return *exe_; }
+    const Memory& memory() const { return *memory_; }
+    TypeTable& types() { return *types_; }
+    LayoutCatalog& layouts() { return *layouts_; }
+    MapLayoutKind programLayout() const { return programLayout_; }
+
+    // Every root that holds a map (globals now; stacks and heap objects slot in here).
+    std::vector<MapRoot> findRoots();
+    // Walks one map (header address) with a given map type.
+    MapResult walk(std::uint64_t address, const Type* mapType, const WalkLimits& limits);
+    // The whole analysis.
+    Report run(const AnalysisOptions& options);
+
+private:
+    Analysis() = default;
+    void verifyExecutableMatchesCore();
+    void detectProgramLayout();
+
+    std::unique_ptr<CoreFile> core_;
+    std::unique_ptr<Executable> exe_;
+    std::unique_ptr<CoreMemory> memory_;
+    std::unique_ptr<TypeTable> types_;
+    std::unique_ptr<LayoutCatalog> layouts_;
+    MapLayoutKind programLayout_ = MapLayoutKind::Classic;
+    std::uint64_t loadBias_ = 0;
+    std::vector<std::string> notes_;
+};
+
+}  // namespace gomapcore

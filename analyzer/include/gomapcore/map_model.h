@@ -1,0 +1,109 @@
+// What a walk of one map produces: a tree of nodes (header, buckets and their overflow
+// chains, old buckets; or directory, tables, groups), each carrying the findings that concern
+// it, plus header fields and counts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gomapcore/map_layout.h"
+#include "gomapcore/memory.h"
+
+namespace gomapcore {
+
+enum class Severity { Info = 0, Warning = 1, Error = 2 };
+const char* toString(Severity severity);
+
+// Rule ids are a public contract (docs/report-v1.md); never rename one.
+namespace rules {
+inline constexpr const char* kHeaderImplausible = "header-implausible";
+inline constexpr const char* kHeaderUnmapped = "header-unmapped";
+inline constexpr const char* kBucketsUnmapped = "buckets-unmapped";
+inline constexpr const char* kOldbucketsUnmapped = "oldbuckets-unmapped";
+inline constexpr const char* kPointerNotCaptured = "pointer-not-captured";
+inline constexpr const char* kOverflowChainCorrupt = "overflow-chain-corrupt";
+inline constexpr const char* kCountMismatch = "count-mismatch";
+inline constexpr const char* kControlBytesCorrupt = "control-bytes-corrupt";
+inline constexpr const char* kWriteInProgress = "write-in-progress";
+inline constexpr const char* kDanglingEntryPointer = "dangling-entry-pointer";
+inline constexpr const char* kTableUnmapped = "table-unmapped";
+inline constexpr const char* kGroupsUnmapped = "groups-unmapped";
+inline constexpr const char* kDirectoryCorrupt = "directory-corrupt";
+}  // namespace rules
+
+struct Finding {
+    std::string rule;
+    Severity severity = Severity::Error;
+    std::uint64_t map = 0;      // header address of the map concerned
+    std::uint64_t address = 0;  // the offending address (a bad pointer's value, or the node)
+    std::string message;
+};
+
+enum class NodeKind { Header, Bucket, OverflowBucket, OldBucket, OldOverflowBucket, Extra, Directory, Table, Group };
+const char* toString(NodeKind kind);
+
+// One occupied slot of a bucket or group, with the addresses its key and elem really live at
+// (after following indirect storage).
+struct Slot {
+    std::uint8_t index = 0;
+    std::uint8_t control = 0;  // tophash (classic) or ctrl byte (swiss)
+    std::uint64_t keyAddress = 0;
+    std::uint64_t elemAddress = 0;
+    bool keyReadable = true;
+    bool elemReadable = true;
+};
+
+struct MapNode {
+    NodeKind kind = NodeKind::Header;
+    std::uint64_t address = 0;
+    std::uint64_t size = 0;
+    std::int64_t index = -1;  // bucket / directory / group index
+    AddressState state = AddressState::Captured;
+    std::uint32_t liveEntries = 0;
+    std::vector<std::uint8_t> control;  // the 8 tophash / ctrl bytes, when read
+    std::vector<Slot> slots;            // occupied slots (only when entries are collected)
+    std::vector<Finding> findings;
+    std::vector<MapNode> children;
+};
+
+struct WalkLimits {
+    std::uint64_t maxBucketsPerMap = 1u << 22;     // main + overflow + old buckets, or groups
+    std::uint32_t maxChainLength = 4096;           // overflow buckets behind one bucket
+    std::uint64_t maxDirectoryEntries = 1u << 20;  // swiss directory length
+    bool collectSlots = false;                     // keep per-slot addresses (show, GUI)
+};
+
+struct MapResult {
+    std::uint64_t address = 0;
+    const MapTypeLayout* layout = nullptr;
+    std::vector<std::string> roots;
+    // Header fields in declaration order, as read (name, value).
+    std::vector<std::pair<std::string, std::uint64_t>> header;
+    bool headerReadable = false;
+    std::int64_t count = 0;          // count (classic) / used (swiss) from the header
+    std::uint64_t liveEntries = 0;   // occupied slots found
+    bool complete = false;           // every bucket/table/group was read and walked
+    std::vector<std::string> limitsHit;
+    // Swiss: directory length, global depth and number of distinct tables.
+    std::uint64_t tables = 0;
+    MapNode root;
+
+    // Every finding in the tree, in walk order.
+    std::vector<Finding> findings() const;
+    // "ok", "damaged" (error findings), "suspect" (warnings), or "incomplete".
+    std::string status() const;
+    std::string typeName() const;
+};
+
+class TypeTable;
+
+// One walker per layout. Both are bounded by limits, cycle-safe, and read only through memory.
+MapResult walkClassicMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
+                         const WalkLimits& limits);
+MapResult walkSwissMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
+                       const WalkLimits& limits);
+MapResult walkMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address, const WalkLimits& limits);
+
+}  // namespace gomapcore

@@ -1,0 +1,206 @@
+#include "gomapcore/analysis.h"
+
+#include <elf.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+
+#include "gomapcore/error.h"
+
+namespace gomapcore {
+
+std::vector<Finding> Report::findings() const {
+    std::vector<Finding> out;
+    for (const MapResult& map : maps) {
+        auto f = map.findings();
+        out.insert(out.end(), f.begin(), f.end());
+    }
+    return out;
+}
+
+std::size_t Report::countAtLeast(Severity severity) const {
+    std::size_t n = 0;
+    for (const Finding& f : findings())
+        if (f.severity >= severity) ++n;
+    return n;
+}
+
+namespace {
+
+bool fileExists(const std::string& path) {
+    struct stat st {};
+    return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The executable's path as the core records it: the NT_FILE mapping that contains the entry
+// point (AT_ENTRY), else the mapping of file offset 0 named like pr_fname.
+std::string executablePathFromCore(const CoreFile& core) {
+    auto entry = core.auxv().find(AT_ENTRY);
+    if (entry != core.auxv().end()) {
+        for (const auto& m : core.fileMappings())
+            if (entry->second >= m.start && entry->second < m.end) return m.path;
+    }
+    if (core.processInfo()) {
+        for (const auto& m : core.fileMappings()) {
+            auto slash = m.path.rfind('/');
+            std::string base = slash == std::string::npos ? m.path : m.path.substr(slash + 1);
+            if (m.fileOffset == 0 && base.rfind(core.processInfo()->command, 0) == 0) return m.path;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+std::unique_ptr<Analysis> Analysis::open(const std::string& corePath, const std::string& exePath) {
+    std::unique_ptr<Analysis> analysis(new Analysis());
+    analysis->core_ = CoreFile::open(corePath);
+    std::string exe = exePath;
+    if (exe.empty()) {
+        exe = executablePathFromCore(*analysis->core_);
+        if (exe.empty())
+            throw Error(Error::Code::MissingExecutable,
+                        "the core does not name its executable (no NT_FILE note); pass it with --exe");
+        if (!fileExists(exe))
+            throw Error(Error::Code::MissingExecutable,
+                        "the core's executable " + exe + " does not exist here; pass it with --exe");
+    }
+    analysis->exe_ = Executable::open(exe);
+    if (analysis->exe_->positionIndependent()) {
+        auto entry = analysis->core_->auxv().find(AT_ENTRY);
+        if (entry == analysis->core_->auxv().end())
+            throw Error(Error::Code::ExecutableMismatch,
+                        "the executable is position-independent and the core has no AT_ENTRY to find where it was "
+                        "loaded");
+        analysis->loadBias_ = entry->second - analysis->exe_->entry();
+    }
+    analysis->memory_ = std::make_unique<CoreMemory>(*analysis->core_, analysis->exe_.get(), analysis->loadBias_);
+    analysis->verifyExecutableMatchesCore();
+    analysis->types_ = std::make_unique<TypeTable>(analysis->exe_->dwarf());
+    analysis->layouts_ = std::make_unique<LayoutCatalog>(*analysis->types_);
+    analysis->detectProgramLayout();
+    return analysis;
+}
+
+void Analysis::verifyExecutableMatchesCore() {
+    // The kernel dumps the first page of an ELF mapping (coredump_filter bit 4, "ELF headers"),
+    // which holds the ELF header, program headers and Go build ID note. Compare it byte for
+    // byte with the executable's file.
+    const ExecutableSegment* first = nullptr;
+    for (const auto& s : exe_->segments())
+        if (s.fileOffset == 0 && s.fileSize > 0) first = &s;
+    if (first == nullptr) {
+        notes_.push_back("could not verify that the executable matches the core: no segment maps file offset 0");
+        return;
+    }
+    std::uint64_t address = first->vaddr + loadBias_;
+    std::uint64_t length = std::min<std::uint64_t>(first->fileSize, 4096);
+    std::vector<std::byte> dumped(length);
+    ReadResult read = memory_->readCoreOnly(address, dumped);
+    if (read.bytesRead == 0) {
+        if (core_->segmentAt(address) == nullptr)
+            throw Error(Error::Code::ExecutableMismatch,
+                        fmt::format("executable {} does not match the core: the core has no mapping at {:#x}, where "
+                                    "the executable's first segment is loaded",
+                                    exe_->path(), address));
+        notes_.push_back(fmt::format("could not verify that the executable matches the core: the core did not "
+                                     "capture the ELF header page at {:#x}",
+                                     address));
+        return;
+    }
+    auto fileBytes = exe_->fileBytes(0, read.bytesRead);
+    if (fileBytes.size() != read.bytesRead ||
+        !std::equal(fileBytes.begin(), fileBytes.end(), dumped.begin(), dumped.begin() + read.bytesRead)) {
+        throw Error(Error::Code::ExecutableMismatch,
+                    fmt::format("executable {} does not match the core: the ELF header page the kernel dumped at "
+                                "{:#x} differs from the file's first {} bytes (another build?)",
+                                exe_->path(), address, read.bytesRead));
+    }
+}
+
+void Analysis::detectProgramLayout() {
+    if (!types_->hasDwarf())
+        throw Error(Error::Code::NotGoProgram,
+                    exe_->path() + " has no DWARF debug information (stripped); gomapcore needs it to decode maps");
+    // Layout selection from DWARF shape, not the version string: the runtime's own map header
+    // type exists only for the implementation the binary was built with.
+    if (types_->byName("runtime.hmap") != nullptr) {
+        programLayout_ = MapLayoutKind::Classic;
+    } else if (types_->byName("internal/runtime/maps.Map") != nullptr) {
+        programLayout_ = MapLayoutKind::Swiss;
+    } else {
+        throw Error(Error::Code::NotGoProgram,
+                    exe_->path() + ": its DWARF has neither runtime.hmap nor internal/runtime/maps.Map; is it a Go "
+                                   "program?");
+    }
+}
+
+std::vector<MapRoot> Analysis::findRoots() {
+    std::vector<MapRoot> roots;
+    Reader reader(*memory_);
+    for (const GlobalVariable& global : types_->globals()) {
+        if (global.type == nullptr || global.type->kind != GoKind::Map) continue;
+        auto pointer = reader.u64(global.address + loadBias_);
+        if (!pointer) {
+            notes_.push_back(fmt::format("global {} at {:#x} is not captured; its map cannot be read", global.name,
+                                         global.address));
+            continue;
+        }
+        roots.push_back(MapRoot{global.name, RootKind::Global, *pointer, global.type});
+    }
+    return roots;
+}
+
+MapResult Analysis::walk(std::uint64_t address, const Type* mapType, const WalkLimits& limits) {
+    std::string why;
+    const MapTypeLayout* layout = layouts_->layoutFor(mapType, &why);
+    if (layout == nullptr) {
+        MapResult result;
+        result.address = address;
+        result.root.address = address;
+        result.root.findings.push_back(Finding{rules::kHeaderImplausible, Severity::Warning, address, address,
+                                               "cannot decode this map type: " + why});
+        return result;
+    }
+    return walkMap(*memory_, *layout, address, limits);
+}
+
+Report Analysis::run(const AnalysisOptions& options) {
+    Report report;
+    report.input.core = core_->path();
+    report.input.executable = exe_->path();
+    report.input.coreTruncated = core_->truncated();
+    report.target.goVersion = exe_->goVersion();
+    report.target.goExperiment = exe_->goExperiment();
+    report.target.mapLayout = toString(programLayout_);
+    report.target.arch = core_->architecture();
+    report.target.threads = core_->threads().size();
+    if (core_->processInfo()) report.target.pid = core_->processInfo()->pid;
+    if (core_->signalInfo()) report.target.signal = core_->signalInfo()->signo;
+    else if (!core_->threads().empty()) report.target.signal = core_->threads().front().signal;
+
+    // One entry per distinct map header, with every root that reaches it.
+    std::map<std::uint64_t, std::vector<const MapRoot*>> byAddress;
+    std::vector<MapRoot> roots = findRoots();
+    for (const MapRoot& root : roots) {
+        if (root.mapAddress == 0) {
+            report.nilMaps.push_back(NilMap{root.name, root.type ? root.type->name : ""});
+            continue;
+        }
+        byAddress[root.mapAddress].push_back(&root);
+    }
+    for (const auto& [address, holders] : byAddress) {
+        MapResult result = walk(address, holders.front()->type, options.limits);
+        for (const MapRoot* root : holders) result.roots.push_back(root->name);
+        report.maps.push_back(std::move(result));
+    }
+    for (const std::string& problem : core_->noteProblems()) report.notes.push_back("core: " + problem);
+    if (core_->truncated())
+        report.notes.push_back("the core file is truncated: memory past its end is reported as not captured");
+    report.notes.insert(report.notes.end(), notes_.begin(), notes_.end());
+    return report;
+}
+
+}  // namespace gomapcore

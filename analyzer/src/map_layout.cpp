@@ -1,0 +1,234 @@
+#include "gomapcore/map_layout.h"
+
+#include "gomapcore/error.h"
+
+namespace gomapcore {
+namespace {
+
+// The runtime stores keys and elems larger than this indirectly (abi.MapMaxKeyBytes /
+// MapMaxElemBytes = 128, golang/go src/internal/abi/map.go @go1.21; maxKeySize in
+// runtime/map.go @go1.19). Only used to cross-check what the DWARF slot types say.
+constexpr std::uint64_t kMaxInlineSize = 128;
+
+FieldSlot slotOf(const Type* structType, std::string_view name) {
+    FieldSlot slot;
+    if (structType == nullptr) return slot;
+    const Field* f = structType->field(name);
+    if (f == nullptr) return slot;
+    slot.offset = f->offset;
+    slot.size = f->type != nullptr ? f->type->byteSize() : 0;
+    slot.present = true;
+    return slot;
+}
+
+const Type* pointee(const Type* t) {
+    if (t == nullptr) return nullptr;
+    t = t->underlying();
+    return t->tag == TypeTag::Pointer && t->target != nullptr ? t->target->underlying() : nullptr;
+}
+
+// Whether a slot of type slotType holds the value of type valueType itself, or a pointer to it.
+// Returns nullopt when it is neither.
+std::optional<bool> isIndirect(const Type* slotType, const Type* valueType) {
+    if (slotType == nullptr || valueType == nullptr) return std::nullopt;
+    if (slotType == valueType || slotType->underlying() == valueType->underlying()) return false;
+    const Type* target = pointee(slotType);
+    if (target != nullptr && target == valueType->underlying()) return true;
+    if (slotType->byteSize() == valueType->byteSize()) return false;
+    if (slotType->byteSize() == 8 && valueType->byteSize() > kMaxInlineSize) return true;
+    return std::nullopt;
+}
+
+bool require(const FieldSlot& slot, const char* what, std::string* whyNot) {
+    if (slot.present) return true;
+    if (whyNot) *whyNot = std::string("map structure has no field '") + what + "'";
+    return false;
+}
+
+}  // namespace
+
+const char* toString(MapLayoutKind kind) { return kind == MapLayoutKind::Classic ? "classic" : "swiss"; }
+
+std::uint64_t MapTypeLayout::keySlot(std::uint64_t container, unsigned i) const {
+    if (kind == MapLayoutKind::Classic) return container + classic.keys.offset + i * classic.keySlotSize;
+    if (swiss.splitGroup) return container + swiss.keysOffset + i * swiss.keyStride;
+    return container + swiss.slotsOffset + i * swiss.slotStride + swiss.keyInSlot;
+}
+
+std::uint64_t MapTypeLayout::elemSlot(std::uint64_t container, unsigned i) const {
+    if (kind == MapLayoutKind::Classic) return container + classic.values.offset + i * classic.elemSlotSize;
+    if (swiss.splitGroup) return container + swiss.elemsOffset + i * swiss.elemStride;
+    return container + swiss.slotsOffset + i * swiss.slotStride + swiss.elemInSlot;
+}
+
+const MapTypeLayout* LayoutCatalog::layoutFor(const Type* mapType, std::string* whyNot) {
+    if (auto it = cache_.find(mapType); it != cache_.end()) return it->second.get();
+    if (auto it = failures_.find(mapType); it != failures_.end()) {
+        if (whyNot) *whyNot = it->second;
+        return nullptr;
+    }
+    std::string reason;
+    auto fail = [&](std::string message) -> const MapTypeLayout* {
+        failures_[mapType] = message;
+        if (whyNot) *whyNot = message;
+        return nullptr;
+    };
+    if (mapType == nullptr || mapType->kind != GoKind::Map) return fail("not a map type");
+    auto layout = std::make_unique<MapTypeLayout>();
+    layout->mapType = mapType;
+    layout->keyType = mapType->key;
+    layout->elemType = mapType->elem;
+    // The map typedef points to a pointer to the synthesized header struct.
+    const Type* header = pointee(mapType->underlying() == mapType ? mapType : mapType->underlying());
+    if (header == nullptr) header = pointee(mapType->target);
+    if (header == nullptr || header->tag != TypeTag::Struct)
+        return fail("DWARF for " + mapType->name + " does not point to a map header struct");
+    if (layout->keyType == nullptr || layout->elemType == nullptr)
+        return fail("DWARF for " + mapType->name + " lacks DW_AT_go_key/DW_AT_go_elem");
+    layout->headerType = header;
+    layout->keySize = layout->keyType->byteSize();
+    layout->elemSize = layout->elemType->byteSize();
+
+    if (header->field("buckets") != nullptr) {
+        layout->kind = MapLayoutKind::Classic;
+        ClassicLayout& c = layout->classic;
+        c.headerSize = header->byteSize();
+        c.count = slotOf(header, "count");
+        c.flags = slotOf(header, "flags");
+        c.B = slotOf(header, "B");
+        c.noverflow = slotOf(header, "noverflow");
+        c.hash0 = slotOf(header, "hash0");
+        c.buckets = slotOf(header, "buckets");
+        c.oldbuckets = slotOf(header, "oldbuckets");
+        c.nevacuate = slotOf(header, "nevacuate");
+        c.clearSeq = slotOf(header, "clearSeq");
+        c.extra = slotOf(header, "extra");
+        for (auto [slot, name] : {std::pair{&c.count, "count"}, {&c.flags, "flags"}, {&c.B, "B"},
+                                  {&c.noverflow, "noverflow"}, {&c.buckets, "buckets"},
+                                  {&c.oldbuckets, "oldbuckets"}, {&c.nevacuate, "nevacuate"}, {&c.extra, "extra"}})
+            if (!require(*slot, name, whyNot)) return fail(whyNot ? *whyNot : name);
+        const Type* bucket = pointee(header->field("buckets")->type);
+        if (bucket == nullptr || bucket->tag != TypeTag::Struct)
+            return fail("classic map " + mapType->name + ": buckets field is not a pointer to a bucket struct");
+        c.bucketSize = bucket->byteSize();
+        c.tophash = slotOf(bucket, "tophash");
+        c.keys = slotOf(bucket, "keys");
+        c.values = slotOf(bucket, "values");
+        if (!c.values.present) c.values = slotOf(bucket, "elems");
+        c.overflow = slotOf(bucket, "overflow");
+        if (!c.tophash.present || !c.keys.present || !c.values.present || !c.overflow.present || c.bucketSize == 0)
+            return fail("classic bucket type of " + mapType->name + " lacks tophash/keys/values/overflow");
+        const Type* keysArray = bucket->field("keys")->type->underlying();
+        const Type* valuesArray =
+            (bucket->field("values") ? bucket->field("values") : bucket->field("elems"))->type->underlying();
+        if (keysArray->tag != TypeTag::Array || valuesArray->tag != TypeTag::Array || keysArray->count == 0 ||
+            keysArray->count != valuesArray->count || c.tophash.size != keysArray->count)
+            return fail("classic bucket type of " + mapType->name + " has inconsistent array lengths");
+        c.keySlotSize = keysArray->target ? keysArray->target->byteSize() : 0;
+        c.elemSlotSize = valuesArray->target ? valuesArray->target->byteSize() : 0;
+        auto indirectKey = isIndirect(keysArray->target, layout->keyType);
+        auto indirectElem = isIndirect(valuesArray->target, layout->elemType);
+        if (!indirectKey || !indirectElem)
+            return fail("classic bucket slots of " + mapType->name + " match neither K/V nor *K/*V");
+        layout->indirectKey = *indirectKey;
+        layout->indirectElem = *indirectElem;
+        if (c.extra.present) {
+            const Type* extra = pointee(header->field("extra")->type);
+            if (extra == nullptr) extra = types_.byName("runtime.mapextra");
+            c.extraOverflow = slotOf(extra, "overflow");
+            c.extraOldOverflow = slotOf(extra, "oldoverflow");
+            c.extraNextOverflow = slotOf(extra, "nextOverflow");
+        }
+    } else if (header->field("dirPtr") != nullptr) {
+        layout->kind = MapLayoutKind::Swiss;
+        SwissLayout& s = layout->swiss;
+        s.headerSize = header->byteSize();
+        s.used = slotOf(header, "used");
+        s.seed = slotOf(header, "seed");
+        s.dirPtr = slotOf(header, "dirPtr");
+        s.dirLen = slotOf(header, "dirLen");
+        s.globalDepth = slotOf(header, "globalDepth");
+        s.globalShift = slotOf(header, "globalShift");
+        s.writing = slotOf(header, "writing");
+        s.tombstonePossible = slotOf(header, "tombstonePossible");
+        s.clearSeq = slotOf(header, "clearSeq");
+        for (auto [slot, name] : {std::pair{&s.used, "used"}, {&s.dirPtr, "dirPtr"}, {&s.dirLen, "dirLen"},
+                                  {&s.globalDepth, "globalDepth"}, {&s.writing, "writing"}})
+            if (!require(*slot, name, whyNot)) return fail(whyNot ? *whyNot : name);
+        // dirPtr is typed **table<K,V>.
+        const Type* table = pointee(header->field("dirPtr")->type);
+        table = table != nullptr ? pointee(table) : nullptr;
+        if (table == nullptr || table->tag != TypeTag::Struct)
+            return fail("swiss map " + mapType->name + ": dirPtr is not a **table");
+        s.tableSize = table->byteSize();
+        s.tableUsed = slotOf(table, "used");
+        s.capacity = slotOf(table, "capacity");
+        s.growthLeft = slotOf(table, "growthLeft");
+        s.localDepth = slotOf(table, "localDepth");
+        s.index = slotOf(table, "index");
+        const Field* groups = table->field("groups");
+        if (groups == nullptr || groups->type == nullptr)
+            return fail("swiss table type of " + mapType->name + " has no groups field");
+        FieldSlot data = slotOf(groups->type, "data");
+        FieldSlot mask = slotOf(groups->type, "lengthMask");
+        if (!data.present || !mask.present || !s.tableUsed.present || !s.capacity.present || !s.growthLeft.present ||
+            !s.localDepth.present || !s.index.present)
+            return fail("swiss table type of " + mapType->name + " lacks required fields");
+        s.groupsData = {groups->offset + data.offset, data.size, true};
+        s.lengthMask = {groups->offset + mask.offset, mask.size, true};
+        const Type* group = pointee(groups->type->field("data")->type);
+        if (group == nullptr || group->tag != TypeTag::Struct)
+            return fail("swiss group type of " + mapType->name + " is not a struct");
+        s.groupSize = group->byteSize();
+        s.ctrl = slotOf(group, "ctrl");
+        if (!s.ctrl.present || s.groupSize == 0) return fail("swiss group type of " + mapType->name + " has no ctrl word");
+        const Type* keyType = nullptr;
+        const Type* elemType = nullptr;
+        if (const Field* slots = group->field("slots")) {
+            const Type* array = slots->type ? slots->type->underlying() : nullptr;
+            if (array == nullptr || array->tag != TypeTag::Array || array->count != 8 || array->target == nullptr)
+                return fail("swiss group slots of " + mapType->name + " is not an [8] array");
+            const Type* slot = array->target->underlying();
+            const Field* key = slot->field("key");
+            const Field* elem = slot->field("elem");
+            if (key == nullptr || elem == nullptr) return fail("swiss slot type of " + mapType->name + " lacks key/elem");
+            s.slotsOffset = slots->offset;
+            s.slotStride = slot->byteSize();
+            s.keyInSlot = key->offset;
+            s.elemInSlot = elem->offset;
+            keyType = key->type;
+            elemType = elem->type;
+        } else if (group->field("keys") != nullptr && group->field("elems") != nullptr) {
+            s.splitGroup = true;
+            const Field* keys = group->field("keys");
+            const Field* elems = group->field("elems");
+            const Type* keysArray = keys->type ? keys->type->underlying() : nullptr;
+            const Type* elemsArray = elems->type ? elems->type->underlying() : nullptr;
+            if (keysArray == nullptr || elemsArray == nullptr || keysArray->tag != TypeTag::Array ||
+                elemsArray->tag != TypeTag::Array || keysArray->count != 8 || elemsArray->count != 8 ||
+                keysArray->target == nullptr || elemsArray->target == nullptr)
+                return fail("split swiss group of " + mapType->name + " lacks [8] key/elem arrays");
+            s.keysOffset = keys->offset;
+            s.keyStride = keysArray->target->byteSize();
+            s.elemsOffset = elems->offset;
+            s.elemStride = elemsArray->target->byteSize();
+            keyType = keysArray->target;
+            elemType = elemsArray->target;
+        } else {
+            return fail("swiss group type of " + mapType->name + " has neither slots nor keys/elems");
+        }
+        auto indirectKey = isIndirect(keyType, layout->keyType);
+        auto indirectElem = isIndirect(elemType, layout->elemType);
+        if (!indirectKey || !indirectElem)
+            return fail("swiss slots of " + mapType->name + " match neither K/V nor *K/*V");
+        layout->indirectKey = *indirectKey;
+        layout->indirectElem = *indirectElem;
+    } else {
+        return fail("map header " + header->name + " has neither 'buckets' nor 'dirPtr'");
+    }
+    auto* result = layout.get();
+    cache_.emplace(mapType, std::move(layout));
+    return result;
+}
+
+}  // namespace gomapcore

@@ -1,0 +1,226 @@
+#include "gomapcore/types.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+
+namespace gomapcore {
+namespace {
+
+// Go-specific DWARF attributes (golang/go src/cmd/internal/dwarf/dwarf.go).
+constexpr unsigned kAttrGoKind = 0x2900;
+constexpr unsigned kAttrGoKey = 0x2901;
+constexpr unsigned kAttrGoElem = 0x2902;
+constexpr int kMaxTypeDepth = 64;
+
+std::optional<std::uint64_t> udataAttr(Dwarf_Die* die, unsigned name) {
+    Dwarf_Attribute attr;
+    Dwarf_Word value;
+    if (dwarf_attr(die, name, &attr) == nullptr || dwarf_formudata(&attr, &value) != 0) return std::nullopt;
+    return value;
+}
+
+std::optional<std::uint64_t> refAttr(Dwarf_Die* die, unsigned name) {
+    Dwarf_Attribute attr;
+    Dwarf_Die target;
+    if (dwarf_attr(die, name, &attr) == nullptr || dwarf_formref_die(&attr, &target) == nullptr) return std::nullopt;
+    return dwarf_dieoffset(&target);
+}
+
+bool isTypeTag(int tag) {
+    switch (tag) {
+        case DW_TAG_base_type:
+        case DW_TAG_pointer_type:
+        case DW_TAG_structure_type:
+        case DW_TAG_array_type:
+        case DW_TAG_typedef:
+        case DW_TAG_subroutine_type:
+        case DW_TAG_unspecified_type: return true;
+        default: return false;
+    }
+}
+
+}  // namespace
+
+const Type* Type::underlying() const {
+    const Type* t = this;
+    for (int i = 0; i < kMaxTypeDepth && t->tag == TypeTag::Typedef && t->target != nullptr; ++i) t = t->target;
+    return t;
+}
+
+const Field* Type::field(std::string_view wanted) const {
+    for (const Field& f : underlying()->fields)
+        if (f.name == wanted) return &f;
+    return nullptr;
+}
+
+std::uint64_t Type::byteSize() const {
+    if (hasSize) return size;
+    const Type* u = underlying();
+    return u->hasSize ? u->size : 0;
+}
+
+TypeTable::TypeTable(Dwarf* dwarf) : dwarf_(dwarf) {}
+TypeTable::~TypeTable() = default;
+
+void TypeTable::buildIndex() {
+    if (indexed_) return;
+    indexed_ = true;
+    if (dwarf_ == nullptr) return;
+    Dwarf_Off offset = 0, next = 0;
+    std::size_t headerSize = 0;
+    while (dwarf_nextcu(dwarf_, offset, &next, &headerSize, nullptr, nullptr, nullptr) == 0) {
+        Dwarf_Die cu;
+        if (dwarf_offdie(dwarf_, offset + headerSize, &cu) != nullptr) {
+            Dwarf_Die child;
+            if (dwarf_child(&cu, &child) == 0) {
+                do {
+                    int tag = dwarf_tag(&child);
+                    if (tag == DW_TAG_variable) {
+                        variableDies_.push_back(dwarf_dieoffset(&child));
+                    } else if (isTypeTag(tag)) {
+                        const char* name = dwarf_diename(&child);
+                        if (name == nullptr) continue;
+                        std::uint64_t dieOffset = dwarf_dieoffset(&child);
+                        typeNames_.emplace(name, dieOffset);
+                        if (udataAttr(&child, kAttrGoKind) == static_cast<std::uint64_t>(GoKind::Map))
+                            mapTypes_.emplace_back(name, dieOffset);
+                    }
+                } while (dwarf_siblingof(&child, &child) == 0);
+            }
+        }
+        offset = next;
+    }
+}
+
+const Type* TypeTable::byName(std::string_view name) {
+    buildIndex();
+    auto it = typeNames_.find(std::string(name));
+    return it == typeNames_.end() ? nullptr : resolve(it->second, 0);
+}
+
+const Type* TypeTable::byOffset(std::uint64_t dieOffset) { return resolve(dieOffset, 0); }
+
+std::vector<std::string> TypeTable::mapTypeNames() const {
+    std::vector<std::string> names;
+    for (const auto& [name, offset] : mapTypes_) names.push_back(name);
+    return names;
+}
+
+const Type* TypeTable::resolve(std::uint64_t dieOffset, int depth) {
+    if (dwarf_ == nullptr) return nullptr;
+    if (auto it = byOffset_.find(dieOffset); it != byOffset_.end()) return it->second;
+    if (depth > kMaxTypeDepth) return nullptr;
+    Dwarf_Die die;
+    if (dwarf_offdie(dwarf_, dieOffset, &die) == nullptr) return nullptr;
+    int tag = dwarf_tag(&die);
+    if (!isTypeTag(tag)) return nullptr;
+
+    // Registered before its children are resolved, so that recursive types terminate.
+    Type& type = storage_.emplace_back();
+    byOffset_.emplace(dieOffset, &type);
+    type.dieOffset = dieOffset;
+    if (const char* name = dwarf_diename(&die)) type.name = name;
+    if (auto kind = udataAttr(&die, kAttrGoKind); kind && *kind <= static_cast<std::uint64_t>(GoKind::UnsafePointer))
+        type.kind = static_cast<GoKind>(*kind);
+    if (auto size = udataAttr(&die, DW_AT_byte_size)) {
+        type.size = *size;
+        type.hasSize = true;
+    }
+    auto resolveRef = [&](unsigned attr) -> const Type* {
+        auto ref = refAttr(&die, attr);
+        return ref ? resolve(*ref, depth + 1) : nullptr;
+    };
+    type.key = resolveRef(kAttrGoKey);
+    type.elem = resolveRef(kAttrGoElem);
+
+    switch (tag) {
+        case DW_TAG_base_type: {
+            type.tag = TypeTag::Base;
+            auto encoding = udataAttr(&die, DW_AT_encoding).value_or(0);
+            type.isSigned = encoding == DW_ATE_signed || encoding == DW_ATE_signed_char;
+            type.isFloat = encoding == DW_ATE_float || encoding == DW_ATE_complex_float;
+            break;
+        }
+        case DW_TAG_pointer_type:
+            type.tag = TypeTag::Pointer;
+            type.target = resolveRef(DW_AT_type);
+            if (!type.hasSize) {
+                type.size = 8;
+                type.hasSize = true;
+            }
+            break;
+        case DW_TAG_typedef:
+            type.tag = TypeTag::Typedef;
+            type.target = resolveRef(DW_AT_type);
+            break;
+        case DW_TAG_subroutine_type: type.tag = TypeTag::Function; break;
+        case DW_TAG_array_type: {
+            type.tag = TypeTag::Array;
+            type.target = resolveRef(DW_AT_type);
+            Dwarf_Die child;
+            if (dwarf_child(&die, &child) == 0) {
+                do {
+                    if (dwarf_tag(&child) != DW_TAG_subrange_type) continue;
+                    if (auto count = udataAttr(&child, DW_AT_count)) type.count = *count;
+                    else if (auto upper = udataAttr(&child, DW_AT_upper_bound)) type.count = *upper + 1;
+                    break;
+                } while (dwarf_siblingof(&child, &child) == 0);
+            }
+            if (!type.hasSize && type.target != nullptr && type.target->byteSize() != 0) {
+                type.size = type.target->byteSize() * type.count;
+                type.hasSize = true;
+            }
+            break;
+        }
+        case DW_TAG_structure_type: {
+            type.tag = TypeTag::Struct;
+            Dwarf_Die child;
+            if (dwarf_child(&die, &child) == 0) {
+                do {
+                    if (dwarf_tag(&child) != DW_TAG_member) continue;
+                    Field field;
+                    if (const char* name = dwarf_diename(&child)) field.name = name;
+                    Dwarf_Word location = 0;
+                    Dwarf_Attribute attr;
+                    if (dwarf_attr(&child, DW_AT_data_member_location, &attr) != nullptr)
+                        dwarf_formudata(&attr, &location);
+                    field.offset = location;
+                    if (auto ref = refAttr(&child, DW_AT_type)) field.type = resolve(*ref, depth + 1);
+                    type.fields.push_back(std::move(field));
+                } while (dwarf_siblingof(&child, &child) == 0);
+            }
+            break;
+        }
+        default: type.tag = TypeTag::Other; break;
+    }
+    return &type;
+}
+
+const std::vector<GlobalVariable>& TypeTable::globals() {
+    if (globals_) return *globals_;
+    buildIndex();
+    globals_.emplace();
+    for (std::uint64_t offset : variableDies_) {
+        Dwarf_Die die;
+        if (dwarf_offdie(dwarf_, offset, &die) == nullptr) continue;
+        const char* name = dwarf_diename(&die);
+        Dwarf_Attribute attr;
+        if (name == nullptr || dwarf_attr(&die, DW_AT_location, &attr) == nullptr) continue;
+        // Go writes a package variable's location as a block holding a single DW_OP_addr
+        // (cmd/link/internal/ld/dwarf.go defgotype/dwarfVisitSymbol); decode it directly.
+        Dwarf_Block block;
+        if (dwarf_formblock(&attr, &block) != 0 || block.length != 9 || block.data[0] != DW_OP_addr) continue;
+        std::uint64_t address = 0;
+        for (int i = 0; i < 8; ++i) address |= static_cast<std::uint64_t>(block.data[1 + i]) << (8 * i);
+        auto ref = refAttr(&die, DW_AT_type);
+        if (!ref) continue;
+        GlobalVariable variable;
+        variable.name = name;
+        variable.address = address;
+        variable.type = resolve(*ref, 0);
+        if (variable.type != nullptr) globals_->push_back(std::move(variable));
+    }
+    return *globals_;
+}
+
+}  // namespace gomapcore

@@ -1,0 +1,3 @@
+module gomapcore/samples/mapcrash
+
+go 1.19
