@@ -60,6 +60,8 @@ private:
     }
     // Classifies a structural pointer; adds the finding and returns false when it cannot be followed.
     bool followable(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field, const char* rule);
+    bool classifyPointer(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field,
+                         const char* rule);
     bool budgetLeft() {
         if (groupsVisited_ < limits_.maxBucketsPerMap) return true;
         if (!budgetReported_) {
@@ -90,6 +92,17 @@ private:
 
 bool SwissWalker::followable(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field,
                              const char* rule) {
+    bool ok = classifyPointer(node, pointer, bytes, field, rule);
+    if (!ok) {
+        // What lies behind the pointer was not counted: no count comparison may rely on it.
+        incomplete_ = true;
+        countsTrustworthy_ = false;
+    }
+    return ok;
+}
+
+bool SwissWalker::classifyPointer(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field,
+                                  const char* rule) {
     if (pointer % 8 != 0) {
         add(node, rule, Severity::Error, pointer, fmt::format("{} = {} is not pointer-aligned", field, hex(pointer)));
         return false;

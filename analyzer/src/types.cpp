@@ -39,6 +39,29 @@ bool isTypeTag(int tag) {
     }
 }
 
+// For DIEs without DW_AT_go_kind (older linkers omit it on some types), the kind their
+// DWARF shape implies.
+GoKind kindFromShape(const Type& type) {
+    switch (type.tag) {
+        case TypeTag::Pointer: return GoKind::Pointer;
+        case TypeTag::Struct: return GoKind::Struct;
+        case TypeTag::Array: return GoKind::Array;
+        case TypeTag::Function: return GoKind::Func;
+        case TypeTag::Typedef: return type.target != nullptr ? type.target->kind : GoKind::Invalid;
+        case TypeTag::Base:
+            if (type.isFloat) return type.size == 4 ? GoKind::Float32 : GoKind::Float64;
+            switch (type.size) {
+                case 1: return type.isSigned ? GoKind::Int8 : GoKind::Uint8;
+                case 2: return type.isSigned ? GoKind::Int16 : GoKind::Uint16;
+                case 4: return type.isSigned ? GoKind::Int32 : GoKind::Uint32;
+                case 8: return type.isSigned ? GoKind::Int64 : GoKind::Uint64;
+                default: return GoKind::Invalid;
+            }
+        case TypeTag::Other: return GoKind::Invalid;
+    }
+    return GoKind::Invalid;
+}
+
 }  // namespace
 
 const Type* Type::underlying() const {
@@ -139,6 +162,7 @@ const Type* TypeTable::resolve(std::uint64_t dieOffset, int depth) {
             auto encoding = udataAttr(&die, DW_AT_encoding).value_or(0);
             type.isSigned = encoding == DW_ATE_signed || encoding == DW_ATE_signed_char;
             type.isFloat = encoding == DW_ATE_float || encoding == DW_ATE_complex_float;
+            if (encoding == DW_ATE_boolean && type.kind == GoKind::Invalid) type.kind = GoKind::Bool;
             break;
         }
         case DW_TAG_pointer_type:
@@ -193,6 +217,7 @@ const Type* TypeTable::resolve(std::uint64_t dieOffset, int depth) {
         }
         default: type.tag = TypeTag::Other; break;
     }
+    if (type.kind == GoKind::Invalid) type.kind = kindFromShape(type);
     return &type;
 }
 
