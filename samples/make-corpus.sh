@@ -57,7 +57,14 @@ case $pattern in
 esac
 ulimit -c unlimited || die "cannot raise the core size limit (ulimit -c unlimited)"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/gomapcore-corpus.XXXXXX")
+# A fixed work folder keeps the paths recorded in the cores (the executable's path in
+# NT_FILE and the command line in NT_PRPSINFO) the same from one generation to the next.
+WORK=${TMPDIR:-/tmp}/gomapcore-corpus
+command -v flock >/dev/null || die "flock is needed (util-linux)"
+exec 9>"$WORK.lock"
+flock -n 9 || die "another make-corpus.sh is running ($WORK.lock)"
+rm -rf "$WORK"
+mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 FAILED=()
 
@@ -67,8 +74,9 @@ run_case() {
   rm -rf "$dir"
   mkdir -p "$dir"
   # The program's stderr goes to the file; timeout's own messages do not.
+  # (the trailing true keeps bash's "Aborted (core dumped)" job message in the subshell)
   (cd "$dir" && GOMAXPROCS=2 GOTRACEBACK= GODEBUG= timeout -s KILL "$RUN_TIMEOUT" \
-    sh -c 'exec "$0" "$1" 2>stderr >stdout' "$exe" "$scen") 2>/dev/null || true
+    sh -c 'exec "$0" "$1" 2>stderr >stdout' "$exe" "$scen"; true) 2>/dev/null
   # core_uses_pid=1 names it core.PID
   if [ ! -e "$dir/core" ]; then
     local c
@@ -104,7 +112,7 @@ for b in "${BUILDS[@]}"; do
   if [ $full = 0 ]; then
     # Cases kept from an earlier run must come from the same executable.
     if [ -e "$out/mapcrash.zst" ] && ! cmp -s "$exe" <(zstd -dcq "$out/mapcrash.zst"); then
-      die "$b: mapcrash differs from the stored one; regenerate all of $b's scenarios (drop --scenarios)"
+      die "$b: mapcrash differs from the stored one (any source change, even whitespace, changes the Go build ID); regenerate all of $b's scenarios (drop --scenarios)"
     fi
     stage=$out
   else
@@ -143,6 +151,7 @@ for b in "${BUILDS[@]}"; do
     rm -rf "$run"
   done
   zstd -19 -q -f "$exe" -o "$stage/mapcrash.zst"
+  chmod 644 "$stage"/*.zst "$stage"/*.stderr 2>/dev/null || true
   if [ $full = 1 ]; then
     rm -rf "$out"
     mkdir -p "$(dirname "$out")"
@@ -151,7 +160,7 @@ for b in "${BUILDS[@]}"; do
 done
 
 specs=()
-for b in "${ALL_BUILDS[@]}"; do specs+=("$b:go${TOOLCHAIN[$b]}:${EXPERIMENT[$b]:-}"); done
+for b in "${ALL_BUILDS[@]}"; do specs+=("$b:${EXPERIMENT[$b]:-}"); done
 python3 "$HERE/corpus.py" manifest "$CORPUS" "${specs[@]}"
 
 echo "== corpus sizes (KiB)"

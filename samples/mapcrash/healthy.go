@@ -18,15 +18,15 @@ var (
 	blobs   map[string][]byte
 	floats  map[float64]bool
 	arrays  map[[4]int]uint8
-	bigKeys map[BigKey]int    // key > 128 bytes: stored indirectly
-	bigVals map[int]BigVal    // elem > 128 bytes: stored indirectly
+	bigKeys map[BigKey]int // key > 128 bytes: stored indirectly
+	bigVals map[int]BigVal // elem > 128 bytes: stored indirectly
 	nested  map[string]map[int]string
-	empty   map[string]int    // made, never written
-	nilMap  map[string]int    // nil
-	churned map[int]int       // many deletions
-	large   map[int]int       // overflow buckets (classic) / several tables (swiss)
-	ranged  map[string]int    // under an active range loop in a parked goroutine
-	srv     *Server           // maps reachable only through heap structs
+	empty   map[string]int // made, never written
+	nilMap  map[string]int // nil
+	churned map[int]int    // many deletions
+	large   map[int]int    // overflow buckets (classic) / several tables (swiss)
+	ranged  map[string]int // under an active range loop in a parked goroutine
+	srv     *Server        // maps reachable only through heap structs
 )
 
 func scenarioHealthy() {

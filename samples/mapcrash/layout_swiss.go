@@ -40,9 +40,9 @@ func isEmptyCtrl(b uint8) bool { return b == ctrlEmpty }
 // groupShape gives a group's size and where slot i's key and elem are:
 // base + i*stride (the idea of abi.MapType's KeysOff/KeyStride/ElemsOff/ElemStride).
 type groupShape struct {
-	size                     uintptr
-	keysOff, keyStride       uintptr
-	elemsOff, elemStride     uintptr
+	size                      uintptr
+	keysOff, keyStride        uintptr
+	elemsOff, elemStride      uintptr
 	indirectKey, indirectElem bool
 }
 
@@ -169,4 +169,3 @@ func scenarioGroupsUnmapped() {
 
 // healthyLayoutMaps: swiss maps grow a whole table at once; there is no mid-growth state.
 func healthyLayoutMaps() {}
-

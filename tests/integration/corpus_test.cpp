@@ -1,0 +1,142 @@
+// Integration tests over the committed corpus of real Go cores: every case is analyzed and
+// compared with the ground truth the sample program printed before it crashed.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "corpus.h"
+#include "gomapcore/analysis.h"
+
+namespace gomapcore {
+namespace {
+
+using testing::CorpusCase;
+using testing::parseHex;
+
+TEST(Corpus, Present) {
+    auto builds = testing::corpusBuilds();
+    std::set<std::string> have(builds.begin(), builds.end());
+    // The Go versions and layouts the corpus must cover (issue: skeleton and corpus).
+    for (const char* required : {"go1.19", "go1.23", "go1.24-noswiss", "go1.24", "go1.26", "go1.27"})
+        EXPECT_TRUE(have.count(required)) << "corpus lacks build " << required << " in " << testing::corpusDir();
+    auto cases = testing::corpusCases();
+    std::set<std::string> healthy;
+    for (const CorpusCase& c : cases) {
+        EXPECT_FALSE(c.caseRecord().is_null()) << c.build << "/" << c.scenario << " has no case record";
+        EXPECT_EQ(c.caseRecord().value("scenario", ""), c.scenario);
+        if (c.scenario == "healthy") healthy.insert(c.build);
+    }
+    for (const std::string& build : builds) EXPECT_TRUE(healthy.count(build)) << build << " has no healthy case";
+}
+
+class CorpusCaseTest : public ::testing::TestWithParam<CorpusCase> {
+protected:
+    void SetUp() override {
+        analysis_ = Analysis::open(GetParam().core, GetParam().executable);
+        report_ = analysis_->run({});
+    }
+    const MapResult* mapByRoot(const std::string& root) const {
+        for (const MapResult& map : report_.maps)
+            for (const std::string& name : map.roots)
+                if (name == root) return &map;
+        return nullptr;
+    }
+    std::set<std::uint64_t> damagedMaps() const {
+        std::set<std::uint64_t> maps;
+        for (const auto& d : GetParam().records("damage")) maps.insert(parseHex(d["map"]));
+        return maps;
+    }
+    bool concurrent() const { return GetParam().scenario.rfind("concurrent", 0) == 0; }
+
+    std::unique_ptr<Analysis> analysis_;
+    Report report_;
+};
+
+TEST_P(CorpusCaseTest, TargetMatchesTruth) {
+    auto record = GetParam().caseRecord();
+    EXPECT_EQ(report_.target.goVersion, record.value("go_version", ""));
+    EXPECT_EQ(report_.target.mapLayout, record.value("layout", ""));
+    EXPECT_EQ(report_.target.pid, record.value("pid", -1));
+    EXPECT_EQ(report_.target.arch, "amd64");
+    EXPECT_FALSE(report_.input.coreTruncated);
+}
+
+TEST_P(CorpusCaseTest, GlobalMapsMatchTruth) {
+    std::set<std::uint64_t> raced;
+    for (const auto& crash : GetParam().records("crash"))
+        if (crash.contains("map")) raced.insert(parseHex(crash["map"]));
+    int globals = 0;
+    for (const auto& truth : GetParam().records("map")) globals += truth.value("where", "") == "global";
+    if (globals == 0) GTEST_SKIP() << "this case's ground truth lists no global map (its maps are goroutine locals)";
+    int checked = 0;
+    for (const auto& truth : GetParam().records("map")) {
+        if (truth.value("where", "") != "global") continue;  // stack and heap roots: the find-every-map issue
+        std::string root = truth["root"];
+        if (truth.value("nil", false)) {
+            bool listed = false;
+            for (const NilMap& nil : report_.nilMaps) listed |= nil.root == root;
+            EXPECT_TRUE(listed) << root << " should be reported as a nil map";
+            ++checked;
+            continue;
+        }
+        const MapResult* map = mapByRoot(root);
+        ASSERT_NE(map, nullptr) << "global map " << root << " not found";
+        EXPECT_EQ(map->address, parseHex(truth["addr"])) << root;
+        EXPECT_EQ(map->typeName(), truth.value("type", "")) << root;
+        bool damaged = damagedMaps().count(map->address) != 0;
+        // A map other goroutines were writing when the process froze may be caught between
+        // two updates: its count is only compared on the other maps.
+        if (!raced.count(map->address) && !damaged) {
+            EXPECT_EQ(map->count, truth.value("count", -1)) << root;
+            EXPECT_EQ(map->liveEntries, truth.value("count", 0ull)) << root;
+            EXPECT_TRUE(map->complete) << root;
+        }
+        if (map->layout != nullptr && map->layout->kind == MapLayoutKind::Classic && !damaged) {
+            bool growing = false;
+            for (const auto& [name, value] : map->header)
+                if (name == "oldbuckets") growing = value != 0;
+            if (!raced.count(map->address)) {
+                EXPECT_EQ(growing, truth.value("growing", false)) << root;
+            }
+        }
+        ++checked;
+    }
+    EXPECT_EQ(checked, globals);
+}
+
+TEST_P(CorpusCaseTest, DamageFoundExactly) {
+    auto findings = report_.findings();
+    for (const auto& damage : GetParam().records("damage")) {
+        std::string rule = damage["rule"];
+        std::uint64_t map = parseHex(damage["map"]);
+        std::uint64_t address = parseHex(damage["address"]);
+        bool found = false;
+        for (const Finding& f : findings) found |= f.rule == rule && f.map == map && f.address == address;
+        EXPECT_TRUE(found) << "expected " << rule << " on map " << damage["map"] << " at " << damage["address"]
+                           << " (" << damage.value("field", "") << ")";
+    }
+}
+
+TEST_P(CorpusCaseTest, NoFalseAlarms) {
+    std::set<std::uint64_t> allowed = damagedMaps();
+    if (concurrent())
+        for (const auto& crash : GetParam().records("crash"))
+            if (crash.contains("map")) allowed.insert(parseHex(crash["map"]));
+    for (const Finding& f : report_.findings()) {
+        if (f.severity != Severity::Error) continue;
+        EXPECT_TRUE(allowed.count(f.map)) << "false alarm: " << f.rule << " on map 0x" << std::hex << f.map << ": "
+                                          << f.message;
+    }
+}
+
+std::string caseName(const ::testing::TestParamInfo<CorpusCase>& info) {
+    std::string name = info.param.build + "_" + info.param.scenario;
+    for (char& ch : name)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, CorpusCaseTest, ::testing::ValuesIn(testing::corpusCases()), caseName);
+
+}  // namespace
+}  // namespace gomapcore

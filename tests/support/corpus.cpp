@@ -1,0 +1,65 @@
+#include "corpus.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace gomapcore::testing {
+
+namespace fs = std::filesystem;
+
+void PrintTo(const CorpusCase& c, std::ostream* out) { *out << c.build << "/" << c.scenario; }
+
+std::string corpusDir() { return GOMAPCORE_CORPUS_DIR; }
+
+std::vector<std::string> corpusBuilds() {
+    std::vector<std::string> builds;
+    if (!fs::is_directory(corpusDir())) return builds;
+    for (const auto& entry : fs::directory_iterator(corpusDir()))
+        if (entry.is_directory() && fs::exists(entry.path() / "mapcrash")) builds.push_back(entry.path().filename());
+    std::sort(builds.begin(), builds.end());
+    return builds;
+}
+
+std::vector<CorpusCase> corpusCases() {
+    std::vector<CorpusCase> cases;
+    for (const std::string& build : corpusBuilds()) {
+        fs::path dir = fs::path(corpusDir()) / build;
+        std::vector<fs::path> cores;
+        for (const auto& entry : fs::directory_iterator(dir))
+            if (entry.path().extension() == ".core") cores.push_back(entry.path());
+        std::sort(cores.begin(), cores.end());
+        for (const fs::path& core : cores) {
+            CorpusCase c;
+            c.build = build;
+            c.scenario = core.stem();
+            c.core = core;
+            c.executable = dir / "mapcrash";
+            c.stderrPath = dir / (c.scenario + ".stderr");
+            std::ifstream in(c.stderrPath);
+            if (!in) throw std::runtime_error("missing ground truth " + c.stderrPath);
+            const std::string prefix = "GOMAPCORE-TRUTH ";
+            for (std::string line; std::getline(in, line);)
+                if (line.rfind(prefix, 0) == 0) c.truth.push_back(nlohmann::json::parse(line.substr(prefix.size())));
+            cases.push_back(std::move(c));
+        }
+    }
+    return cases;
+}
+
+std::vector<nlohmann::json> CorpusCase::records(const std::string& kind) const {
+    std::vector<nlohmann::json> out;
+    for (const auto& record : truth)
+        if (record.value("record", "") == kind) out.push_back(record);
+    return out;
+}
+
+nlohmann::json CorpusCase::caseRecord() const {
+    auto list = records("case");
+    return list.empty() ? nlohmann::json() : list.front();
+}
+
+std::uint64_t parseHex(const std::string& text) { return std::stoull(text, nullptr, 16); }
+
+}  // namespace gomapcore::testing
