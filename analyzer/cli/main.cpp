@@ -1,4 +1,4 @@
-// gomapcore: the batch command line. Exit codes (a contract, see docs/cli.md):
+// gomapcore: the batch command line. Exit codes (a contract, see README.md, "Command line"):
 //   0  no finding at or above --fail-on
 //   1  findings at or above --fail-on
 //   2  the input could not be analyzed (one-line reason on stderr), or bad usage
