@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
     parser.addOption(exe);
     parser.process(app);
     if (parser.positionalArguments().size() != 1) {
-        std::fprintf(stderr, "gomapcore-gui: give one core file (opening a core from the window comes later)\n");
+        std::fprintf(stderr,
+                     "gomapcore-gui: give one core file (opening a core from the window comes later)\n");
         return 2;
     }
     MapListWindow window;

@@ -24,19 +24,22 @@ bool MapListWindow::openCore(const QString& core, const QString& executable) {
         gomapcore::Report report = analysis->run({});
         for (const gomapcore::MapResult& map : report.maps) {
             QStringList roots;
-            for (const std::string& root : map.roots) roots << QString::fromStdString(root);
-            auto* item = new QTreeWidgetItem(
-                tree_, {QString::fromStdString(fmt::format("{:#x}", map.address)), QString::fromStdString(map.typeName()),
-                        QString::number(map.count), QString::number(map.liveEntries),
-                        QString::fromStdString(map.status()), roots.join(", ")});
+            for (const std::string& root : map.roots)
+                roots << QString::fromStdString(root);
+            auto* item =
+                new QTreeWidgetItem(tree_, {QString::fromStdString(fmt::format("{:#x}", map.address)),
+                                            QString::fromStdString(map.typeName()),
+                                            QString::number(map.count), QString::number(map.liveEntries),
+                                            QString::fromStdString(map.status()), roots.join(", ")});
             for (const gomapcore::Finding& finding : map.findings()) {
-                new QTreeWidgetItem(item, {QString::fromStdString(fmt::format("{:#x}", finding.address)),
-                                           QString::fromStdString(finding.rule), QString(), QString(),
-                                           gomapcore::toString(finding.severity),
-                                           QString::fromStdString(finding.message)});
+                new QTreeWidgetItem(
+                    item, {QString::fromStdString(fmt::format("{:#x}", finding.address)),
+                           QString::fromStdString(finding.rule), QString(), QString(),
+                           gomapcore::toString(finding.severity), QString::fromStdString(finding.message)});
             }
             if (map.status() == "damaged") {
-                for (int column = 0; column < 6; ++column) item->setForeground(column, Qt::red);
+                for (int column = 0; column < 6; ++column)
+                    item->setForeground(column, Qt::red);
                 item->setExpanded(true);
             }
         }

@@ -11,14 +11,14 @@ class QTreeWidget;
 
 class MapListWindow : public QMainWindow {
     Q_OBJECT
-public:
+  public:
     explicit MapListWindow(QWidget* parent = nullptr);
     // Analyzes the core; returns false and shows the reason in the window when it cannot.
     bool openCore(const QString& core, const QString& executable);
     QTreeWidget* mapTree() const { return tree_; }
     const QString& lastError() const { return lastError_; }
 
-private:
+  private:
     QTreeWidget* tree_;
     QString lastError_;
 };

@@ -2,8 +2,8 @@
 //   0  no finding at or above --fail-on
 //   1  findings at or above --fail-on
 //   2  the input could not be analyzed (one-line reason on stderr), or bad usage
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
     std::size_t maxEntries = 100;
     auto* show = app.add_subcommand("show", "print one map's header, bucket chains and entries");
     addCommon(show, showCommon);
-    show->add_option("MAP", which, "the map's header address (0x…) or a root name (e.g. main.users)")->required();
+    show->add_option("MAP", which, "the map's header address (0x…) or a root name (e.g. main.users)")
+        ->required();
     show->add_option("--max-entries", maxEntries, "entries to print at most");
 
     try {
@@ -105,7 +106,8 @@ int main(int argc, char** argv) {
         if (analyze->parsed()) {
             auto analysis = gomapcore::Analysis::open(analyzeCommon.core, analyzeCommon.exe);
             gomapcore::Report report = analysis->run(analysisOptions(analyzeCommon));
-            writeOutput(format == "json" ? gomapcore::renderJson(report) : gomapcore::renderText(report), output);
+            writeOutput(format == "json" ? gomapcore::renderJson(report) : gomapcore::renderText(report),
+                        output);
             if (failOn == "never") return kExitClean;
             gomapcore::Severity threshold = failOn == "error"     ? gomapcore::Severity::Error
                                             : failOn == "warning" ? gomapcore::Severity::Warning
@@ -126,7 +128,9 @@ int main(int argc, char** argv) {
             for (const gomapcore::MapRoot& root : analysis->findRoots()) {
                 if (root.name != which && (!address || root.mapAddress != *address)) continue;
                 if (root.mapAddress == 0) {
-                    writeOutput(fmt::format("{} is a nil map ({})\n", root.name, root.type ? root.type->name : ""), "");
+                    writeOutput(
+                        fmt::format("{} is a nil map ({})\n", root.name, root.type ? root.type->name : ""),
+                        "");
                     return kExitClean;
                 }
                 gomapcore::MapResult result = analysis->walk(root.mapAddress, root.type, options.limits);
@@ -135,7 +139,8 @@ int main(int argc, char** argv) {
                 writeOutput(gomapcore::renderMapDetail(analysis->memory(), result, maxEntries), "");
                 return kExitClean;
             }
-            throw gomapcore::Error(gomapcore::Error::Code::NotFound, "no map named or at '" + which + "' was found");
+            throw gomapcore::Error(gomapcore::Error::Code::NotFound,
+                                   "no map named or at '" + which + "' was found");
         }
     } catch (const gomapcore::Error& e) {
         std::fprintf(stderr, "gomapcore: %s\n", e.what());

@@ -71,12 +71,14 @@ std::unique_ptr<Analysis> Analysis::open(const std::string& corePath, const std:
     if (analysis->exe_->positionIndependent()) {
         auto entry = analysis->core_->auxv().find(AT_ENTRY);
         if (entry == analysis->core_->auxv().end())
-            throw Error(Error::Code::ExecutableMismatch,
-                        "the executable is position-independent and the core has no AT_ENTRY to find where it was "
-                        "loaded");
+            throw Error(
+                Error::Code::ExecutableMismatch,
+                "the executable is position-independent and the core has no AT_ENTRY to find where it was "
+                "loaded");
         analysis->loadBias_ = entry->second - analysis->exe_->entry();
     }
-    analysis->memory_ = std::make_unique<CoreMemory>(*analysis->core_, analysis->exe_.get(), analysis->loadBias_);
+    analysis->memory_ =
+        std::make_unique<CoreMemory>(*analysis->core_, analysis->exe_.get(), analysis->loadBias_);
     analysis->verifyExecutableMatchesCore();
     analysis->types_ = std::make_unique<TypeTable>(analysis->exe_->dwarf());
     analysis->layouts_ = std::make_unique<LayoutCatalog>(*analysis->types_);
@@ -92,7 +94,8 @@ void Analysis::verifyExecutableMatchesCore() {
     for (const auto& s : exe_->segments())
         if (s.fileOffset == 0 && s.fileSize > 0) first = &s;
     if (first == nullptr) {
-        notes_.push_back("could not verify that the executable matches the core: no segment maps file offset 0");
+        notes_.push_back(
+            "could not verify that the executable matches the core: no segment maps file offset 0");
         return;
     }
     std::uint64_t address = first->vaddr + loadBias_;
@@ -101,29 +104,33 @@ void Analysis::verifyExecutableMatchesCore() {
     ReadResult read = memory_->readCoreOnly(address, dumped);
     if (read.bytesRead == 0) {
         if (core_->segmentAt(address) == nullptr)
-            throw Error(Error::Code::ExecutableMismatch,
-                        fmt::format("executable {} does not match the core: the core has no mapping at {:#x}, where "
-                                    "the executable's first segment is loaded",
-                                    exe_->path(), address));
-        notes_.push_back(fmt::format("could not verify that the executable matches the core: the core did not "
-                                     "capture the ELF header page at {:#x}",
-                                     address));
+            throw Error(
+                Error::Code::ExecutableMismatch,
+                fmt::format("executable {} does not match the core: the core has no mapping at {:#x}, where "
+                            "the executable's first segment is loaded",
+                            exe_->path(), address));
+        notes_.push_back(
+            fmt::format("could not verify that the executable matches the core: the core did not "
+                        "capture the ELF header page at {:#x}",
+                        address));
         return;
     }
     auto fileBytes = exe_->fileBytes(0, read.bytesRead);
     if (fileBytes.size() != read.bytesRead ||
         !std::equal(fileBytes.begin(), fileBytes.end(), dumped.begin(), dumped.begin() + read.bytesRead)) {
-        throw Error(Error::Code::ExecutableMismatch,
-                    fmt::format("executable {} does not match the core: the ELF header page the kernel dumped at "
-                                "{:#x} differs from the file's first {} bytes (another build?)",
-                                exe_->path(), address, read.bytesRead));
+        throw Error(
+            Error::Code::ExecutableMismatch,
+            fmt::format("executable {} does not match the core: the ELF header page the kernel dumped at "
+                        "{:#x} differs from the file's first {} bytes (another build?)",
+                        exe_->path(), address, read.bytesRead));
     }
 }
 
 void Analysis::detectProgramLayout() {
     if (!types_->hasDwarf())
-        throw Error(Error::Code::NotGoProgram,
-                    exe_->path() + " has no DWARF debug information (stripped); gomapcore needs it to decode maps");
+        throw Error(
+            Error::Code::NotGoProgram,
+            exe_->path() + " has no DWARF debug information (stripped); gomapcore needs it to decode maps");
     // Layout selection from DWARF shape, not the version string: the runtime's own map header
     // type exists only for the implementation the binary was built with.
     if (types_->byName("runtime.hmap") != nullptr) {
@@ -132,8 +139,9 @@ void Analysis::detectProgramLayout() {
         programLayout_ = MapLayoutKind::Swiss;
     } else {
         throw Error(Error::Code::NotGoProgram,
-                    exe_->path() + ": its DWARF has neither runtime.hmap nor internal/runtime/maps.Map; is it a Go "
-                                   "program?");
+                    exe_->path() +
+                        ": its DWARF has neither runtime.hmap nor internal/runtime/maps.Map; is it a Go "
+                        "program?");
     }
 }
 
@@ -144,8 +152,8 @@ std::vector<MapRoot> Analysis::findRoots() {
         if (global.type == nullptr || global.type->kind != GoKind::Map) continue;
         auto pointer = reader.u64(global.address + loadBias_);
         if (!pointer) {
-            notes_.push_back(fmt::format("global {} at {:#x} is not captured; its map cannot be read", global.name,
-                                         global.address));
+            notes_.push_back(fmt::format("global {} at {:#x} is not captured; its map cannot be read",
+                                         global.name, global.address));
             continue;
         }
         roots.push_back(MapRoot{global.name, RootKind::Global, *pointer, global.type});
@@ -178,8 +186,10 @@ Report Analysis::run(const AnalysisOptions& options) {
     report.target.arch = core_->architecture();
     report.target.threads = core_->threads().size();
     if (core_->processInfo()) report.target.pid = core_->processInfo()->pid;
-    if (core_->signalInfo()) report.target.signal = core_->signalInfo()->signo;
-    else if (!core_->threads().empty()) report.target.signal = core_->threads().front().signal;
+    if (core_->signalInfo())
+        report.target.signal = core_->signalInfo()->signo;
+    else if (!core_->threads().empty())
+        report.target.signal = core_->threads().front().signal;
 
     // One entry per distinct map header, with every root that reaches it.
     std::map<std::uint64_t, std::vector<const MapRoot*>> byAddress;
@@ -193,10 +203,12 @@ Report Analysis::run(const AnalysisOptions& options) {
     }
     for (const auto& [address, holders] : byAddress) {
         MapResult result = walk(address, holders.front()->type, options.limits);
-        for (const MapRoot* root : holders) result.roots.push_back(root->name);
+        for (const MapRoot* root : holders)
+            result.roots.push_back(root->name);
         report.maps.push_back(std::move(result));
     }
-    for (const std::string& problem : core_->noteProblems()) report.notes.push_back("core: " + problem);
+    for (const std::string& problem : core_->noteProblems())
+        report.notes.push_back("core: " + problem);
     if (core_->truncated())
         report.notes.push_back("the core file is truncated: memory past its end is reported as not captured");
     report.notes.insert(report.notes.end(), notes_.begin(), notes_.end());

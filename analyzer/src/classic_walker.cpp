@@ -28,12 +28,17 @@ constexpr unsigned kBucketCount = 8;
 // No process can hold more than 2^47 bytes of buckets on amd64 (47-bit user address space).
 constexpr unsigned kUserAddressBits = 47;
 
-bool isEmpty(std::uint8_t top) { return top <= kEmptyOne; }
-bool isEvacuatedMark(std::uint8_t top) { return top >= kEvacuatedX && top <= kEvacuatedEmpty; }
+bool isEmpty(std::uint8_t top) {
+    return top <= kEmptyOne;
+}
+bool isEvacuatedMark(std::uint8_t top) {
+    return top >= kEvacuatedX && top <= kEvacuatedEmpty;
+}
 
 class ClassicWalker {
-public:
-    ClassicWalker(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address, const WalkLimits& limits)
+  public:
+    ClassicWalker(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
+                  const WalkLimits& limits)
         : memory_(memory), reader_(memory), layout_(layout), c_(layout.classic), limits_(limits) {
         result_.address = address;
         result_.layout = &layout;
@@ -44,11 +49,12 @@ public:
 
     MapResult run();
 
-private:
+  private:
     bool readHeader();
     bool checkArrayPointer(std::uint64_t pointer, std::uint64_t bytes, const char* field, const char* rule);
     // Walks one bucket and its overflow chain; returns the live entries found.
-    std::uint64_t walkChain(std::uint64_t bucket, std::int64_t index, bool old, MapNode& parent, bool& evacuated);
+    std::uint64_t walkChain(std::uint64_t bucket, std::int64_t index, bool old, MapNode& parent,
+                            bool& evacuated);
     void walkBuckets();
     void walkOldBuckets();
     void checkExtra();
@@ -98,7 +104,8 @@ bool ClassicWalker::readHeader() {
                 fmt::format("map header at {} lies in no mapping of the process", hex(result_.address)));
         } else {
             add(header(), rules::kPointerNotCaptured, Severity::Warning, result_.address,
-                fmt::format("map header at {} is in a mapping the core did not capture", hex(result_.address)));
+                fmt::format("map header at {} is in a mapping the core did not capture",
+                            hex(result_.address)));
         }
         return false;
     }
@@ -121,7 +128,9 @@ bool ClassicWalker::readHeader() {
     result_.count = count_;
 
     std::uint64_t maxB = 0;
-    while (maxB < 63 && (std::uint64_t{1} << (maxB + 1)) * c_.bucketSize < (std::uint64_t{1} << kUserAddressBits)) ++maxB;
+    while (maxB < 63 &&
+           (std::uint64_t{1} << (maxB + 1)) * c_.bucketSize < (std::uint64_t{1} << kUserAddressBits))
+        ++maxB;
     bool plausible = true;
     if (count_ < 0) {
         add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
@@ -130,8 +139,8 @@ bool ClassicWalker::readHeader() {
     }
     if (B_ > maxB) {
         add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
-            fmt::format("B = {} would need 2^{} buckets of {} bytes, more than the address space holds", B_, B_,
-                        c_.bucketSize));
+            fmt::format("B = {} would need 2^{} buckets of {} bytes, more than the address space holds", B_,
+                        B_, c_.bucketSize));
         plausible = false;
     }
     if ((flags_ & ~kKnownFlags) != 0) {
@@ -167,7 +176,8 @@ bool ClassicWalker::readHeader() {
     return true;
 }
 
-bool ClassicWalker::checkArrayPointer(std::uint64_t pointer, std::uint64_t bytes, const char* field, const char* rule) {
+bool ClassicWalker::checkArrayPointer(std::uint64_t pointer, std::uint64_t bytes, const char* field,
+                                      const char* rule) {
     if (pointer % 8 != 0) {
         add(header(), rules::kHeaderImplausible, Severity::Error, pointer,
             fmt::format("{} = {} is not pointer-aligned", field, hex(pointer)));
@@ -181,8 +191,8 @@ bool ClassicWalker::checkArrayPointer(std::uint64_t pointer, std::uint64_t bytes
     }
     if (state == AddressState::NotCaptured) {
         add(header(), rules::kPointerNotCaptured, Severity::Warning, pointer,
-            fmt::format("{} = {} is in a mapping the core did not capture; its buckets cannot be checked", field,
-                        hex(pointer)));
+            fmt::format("{} = {} is in a mapping the core did not capture; its buckets cannot be checked",
+                        field, hex(pointer)));
         incomplete_ = true;
         return false;
     }
@@ -239,9 +249,10 @@ std::uint64_t ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index,
             // A full cell.
             if (seenEmptyRest) {
                 add(node, rules::kControlBytesCorrupt, Severity::Error, address,
-                    fmt::format("tophash[{}] = {:#x} marks a full cell after an emptyRest cell earlier in the chain "
-                                "(emptyRest promises every later cell is empty)",
-                                i, top));
+                    fmt::format(
+                        "tophash[{}] = {:#x} marks a full cell after an emptyRest cell earlier in the chain "
+                        "(emptyRest promises every later cell is empty)",
+                        i, top));
             }
             ++node.liveEntries;
             Slot slot = detail::inspectSlot(memory_, layout_, address, i, top, result_.address, node);
@@ -250,14 +261,16 @@ std::uint64_t ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index,
         if (evacuatedCells > 0) {
             if (!old) {
                 add(node, rules::kControlBytesCorrupt, Severity::Error, address,
-                    fmt::format("{} of bucket {}'s tophash bytes hold evacuation marks (2..4), which only old buckets "
+                    fmt::format("{} of bucket {}'s tophash bytes hold evacuation marks (2..4), which only "
+                                "old buckets "
                                 "being evacuated may hold",
                                 evacuatedCells, index));
             } else if (evacuatedCells != kBucketCount || node.liveEntries != 0) {
                 add(node, rules::kControlBytesCorrupt, Severity::Error, address,
-                    fmt::format("old bucket {} mixes evacuation marks with live or empty cells; evacuate() marks "
-                                "every cell of a bucket at once",
-                                index));
+                    fmt::format(
+                        "old bucket {} mixes evacuation marks with live or empty cells; evacuate() marks "
+                        "every cell of a bucket at once",
+                        index));
             } else if (link == 0) {
                 evacuated = true;
             }
@@ -273,16 +286,21 @@ std::uint64_t ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index,
         if (next != 0) {
             const char* problem = nullptr;
             AddressState state = AddressState::Captured;
-            if (next % 8 != 0) problem = "is misaligned";
-            else if ((state = memory_.classify(next)) == AddressState::Unmapped) problem = "lies in no mapping";
-            else if (visited_.count(next) != 0) problem = "points back to a bucket already on a chain (a cycle)";
-            else if (insideArray(next, buckets_, bucketsLength_) || insideArray(next, oldbuckets_, oldLength_))
+            if (next % 8 != 0)
+                problem = "is misaligned";
+            else if ((state = memory_.classify(next)) == AddressState::Unmapped)
+                problem = "lies in no mapping";
+            else if (visited_.count(next) != 0)
+                problem = "points back to a bucket already on a chain (a cycle)";
+            else if (insideArray(next, buckets_, bucketsLength_) ||
+                     insideArray(next, oldbuckets_, oldLength_))
                 problem = "points into a main bucket array, where no overflow bucket lives";
-            else if (link + 1 >= limits_.maxChainLength) problem = "extends a chain beyond the chain-length limit";
+            else if (link + 1 >= limits_.maxChainLength)
+                problem = "extends a chain beyond the chain-length limit";
             if (problem != nullptr) {
                 add(node, rules::kOverflowChainCorrupt, Severity::Error, next,
-                    fmt::format("overflow pointer of {} {} ({}) {}", toString(node.kind), hex(address), hex(next),
-                                problem));
+                    fmt::format("overflow pointer of {} {} ({}) {}", toString(node.kind), hex(address),
+                                hex(next), problem));
                 if (link + 1 >= limits_.maxChainLength)
                     result_.limitsHit.push_back(fmt::format("max-chain-length ({})", limits_.maxChainLength));
                 incomplete_ = incomplete_ || state != AddressState::Captured;
@@ -301,14 +319,16 @@ void ClassicWalker::walkOldBuckets() {
         add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
             fmt::format("nevacuate = {} exceeds the {} old buckets being evacuated", nevacuate_, oldLength_));
     }
-    if (!checkArrayPointer(oldbuckets_, oldLength_ * c_.bucketSize, "oldbuckets", rules::kOldbucketsUnmapped)) {
+    if (!checkArrayPointer(oldbuckets_, oldLength_ * c_.bucketSize, "oldbuckets",
+                           rules::kOldbucketsUnmapped)) {
         incomplete_ = true;
         return;
     }
     oldEvacuated_.assign(oldLength_, false);
     for (std::uint64_t j = 0; j < oldLength_; ++j) {
         bool evacuated = false;
-        live_ += walkChain(oldbuckets_ + j * c_.bucketSize, static_cast<std::int64_t>(j), true, header(), evacuated);
+        live_ += walkChain(oldbuckets_ + j * c_.bucketSize, static_cast<std::int64_t>(j), true, header(),
+                           evacuated);
         oldEvacuated_[j] = evacuated;
         if (!evacuated && j < nevacuate_) {
             add(header().children.back(), rules::kControlBytesCorrupt, Severity::Error,
@@ -328,18 +348,20 @@ void ClassicWalker::walkBuckets() {
     for (std::uint64_t i = 0; i < bucketsLength_; ++i) {
         bool evacuated = false;
         std::size_t before = header().children.size();
-        std::uint64_t live = walkChain(buckets_ + i * c_.bucketSize, static_cast<std::int64_t>(i), false, header(),
-                                       evacuated);
+        std::uint64_t live =
+            walkChain(buckets_ + i * c_.bucketSize, static_cast<std::int64_t>(i), false, header(), evacuated);
         live_ += live;
         // During growth a new bucket fills only once its source old bucket has been evacuated
         // (growWork evacuates before mapassign writes).
         if (live > 0 && !oldEvacuated_.empty()) {
             std::uint64_t source = i & (oldLength_ - 1);
-            if (source < oldEvacuated_.size() && !oldEvacuated_[source] && before < header().children.size()) {
+            if (source < oldEvacuated_.size() && !oldEvacuated_[source] &&
+                before < header().children.size()) {
                 add(header().children[before], rules::kControlBytesCorrupt, Severity::Error,
                     buckets_ + i * c_.bucketSize,
-                    fmt::format("bucket {} holds entries although its source old bucket {} is not evacuated yet", i,
-                                source));
+                    fmt::format(
+                        "bucket {} holds entries although its source old bucket {} is not evacuated yet", i,
+                        source));
             }
         }
         if (!budgetLeft()) return;

@@ -60,9 +60,11 @@ void CoreFile::parse() {
         throw Error(Error::Code::NotElfCore, path + " is not an ELF file");
     const auto* ident = reinterpret_cast<const unsigned char*>(bytes.data());
     if (ident[EI_CLASS] != ELFCLASS64)
-        throw Error(Error::Code::UnsupportedTarget, path + " is a 32-bit ELF file; only 64-bit amd64 cores are supported");
+        throw Error(Error::Code::UnsupportedTarget,
+                    path + " is a 32-bit ELF file; only 64-bit amd64 cores are supported");
     if (ident[EI_DATA] != ELFDATA2LSB)
-        throw Error(Error::Code::UnsupportedTarget, path + " is a big-endian ELF file; only little-endian amd64 cores are supported");
+        throw Error(Error::Code::UnsupportedTarget,
+                    path + " is a big-endian ELF file; only little-endian amd64 cores are supported");
 
     elf_version(EV_CURRENT);
     ElfHandle handle;
@@ -76,16 +78,17 @@ void CoreFile::parse() {
         throw Error(Error::Code::NotElfCore, path + " is an ELF file but not a core dump (e_type " +
                                                  std::to_string(ehdr.e_type) + ")");
     if (ehdr.e_machine != EM_X86_64)
-        throw Error(Error::Code::UnsupportedTarget,
-                    path + ": unsupported architecture (e_machine " + std::to_string(ehdr.e_machine) +
-                        "); only amd64 cores are supported");
+        throw Error(Error::Code::UnsupportedTarget, path + ": unsupported architecture (e_machine " +
+                                                        std::to_string(ehdr.e_machine) +
+                                                        "); only amd64 cores are supported");
 
     std::size_t phnum = 0;
     if (elf_getphdrnum(handle.elf, &phnum) != 0)
         throw Error(Error::Code::NotElfCore, path + ": cannot read the program header count");
     // Program headers must lie inside the file; libelf checks this when it returns them.
     if (ehdr.e_phoff > bytes.size() || phnum * sizeof(Elf64_Phdr) > bytes.size() - ehdr.e_phoff)
-        throw Error(Error::Code::NotElfCore, path + ": program headers extend past the end of the file (truncated core)");
+        throw Error(Error::Code::NotElfCore,
+                    path + ": program headers extend past the end of the file (truncated core)");
 
     const std::uint64_t fileSize = bytes.size();
     std::vector<std::pair<std::uint64_t, std::uint64_t>> noteRanges;
@@ -167,7 +170,8 @@ void CoreFile::parse() {
                 break;
             }
             if (descOffset + nhdr.n_descsz <= data->d_size) {
-                parseNote(nhdr.n_type, static_cast<const std::byte*>(data->d_buf) + descOffset, nhdr.n_descsz);
+                parseNote(nhdr.n_type, static_cast<const std::byte*>(data->d_buf) + descOffset,
+                          nhdr.n_descsz);
             }
             position = next;
         }
@@ -244,7 +248,8 @@ void CoreFile::parseNote(std::uint32_t type, const std::byte* desc, std::size_t 
             fileMappings_ = std::move(mappings);
             return;
         }
-        default: return;
+        default:
+            return;
     }
 }
 

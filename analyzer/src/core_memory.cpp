@@ -23,7 +23,8 @@ bool CoreMemory::executableBacks(const CoreSegment& segment, std::uint64_t addre
     if (mappings.empty()) return true;
     std::uint64_t expectedOffset = owner->fileOffset + (linkAddress - owner->vaddr);
     for (const auto& m : mappings) {
-        if (address >= m.start && address < m.end) return m.fileOffset + (address - m.start) == expectedOffset;
+        if (address >= m.start && address < m.end)
+            return m.fileOffset + (address - m.start) == expectedOffset;
     }
     return false;
 }
@@ -44,13 +45,15 @@ ReadResult CoreMemory::readImpl(std::uint64_t address, std::span<std::byte> out,
         std::uint64_t within = at - segment->vaddr;
         std::size_t wanted = out.size() - result.bytesRead;
         if (within < segment->capturedSize) {
-            std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(segment->capturedSize - within, wanted));
+            std::size_t chunk =
+                static_cast<std::size_t>(std::min<std::uint64_t>(segment->capturedSize - within, wanted));
             std::memcpy(out.data() + result.bytesRead, core_.segmentData(*segment) + within, chunk);
             result.bytesRead += chunk;
             continue;
         }
         if (allowExecutable && executableBacks(*segment, at)) {
-            std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(segment->end() - at, wanted));
+            std::size_t chunk =
+                static_cast<std::size_t>(std::min<std::uint64_t>(segment->end() - at, wanted));
             if (exe_->readFileBacked(at - loadBias_, out.subspan(result.bytesRead, chunk))) {
                 result.bytesRead += chunk;
                 continue;

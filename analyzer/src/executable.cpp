@@ -59,15 +59,18 @@ void Executable::parse() {
     GElf_Ehdr ehdr;
     if (elf_ == nullptr || gelf_getehdr(elf_, &ehdr) == nullptr)
         throw Error(Error::Code::NotGoProgram, path + ": invalid ELF header");
-    if (ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB || ehdr.e_machine != EM_X86_64)
-        throw Error(Error::Code::UnsupportedTarget, path + ": only 64-bit little-endian amd64 executables are supported");
+    if (ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB ||
+        ehdr.e_machine != EM_X86_64)
+        throw Error(Error::Code::UnsupportedTarget,
+                    path + ": only 64-bit little-endian amd64 executables are supported");
     if (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN)
         throw Error(Error::Code::NotGoProgram, path + " is an ELF file but not an executable");
     positionIndependent_ = ehdr.e_type == ET_DYN;
     entry_ = ehdr.e_entry;
 
     std::size_t phnum = 0;
-    if (elf_getphdrnum(elf_, &phnum) != 0) throw Error(Error::Code::NotGoProgram, path + ": bad program headers");
+    if (elf_getphdrnum(elf_, &phnum) != 0)
+        throw Error(Error::Code::NotGoProgram, path + ": bad program headers");
     for (std::size_t i = 0; i < phnum; ++i) {
         GElf_Phdr phdr;
         if (gelf_getphdr(elf_, static_cast<int>(i), &phdr) == nullptr || phdr.p_type != PT_LOAD) continue;
@@ -76,8 +79,10 @@ void Executable::parse() {
         segment.memSize = phdr.p_memsz;
         segment.fileOffset = phdr.p_offset;
         segment.fileSize = phdr.p_filesz;
-        if (segment.fileOffset > bytes.size()) segment.fileSize = 0;
-        else if (segment.fileSize > bytes.size() - segment.fileOffset) segment.fileSize = bytes.size() - segment.fileOffset;
+        if (segment.fileOffset > bytes.size())
+            segment.fileSize = 0;
+        else if (segment.fileSize > bytes.size() - segment.fileOffset)
+            segment.fileSize = bytes.size() - segment.fileOffset;
         segment.writable = (phdr.p_flags & PF_W) != 0;
         segment.executable = (phdr.p_flags & PF_X) != 0;
         segments_.push_back(segment);
@@ -107,7 +112,8 @@ void Executable::parse() {
             std::memcpy(&nameSize, contents.data(), 4);
             std::memcpy(&descSize, contents.data() + 4, 4);
             std::size_t descOffset = 12 + ((nameSize + 3) & ~3u);
-            if (descOffset + descSize <= contents.size()) gnuBuildId_ = hexString(contents.data() + descOffset, descSize);
+            if (descOffset + descSize <= contents.size())
+                gnuBuildId_ = hexString(contents.data() + descOffset, descSize);
         } else if (shdr.sh_type == SHT_SYMTAB) {
             Elf_Data* data = elf_getdata(scn, nullptr);
             if (data == nullptr || shdr.sh_entsize == 0) continue;
@@ -126,7 +132,8 @@ void Executable::parse() {
     dwarf_ = dwarf_begin_elf(elf_, DWARF_C_READ, nullptr);  // null when stripped
     if (goVersion_.empty() && symbols_.find("runtime.buildVersion") == symbols_.end() &&
         symbols_.find("runtime.main") == symbols_.end())
-        throw Error(Error::Code::NotGoProgram, path + " is not a Go program (no Go build info and no Go runtime symbols)");
+        throw Error(Error::Code::NotGoProgram,
+                    path + " is not a Go program (no Go build info and no Go runtime symbols)");
 }
 
 // Layout of .go.buildinfo: see golang/go src/debug/buildinfo/buildinfo.go @go1.23: a 16-byte
@@ -148,7 +155,8 @@ void Executable::readBuildInfo(std::span<const std::byte> section) {
     auto at = modinfo.find(key);
     if (at != std::string::npos) {
         auto end = modinfo.find('\n', at);
-        goExperiment_ = modinfo.substr(at + key.size(), end == std::string::npos ? std::string::npos : end - at - key.size());
+        goExperiment_ = modinfo.substr(at + key.size(),
+                                       end == std::string::npos ? std::string::npos : end - at - key.size());
     }
 }
 
@@ -171,7 +179,8 @@ bool Executable::readFileBacked(std::uint64_t vaddr, std::span<std::byte> out) c
         }
         if (owner == nullptr) return false;
         std::uint64_t within = address - owner->vaddr;
-        std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(owner->fileSize - within, out.size() - done));
+        std::size_t chunk =
+            static_cast<std::size_t>(std::min<std::uint64_t>(owner->fileSize - within, out.size() - done));
         std::memcpy(out.data() + done, file_->bytes().data() + owner->fileOffset + within, chunk);
         done += chunk;
     }

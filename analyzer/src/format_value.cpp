@@ -15,9 +15,12 @@ constexpr std::size_t kMaxRawBytes = 32;
 std::string quote(const std::string& raw) {
     std::string out = "\"";
     for (unsigned char ch : raw) {
-        if (ch == '"' || ch == '\\') out += fmt::format("\\{}", static_cast<char>(ch));
-        else if (ch >= 0x20 && ch < 0x7f) out.push_back(static_cast<char>(ch));
-        else out += fmt::format("\\x{:02x}", ch);
+        if (ch == '"' || ch == '\\')
+            out += fmt::format("\\{}", static_cast<char>(ch));
+        else if (ch >= 0x20 && ch < 0x7f)
+            out.push_back(static_cast<char>(ch));
+        else
+            out += fmt::format("\\x{:02x}", ch);
     }
     return out + "\"";
 }
@@ -29,7 +32,8 @@ std::string raw(const Memory& memory, const Type* type, std::uint64_t address) {
     std::string name = type->name.empty() ? "?" : type->name;
     if (!bytes) return fmt::format("<{}: not captured>", name);
     std::string hexBytes;
-    for (std::byte b : *bytes) hexBytes += fmt::format("{:02x}", std::to_integer<unsigned>(b));
+    for (std::byte b : *bytes)
+        hexBytes += fmt::format("{:02x}", std::to_integer<unsigned>(b));
     return fmt::format("<{} {}{}>", name, hexBytes, type->byteSize() > size ? "…" : "");
 }
 
@@ -43,7 +47,11 @@ std::string format(const Memory& memory, const Type* type, std::uint64_t address
             auto v = reader.u8(address);
             return v ? (*v ? "true" : "false") : unreadable();
         }
-        case GoKind::Int: case GoKind::Int8: case GoKind::Int16: case GoKind::Int32: case GoKind::Int64: {
+        case GoKind::Int:
+        case GoKind::Int8:
+        case GoKind::Int16:
+        case GoKind::Int32:
+        case GoKind::Int64: {
             auto v = reader.unsignedOfSize(address, u->byteSize());
             if (!v) return unreadable();
             unsigned bits = static_cast<unsigned>(u->byteSize() * 8);
@@ -51,7 +59,11 @@ std::string format(const Memory& memory, const Type* type, std::uint64_t address
                                         : static_cast<std::int64_t>(*v << (64 - bits)) >> (64 - bits);
             return fmt::format("{}", s);
         }
-        case GoKind::Uint: case GoKind::Uint8: case GoKind::Uint16: case GoKind::Uint32: case GoKind::Uint64:
+        case GoKind::Uint:
+        case GoKind::Uint8:
+        case GoKind::Uint16:
+        case GoKind::Uint32:
+        case GoKind::Uint64:
         case GoKind::Uintptr: {
             auto v = reader.unsignedOfSize(address, u->byteSize());
             return v ? fmt::format("{}", *v) : unreadable();
@@ -77,11 +89,17 @@ std::string format(const Memory& memory, const Type* type, std::uint64_t address
             if (*length == 0) return "\"\"";
             std::size_t shown = static_cast<std::size_t>(std::min<std::uint64_t>(*length, kMaxStringBytes));
             auto bytes = reader.bytes(*data, shown);
-            if (!bytes) return fmt::format("<string len {} at {:#x}: {}>", *length, *data, toString(memory.classify(*data)));
+            if (!bytes)
+                return fmt::format("<string len {} at {:#x}: {}>", *length, *data,
+                                   toString(memory.classify(*data)));
             std::string text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
             return quote(text) + (*length > shown ? fmt::format("…({} bytes)", *length) : "");
         }
-        case GoKind::Pointer: case GoKind::UnsafePointer: case GoKind::Map: case GoKind::Chan: case GoKind::Func: {
+        case GoKind::Pointer:
+        case GoKind::UnsafePointer:
+        case GoKind::Map:
+        case GoKind::Chan:
+        case GoKind::Func: {
             auto v = reader.u64(address);
             if (!v) return unreadable();
             return *v == 0 ? "nil" : fmt::format("({}) {:#x}", type->name, *v);
@@ -114,7 +132,8 @@ std::string format(const Memory& memory, const Type* type, std::uint64_t address
             if (!data || !length) return unreadable();
             return fmt::format("{} len {} at {:#x}", type->name, *length, *data);
         }
-        default: return raw(memory, type, address);
+        default:
+            return raw(memory, type, address);
     }
 }
 

@@ -47,7 +47,9 @@ bool require(const FieldSlot& slot, const char* what, std::string* whyNot) {
 
 }  // namespace
 
-const char* toString(MapLayoutKind kind) { return kind == MapLayoutKind::Classic ? "classic" : "swiss"; }
+const char* toString(MapLayoutKind kind) {
+    return kind == MapLayoutKind::Classic ? "classic" : "swiss";
+}
 
 std::uint64_t MapTypeLayout::keySlot(std::uint64_t container, unsigned i) const {
     if (kind == MapLayoutKind::Classic) return container + classic.keys.offset + i * classic.keySlotSize;
@@ -103,20 +105,27 @@ const MapTypeLayout* LayoutCatalog::layoutFor(const Type* mapType, std::string* 
         c.nevacuate = slotOf(header, "nevacuate");
         c.clearSeq = slotOf(header, "clearSeq");
         c.extra = slotOf(header, "extra");
-        for (auto [slot, name] : {std::pair{&c.count, "count"}, {&c.flags, "flags"}, {&c.B, "B"},
-                                  {&c.noverflow, "noverflow"}, {&c.buckets, "buckets"},
-                                  {&c.oldbuckets, "oldbuckets"}, {&c.nevacuate, "nevacuate"}, {&c.extra, "extra"}})
+        for (auto [slot, name] : {std::pair{&c.count, "count"},
+                                  {&c.flags, "flags"},
+                                  {&c.B, "B"},
+                                  {&c.noverflow, "noverflow"},
+                                  {&c.buckets, "buckets"},
+                                  {&c.oldbuckets, "oldbuckets"},
+                                  {&c.nevacuate, "nevacuate"},
+                                  {&c.extra, "extra"}})
             if (!require(*slot, name, whyNot)) return fail(whyNot ? *whyNot : name);
         const Type* bucket = pointee(header->field("buckets")->type);
         if (bucket == nullptr || bucket->tag != TypeTag::Struct)
-            return fail("classic map " + mapType->name + ": buckets field is not a pointer to a bucket struct");
+            return fail("classic map " + mapType->name +
+                        ": buckets field is not a pointer to a bucket struct");
         c.bucketSize = bucket->byteSize();
         c.tophash = slotOf(bucket, "tophash");
         c.keys = slotOf(bucket, "keys");
         c.values = slotOf(bucket, "values");
         if (!c.values.present) c.values = slotOf(bucket, "elems");
         c.overflow = slotOf(bucket, "overflow");
-        if (!c.tophash.present || !c.keys.present || !c.values.present || !c.overflow.present || c.bucketSize == 0)
+        if (!c.tophash.present || !c.keys.present || !c.values.present || !c.overflow.present ||
+            c.bucketSize == 0)
             return fail("classic bucket type of " + mapType->name + " lacks tophash/keys/values/overflow");
         const Type* keysArray = bucket->field("keys")->type->underlying();
         const Type* valuesArray =
@@ -152,8 +161,11 @@ const MapTypeLayout* LayoutCatalog::layoutFor(const Type* mapType, std::string* 
         s.writing = slotOf(header, "writing");
         s.tombstonePossible = slotOf(header, "tombstonePossible");
         s.clearSeq = slotOf(header, "clearSeq");
-        for (auto [slot, name] : {std::pair{&s.used, "used"}, {&s.dirPtr, "dirPtr"}, {&s.dirLen, "dirLen"},
-                                  {&s.globalDepth, "globalDepth"}, {&s.writing, "writing"}})
+        for (auto [slot, name] : {std::pair{&s.used, "used"},
+                                  {&s.dirPtr, "dirPtr"},
+                                  {&s.dirLen, "dirLen"},
+                                  {&s.globalDepth, "globalDepth"},
+                                  {&s.writing, "writing"}})
             if (!require(*slot, name, whyNot)) return fail(whyNot ? *whyNot : name);
         // dirPtr is typed **table<K,V>.
         const Type* table = pointee(header->field("dirPtr")->type);
@@ -171,8 +183,8 @@ const MapTypeLayout* LayoutCatalog::layoutFor(const Type* mapType, std::string* 
             return fail("swiss table type of " + mapType->name + " has no groups field");
         FieldSlot data = slotOf(groups->type, "data");
         FieldSlot mask = slotOf(groups->type, "lengthMask");
-        if (!data.present || !mask.present || !s.tableUsed.present || !s.capacity.present || !s.growthLeft.present ||
-            !s.localDepth.present || !s.index.present)
+        if (!data.present || !mask.present || !s.tableUsed.present || !s.capacity.present ||
+            !s.growthLeft.present || !s.localDepth.present || !s.index.present)
             return fail("swiss table type of " + mapType->name + " lacks required fields");
         s.groupsData = {groups->offset + data.offset, data.size, true};
         s.lengthMask = {groups->offset + mask.offset, mask.size, true};
@@ -181,17 +193,20 @@ const MapTypeLayout* LayoutCatalog::layoutFor(const Type* mapType, std::string* 
             return fail("swiss group type of " + mapType->name + " is not a struct");
         s.groupSize = group->byteSize();
         s.ctrl = slotOf(group, "ctrl");
-        if (!s.ctrl.present || s.groupSize == 0) return fail("swiss group type of " + mapType->name + " has no ctrl word");
+        if (!s.ctrl.present || s.groupSize == 0)
+            return fail("swiss group type of " + mapType->name + " has no ctrl word");
         const Type* keyType = nullptr;
         const Type* elemType = nullptr;
         if (const Field* slots = group->field("slots")) {
             const Type* array = slots->type ? slots->type->underlying() : nullptr;
-            if (array == nullptr || array->tag != TypeTag::Array || array->count != 8 || array->target == nullptr)
+            if (array == nullptr || array->tag != TypeTag::Array || array->count != 8 ||
+                array->target == nullptr)
                 return fail("swiss group slots of " + mapType->name + " is not an [8] array");
             const Type* slot = array->target->underlying();
             const Field* key = slot->field("key");
             const Field* elem = slot->field("elem");
-            if (key == nullptr || elem == nullptr) return fail("swiss slot type of " + mapType->name + " lacks key/elem");
+            if (key == nullptr || elem == nullptr)
+                return fail("swiss slot type of " + mapType->name + " lacks key/elem");
             s.slotsOffset = slots->offset;
             s.slotStride = slot->byteSize();
             s.keyInSlot = key->offset;

@@ -4,16 +4,20 @@ namespace gomapcore {
 
 const char* toString(AddressState state) {
     switch (state) {
-        case AddressState::Captured: return "captured";
-        case AddressState::NotCaptured: return "not-captured";
-        case AddressState::Unmapped: return "unmapped";
+        case AddressState::Captured:
+            return "captured";
+        case AddressState::NotCaptured:
+            return "not-captured";
+        case AddressState::Unmapped:
+            return "unmapped";
     }
     return "unknown";
 }
 
 std::uint64_t loadUnsigned(const std::byte* data, std::size_t size) {
     std::uint64_t value = 0;
-    for (std::size_t i = 0; i < size && i < 8; ++i) value |= std::to_integer<std::uint64_t>(data[i]) << (8 * i);
+    for (std::size_t i = 0; i < size && i < 8; ++i)
+        value |= std::to_integer<std::uint64_t>(data[i]) << (8 * i);
     return value;
 }
 

@@ -9,7 +9,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string hex(std::uint64_t value) { return fmt::format("{:#x}", value); }
+std::string hex(std::uint64_t value) {
+    return fmt::format("{:#x}", value);
+}
 
 std::uint64_t headerField(const MapResult& map, const char* name) {
     for (const auto& [key, value] : map.header)
@@ -30,7 +32,8 @@ json mapToJson(const MapResult& map) {
     j["status"] = map.status();
     j["roots"] = map.roots;
     json header = json::object();
-    for (const auto& [key, value] : map.header) header[key] = value;
+    for (const auto& [key, value] : map.header)
+        header[key] = value;
     j["header"] = header;
     if (map.layout && map.headerReadable) {
         if (map.layout->kind == MapLayoutKind::Classic) {
@@ -60,23 +63,34 @@ json findingToJson(const Finding& f) {
 
 const char* signalName(int signal) {
     switch (signal) {
-        case 0: return "none";
-        case 4: return "SIGILL";
-        case 5: return "SIGTRAP";
-        case 6: return "SIGABRT";
-        case 7: return "SIGBUS";
-        case 8: return "SIGFPE";
-        case 9: return "SIGKILL";
-        case 11: return "SIGSEGV";
-        case 31: return "SIGSYS";
-        default: return "signal";
+        case 0:
+            return "none";
+        case 4:
+            return "SIGILL";
+        case 5:
+            return "SIGTRAP";
+        case 6:
+            return "SIGABRT";
+        case 7:
+            return "SIGBUS";
+        case 8:
+            return "SIGFPE";
+        case 9:
+            return "SIGKILL";
+        case 11:
+            return "SIGSEGV";
+        case 31:
+            return "SIGSYS";
+        default:
+            return "signal";
     }
 }
 
 std::string rootsText(const MapResult& map) {
     if (map.roots.empty()) return "(unreached)";
     std::string out;
-    for (std::size_t i = 0; i < map.roots.size(); ++i) out += (i ? ", " : "") + map.roots[i];
+    for (std::size_t i = 0; i < map.roots.size(); ++i)
+        out += (i ? ", " : "") + map.roots[i];
     return out;
 }
 
@@ -98,24 +112,29 @@ std::string renderJson(const Report& report) {
                    {"signal_name", signalName(report.target.signal)},
                    {"threads", report.target.threads}};
     auto findings = report.findings();
-    j["summary"] = {{"maps", report.maps.size()},
-                    {"findings",
-                     {{"error", report.countAtLeast(Severity::Error)},
-                      {"warning", report.countAtLeast(Severity::Warning) - report.countAtLeast(Severity::Error)},
-                      {"info", findings.size() - report.countAtLeast(Severity::Warning)}}}};
+    j["summary"] = {
+        {"maps", report.maps.size()},
+        {"findings",
+         {{"error", report.countAtLeast(Severity::Error)},
+          {"warning", report.countAtLeast(Severity::Warning) - report.countAtLeast(Severity::Error)},
+          {"info", findings.size() - report.countAtLeast(Severity::Warning)}}}};
     json maps = json::array();
-    for (const MapResult& map : report.maps) maps.push_back(mapToJson(map));
+    for (const MapResult& map : report.maps)
+        maps.push_back(mapToJson(map));
     j["maps"] = maps;
     json nilMaps = json::array();
-    for (const NilMap& nil : report.nilMaps) nilMaps.push_back({{"root", nil.root}, {"type", nil.type}});
+    for (const NilMap& nil : report.nilMaps)
+        nilMaps.push_back({{"root", nil.root}, {"type", nil.type}});
     j["nil_maps"] = nilMaps;
     json list = json::array();
-    for (const Finding& f : findings) list.push_back(findingToJson(f));
+    for (const Finding& f : findings)
+        list.push_back(findingToJson(f));
     j["findings"] = list;
     j["crash"] = nullptr;  // reserved: filled by crash attribution
     json limits = json::array();
     for (const MapResult& map : report.maps)
-        for (const std::string& limit : map.limitsHit) limits.push_back({{"map", hex(map.address)}, {"limit", limit}});
+        for (const std::string& limit : map.limitsHit)
+            limits.push_back({{"map", hex(map.address)}, {"limit", limit}});
     j["limits_hit"] = limits;
     j["notes"] = report.notes;
     return j.dump(2) + "\n";
@@ -129,11 +148,13 @@ std::string renderText(const Report& report) {
     std::size_t infos = findings.size() - errors - warnings;
     out += fmt::format("gomapcore {} — {}\n", kVersion, report.input.core);
     out += fmt::format("  executable   {}\n", report.input.executable);
-    out += fmt::format("  go           {}{} ({} maps)\n", report.target.goVersion.empty() ? "unknown" : report.target.goVersion,
-                       report.target.goExperiment.empty() ? "" : " GOEXPERIMENT=" + report.target.goExperiment,
-                       report.target.mapLayout);
-    out += fmt::format("  process      pid {}, {} threads, {} ({}){}\n", report.target.pid, report.target.threads,
-                       signalName(report.target.signal), report.target.signal,
+    out +=
+        fmt::format("  go           {}{} ({} maps)\n",
+                    report.target.goVersion.empty() ? "unknown" : report.target.goVersion,
+                    report.target.goExperiment.empty() ? "" : " GOEXPERIMENT=" + report.target.goExperiment,
+                    report.target.mapLayout);
+    out += fmt::format("  process      pid {}, {} threads, {} ({}){}\n", report.target.pid,
+                       report.target.threads, signalName(report.target.signal), report.target.signal,
                        report.input.coreTruncated ? ", core TRUNCATED" : "");
     out += fmt::format("  maps         {} found ({} nil)\n", report.maps.size(), report.nilMaps.size());
     out += fmt::format("  findings     {} error, {} warning, {} info\n", errors, warnings, infos);
@@ -141,8 +162,9 @@ std::string renderText(const Report& report) {
         out += "\nFindings\n";
         for (const MapResult& map : report.maps) {
             for (const Finding& f : map.findings()) {
-                out += fmt::format("  {:<7} {:<22} map {} ({} {})\n          at {}: {}\n", toString(f.severity), f.rule,
-                                   hex(f.map), map.typeName(), rootsText(map), hex(f.address), f.message);
+                out += fmt::format("  {:<7} {:<22} map {} ({} {})\n          at {}: {}\n",
+                                   toString(f.severity), f.rule, hex(f.map), map.typeName(), rootsText(map),
+                                   hex(f.address), f.message);
             }
         }
     }
@@ -156,14 +178,15 @@ std::string renderText(const Report& report) {
     }
     if (!report.notes.empty()) {
         out += "\nNotes\n";
-        for (const std::string& note : report.notes) out += "  " + note + "\n";
+        for (const std::string& note : report.notes)
+            out += "  " + note + "\n";
     }
     return out;
 }
 
 std::string renderMapList(const Report& report) {
-    std::string out = fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", "ADDRESS", "TYPE", "COUNT", "LIVE",
-                                  "SHAPE", "STATUS", "ROOTS");
+    std::string out = fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", "ADDRESS", "TYPE", "COUNT",
+                                  "LIVE", "SHAPE", "STATUS", "ROOTS");
     for (const MapResult& map : report.maps) {
         std::string shape = "-";
         if (map.layout && map.headerReadable) {
@@ -176,34 +199,40 @@ std::string renderMapList(const Report& report) {
         out += fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", hex(map.address), type, map.count,
                            map.liveEntries, shape, map.status(), rootsText(map));
     }
-    for (const NilMap& nil : report.nilMaps) out += fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", "nil", nil.type, 0, 0, "-", "nil", nil.root);
+    for (const NilMap& nil : report.nilMaps)
+        out += fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", "nil", nil.type, 0, 0, "-", "nil",
+                           nil.root);
     return out;
 }
 
 namespace {
 
-void renderNode(const Memory& memory, const MapResult& map, const MapNode& node, int depth, std::size_t& entriesLeft,
-                std::string& out) {
+void renderNode(const Memory& memory, const MapResult& map, const MapNode& node, int depth,
+                std::size_t& entriesLeft, std::string& out) {
     std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
     if (node.kind != NodeKind::Header) {
         std::string control;
-        for (std::uint8_t b : node.control) control += fmt::format("{:02x} ", b);
-        out += fmt::format("{}{} {}{} {} live {}{}{}\n", indent, toString(node.kind),
-                           node.index >= 0 ? fmt::format("#{} ", node.index) : "", hex(node.address),
-                           node.state == AddressState::Captured ? "" : fmt::format("[{}]", toString(node.state)),
-                           node.liveEntries, control.empty() ? "" : "  ctrl ", control);
+        for (std::uint8_t b : node.control)
+            control += fmt::format("{:02x} ", b);
+        out +=
+            fmt::format("{}{} {}{} {} live {}{}{}\n", indent, toString(node.kind),
+                        node.index >= 0 ? fmt::format("#{} ", node.index) : "", hex(node.address),
+                        node.state == AddressState::Captured ? "" : fmt::format("[{}]", toString(node.state)),
+                        node.liveEntries, control.empty() ? "" : "  ctrl ", control);
     }
     for (const Finding& f : node.findings)
         out += fmt::format("{}  ! {} {}: {}\n", indent, toString(f.severity), f.rule, f.message);
     for (const Slot& slot : node.slots) {
         if (entriesLeft == 0) break;
         --entriesLeft;
-        std::string key = slot.keyReadable ? formatValue(memory, map.layout->keyType, slot.keyAddress) : "<unreadable>";
+        std::string key =
+            slot.keyReadable ? formatValue(memory, map.layout->keyType, slot.keyAddress) : "<unreadable>";
         std::string elem =
             slot.elemReadable ? formatValue(memory, map.layout->elemType, slot.elemAddress) : "<unreadable>";
         out += fmt::format("{}    [{}] {}: {}\n", indent, slot.index, key, elem);
     }
-    for (const MapNode& child : node.children) renderNode(memory, map, child, depth + 1, entriesLeft, out);
+    for (const MapNode& child : node.children)
+        renderNode(memory, map, child, depth + 1, entriesLeft, out);
 }
 
 }  // namespace
@@ -216,7 +245,8 @@ std::string renderMapDetail(const Memory& memory, const MapResult& map, std::siz
         bool pointer = key == "buckets" || key == "oldbuckets" || key == "extra" || key == "dirPtr";
         out += fmt::format(" {}={}", key, pointer ? hex(value) : fmt::format("{}", value));
     }
-    out += fmt::format("\n  live entries found: {}{}\n", map.liveEntries, map.complete ? "" : " (walk incomplete)");
+    out += fmt::format("\n  live entries found: {}{}\n", map.liveEntries,
+                       map.complete ? "" : " (walk incomplete)");
     std::size_t entriesLeft = maxEntries;
     renderNode(memory, map, map.root, 0, entriesLeft, out);
     if (entriesLeft == 0 && map.liveEntries > maxEntries)

@@ -20,7 +20,9 @@ constexpr std::uint8_t kCtrlDeleted = 0xfe;
 constexpr unsigned kGroupSlots = 8;
 constexpr std::uint64_t kMaxTableCapacity = 1024;  // maxTableCapacity, table.go
 
-bool isFull(std::uint8_t ctrl) { return (ctrl & 0x80) == 0; }
+bool isFull(std::uint8_t ctrl) {
+    return (ctrl & 0x80) == 0;
+}
 
 // maxGrowthLeft (table.go @go1.25; resetGrowthLeft @go1.24): capacity-1 for one group,
 // otherwise 7/8 of the capacity (maxAvgGroupLoad = 7).
@@ -33,8 +35,9 @@ struct GroupCounts {
 };
 
 class SwissWalker {
-public:
-    SwissWalker(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address, const WalkLimits& limits)
+  public:
+    SwissWalker(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
+                const WalkLimits& limits)
         : memory_(memory), reader_(memory), layout_(layout), s_(layout.swiss), limits_(limits) {
         result_.address = address;
         result_.layout = &layout;
@@ -45,10 +48,11 @@ public:
 
     MapResult run();
 
-private:
+  private:
     bool readHeader();
     // Reads and checks one group; adds its node to parent.
-    bool walkGroup(std::uint64_t address, std::int64_t index, bool small, MapNode& parent, GroupCounts& counts);
+    bool walkGroup(std::uint64_t address, std::int64_t index, bool small, MapNode& parent,
+                   GroupCounts& counts);
     void walkSmall();
     void walkDirectory();
     // Walks a table; returns its used count as the table says (for the map-level sum).
@@ -59,7 +63,8 @@ private:
         node.findings.push_back(makeFinding(rule, severity, result_.address, address, std::move(message)));
     }
     // Classifies a structural pointer; adds the finding and returns false when it cannot be followed.
-    bool followable(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field, const char* rule);
+    bool followable(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field,
+                    const char* rule);
     bool classifyPointer(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field,
                          const char* rule);
     bool budgetLeft() {
@@ -101,10 +106,11 @@ bool SwissWalker::followable(MapNode& node, std::uint64_t pointer, std::uint64_t
     return ok;
 }
 
-bool SwissWalker::classifyPointer(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field,
-                                  const char* rule) {
+bool SwissWalker::classifyPointer(MapNode& node, std::uint64_t pointer, std::uint64_t bytes,
+                                  const char* field, const char* rule) {
     if (pointer % 8 != 0) {
-        add(node, rule, Severity::Error, pointer, fmt::format("{} = {} is not pointer-aligned", field, hex(pointer)));
+        add(node, rule, Severity::Error, pointer,
+            fmt::format("{} = {} is not pointer-aligned", field, hex(pointer)));
         return false;
     }
     AddressState state = memory_.classify(pointer);
@@ -115,8 +121,8 @@ bool SwissWalker::classifyPointer(MapNode& node, std::uint64_t pointer, std::uin
     }
     if (state == AddressState::NotCaptured) {
         add(node, rules::kPointerNotCaptured, Severity::Warning, pointer,
-            fmt::format("{} = {} is in a mapping the core did not capture; nothing behind it can be checked", field,
-                        hex(pointer)));
+            fmt::format("{} = {} is in a mapping the core did not capture; nothing behind it can be checked",
+                        field, hex(pointer)));
         incomplete_ = true;
         return false;
     }
@@ -140,7 +146,8 @@ bool SwissWalker::readHeader() {
                 fmt::format("map header at {} lies in no mapping of the process", hex(result_.address)));
         else
             add(header(), rules::kPointerNotCaptured, Severity::Warning, result_.address,
-                fmt::format("map header at {} is in a mapping the core did not capture", hex(result_.address)));
+                fmt::format("map header at {} is in a mapping the core did not capture",
+                            hex(result_.address)));
         return false;
     }
     result_.headerReadable = true;
@@ -197,7 +204,8 @@ bool SwissWalker::readHeader() {
                 fmt::format("globalShift = {} but 64 - globalDepth = {}", globalShift_, 64 - globalDepth_));
         }
         if (static_cast<std::uint64_t>(dirLen_) > limits_.maxDirectoryEntries) {
-            result_.limitsHit.push_back(fmt::format("max-directory-entries ({})", limits_.maxDirectoryEntries));
+            result_.limitsHit.push_back(
+                fmt::format("max-directory-entries ({})", limits_.maxDirectoryEntries));
             add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
                 fmt::format("dirLen = {} exceeds the directory limit of {} entries", dirLen_,
                             limits_.maxDirectoryEntries));
@@ -242,11 +250,12 @@ bool SwissWalker::walkGroup(std::uint64_t address, std::int64_t index, bool smal
             ++counts.deleted;
             if (small)
                 add(node, rules::kControlBytesCorrupt, Severity::Error, address,
-                    fmt::format("ctrl[{}] = 0xfe (deleted) in a small map; deleteSmall always writes empty", i));
+                    fmt::format("ctrl[{}] = 0xfe (deleted) in a small map; deleteSmall always writes empty",
+                                i));
         } else {
             add(node, rules::kControlBytesCorrupt, Severity::Error, address,
-                fmt::format("ctrl[{}] = {:#04x} is neither empty (0x80), deleted (0xfe) nor full (0x00-0x7f)", i,
-                            ctrl));
+                fmt::format("ctrl[{}] = {:#04x} is neither empty (0x80), deleted (0xfe) nor full (0x00-0x7f)",
+                            i, ctrl));
         }
     }
     live_ += node.liveEntries;
@@ -292,8 +301,8 @@ void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode&
         shapeOk = false;
     } else if (lengthMask + 1 != capacity / kGroupSlots) {
         add(node, rules::kDirectoryCorrupt, Severity::Error, table,
-            fmt::format("groups.lengthMask = {} does not match capacity {} (expected {})", lengthMask, capacity,
-                        capacity / kGroupSlots - 1));
+            fmt::format("groups.lengthMask = {} does not match capacity {} (expected {})", lengthMask,
+                        capacity, capacity / kGroupSlots - 1));
         shapeOk = false;
     }
     if (shapeOk && used > maxGrowthLeft(capacity)) {
@@ -301,7 +310,8 @@ void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode&
             fmt::format("table used = {} exceeds the {} slots a capacity-{} table may fill", used,
                         maxGrowthLeft(capacity), capacity));
     }
-    if (!shapeOk || !followable(node, groups, (lengthMask + 1) * s_.groupSize, "groups.data", rules::kGroupsUnmapped)) {
+    if (!shapeOk ||
+        !followable(node, groups, (lengthMask + 1) * s_.groupSize, "groups.data", rules::kGroupsUnmapped)) {
         countsTrustworthy_ = false;
         incomplete_ = true;
         parent.children.push_back(std::move(node));
@@ -325,9 +335,10 @@ void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode&
         std::uint64_t budget = maxGrowthLeft(capacity);
         if (used + growthLeft > budget || budget - used - growthLeft != counts.deleted) {
             add(node, rules::kDirectoryCorrupt, Severity::Error, table,
-                fmt::format("growthLeft = {} is inconsistent: capacity {} allows {} insertions, used = {}, and the "
-                            "groups hold {} tombstones",
-                            growthLeft, capacity, budget, used, counts.deleted));
+                fmt::format(
+                    "growthLeft = {} is inconsistent: capacity {} allows {} insertions, used = {}, and the "
+                    "groups hold {} tombstones",
+                    growthLeft, capacity, budget, used, counts.deleted));
         }
         if (counts.empty == 0) {
             add(node, rules::kControlBytesCorrupt, Severity::Error, table,
@@ -389,16 +400,18 @@ void SwissWalker::walkDirectory() {
         std::uint64_t span = std::uint64_t{1} << (globalDepth_ - *localDepth);
         if (tableIndex != static_cast<std::int64_t>(i)) {
             add(directory, rules::kDirectoryCorrupt, Severity::Error, table,
-                fmt::format("{} points to table {} whose index is {} (expected {}: a table first appears at its "
-                            "own index)",
-                            field, hex(table), tableIndex, i));
+                fmt::format(
+                    "{} points to table {} whose index is {} (expected {}: a table first appears at its "
+                    "own index)",
+                    field, hex(table), tableIndex, i));
         } else {
             for (std::uint64_t k = i; k < i + span && k < length; ++k) {
                 if (entries[k] != table) {
                     add(directory, rules::kDirectoryCorrupt, Severity::Error, dirPtr_ + k * 8,
-                        fmt::format("directory[{}] = {} breaks the alias run of table {} (localDepth {} spans {} "
-                                    "entries from {})",
-                                    k, hex(entries[k]), hex(table), *localDepth, span, i));
+                        fmt::format(
+                            "directory[{}] = {} breaks the alias run of table {} (localDepth {} spans {} "
+                            "entries from {})",
+                            k, hex(entries[k]), hex(table), *localDepth, span, i));
                     break;
                 }
             }
@@ -414,8 +427,10 @@ MapResult SwissWalker::run() {
     bool plausible = readHeader();
     if (!result_.headerReadable) return std::move(result_);
     if (plausible && dirPtr_ != 0) {
-        if (dirLen_ == 0) walkSmall();
-        else walkDirectory();
+        if (dirLen_ == 0)
+            walkSmall();
+        else
+            walkDirectory();
     } else if (!plausible) {
         incomplete_ = true;
     }
@@ -423,7 +438,8 @@ MapResult SwissWalker::run() {
     result_.complete = !incomplete_;
     if (result_.complete && countsTrustworthy_ && live_ != used_) {
         add(header(), rules::kCountMismatch, Severity::Error, result_.address,
-            fmt::format("used = {} but the {} hold {} full slots", used_, dirLen_ == 0 ? "group" : "tables", live_));
+            fmt::format("used = {} but the {} hold {} full slots", used_, dirLen_ == 0 ? "group" : "tables",
+                        live_));
     }
     return std::move(result_);
 }

@@ -22,7 +22,8 @@ std::optional<std::uint64_t> udataAttr(Dwarf_Die* die, unsigned name) {
 std::optional<std::uint64_t> refAttr(Dwarf_Die* die, unsigned name) {
     Dwarf_Attribute attr;
     Dwarf_Die target;
-    if (dwarf_attr(die, name, &attr) == nullptr || dwarf_formref_die(&attr, &target) == nullptr) return std::nullopt;
+    if (dwarf_attr(die, name, &attr) == nullptr || dwarf_formref_die(&attr, &target) == nullptr)
+        return std::nullopt;
     return dwarf_dieoffset(&target);
 }
 
@@ -34,8 +35,10 @@ bool isTypeTag(int tag) {
         case DW_TAG_array_type:
         case DW_TAG_typedef:
         case DW_TAG_subroutine_type:
-        case DW_TAG_unspecified_type: return true;
-        default: return false;
+        case DW_TAG_unspecified_type:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -43,21 +46,32 @@ bool isTypeTag(int tag) {
 // DWARF shape implies.
 GoKind kindFromShape(const Type& type) {
     switch (type.tag) {
-        case TypeTag::Pointer: return GoKind::Pointer;
-        case TypeTag::Struct: return GoKind::Struct;
-        case TypeTag::Array: return GoKind::Array;
-        case TypeTag::Function: return GoKind::Func;
-        case TypeTag::Typedef: return type.target != nullptr ? type.target->kind : GoKind::Invalid;
+        case TypeTag::Pointer:
+            return GoKind::Pointer;
+        case TypeTag::Struct:
+            return GoKind::Struct;
+        case TypeTag::Array:
+            return GoKind::Array;
+        case TypeTag::Function:
+            return GoKind::Func;
+        case TypeTag::Typedef:
+            return type.target != nullptr ? type.target->kind : GoKind::Invalid;
         case TypeTag::Base:
             if (type.isFloat) return type.size == 4 ? GoKind::Float32 : GoKind::Float64;
             switch (type.size) {
-                case 1: return type.isSigned ? GoKind::Int8 : GoKind::Uint8;
-                case 2: return type.isSigned ? GoKind::Int16 : GoKind::Uint16;
-                case 4: return type.isSigned ? GoKind::Int32 : GoKind::Uint32;
-                case 8: return type.isSigned ? GoKind::Int64 : GoKind::Uint64;
-                default: return GoKind::Invalid;
+                case 1:
+                    return type.isSigned ? GoKind::Int8 : GoKind::Uint8;
+                case 2:
+                    return type.isSigned ? GoKind::Int16 : GoKind::Uint16;
+                case 4:
+                    return type.isSigned ? GoKind::Int32 : GoKind::Uint32;
+                case 8:
+                    return type.isSigned ? GoKind::Int64 : GoKind::Uint64;
+                default:
+                    return GoKind::Invalid;
             }
-        case TypeTag::Other: return GoKind::Invalid;
+        case TypeTag::Other:
+            return GoKind::Invalid;
     }
     return GoKind::Invalid;
 }
@@ -66,7 +80,8 @@ GoKind kindFromShape(const Type& type) {
 
 const Type* Type::underlying() const {
     const Type* t = this;
-    for (int i = 0; i < kMaxTypeDepth && t->tag == TypeTag::Typedef && t->target != nullptr; ++i) t = t->target;
+    for (int i = 0; i < kMaxTypeDepth && t->tag == TypeTag::Typedef && t->target != nullptr; ++i)
+        t = t->target;
     return t;
 }
 
@@ -121,11 +136,14 @@ const Type* TypeTable::byName(std::string_view name) {
     return it == typeNames_.end() ? nullptr : resolve(it->second, 0);
 }
 
-const Type* TypeTable::byOffset(std::uint64_t dieOffset) { return resolve(dieOffset, 0); }
+const Type* TypeTable::byOffset(std::uint64_t dieOffset) {
+    return resolve(dieOffset, 0);
+}
 
 std::vector<std::string> TypeTable::mapTypeNames() const {
     std::vector<std::string> names;
-    for (const auto& [name, offset] : mapTypes_) names.push_back(name);
+    for (const auto& [name, offset] : mapTypes_)
+        names.push_back(name);
     return names;
 }
 
@@ -143,7 +161,8 @@ const Type* TypeTable::resolve(std::uint64_t dieOffset, int depth) {
     byOffset_.emplace(dieOffset, &type);
     type.dieOffset = dieOffset;
     if (const char* name = dwarf_diename(&die)) type.name = name;
-    if (auto kind = udataAttr(&die, kAttrGoKind); kind && *kind <= static_cast<std::uint64_t>(GoKind::UnsafePointer))
+    if (auto kind = udataAttr(&die, kAttrGoKind);
+        kind && *kind <= static_cast<std::uint64_t>(GoKind::UnsafePointer))
         type.kind = static_cast<GoKind>(*kind);
     if (auto size = udataAttr(&die, DW_AT_byte_size)) {
         type.size = *size;
@@ -177,7 +196,9 @@ const Type* TypeTable::resolve(std::uint64_t dieOffset, int depth) {
             type.tag = TypeTag::Typedef;
             type.target = resolveRef(DW_AT_type);
             break;
-        case DW_TAG_subroutine_type: type.tag = TypeTag::Function; break;
+        case DW_TAG_subroutine_type:
+            type.tag = TypeTag::Function;
+            break;
         case DW_TAG_array_type: {
             type.tag = TypeTag::Array;
             type.target = resolveRef(DW_AT_type);
@@ -185,8 +206,10 @@ const Type* TypeTable::resolve(std::uint64_t dieOffset, int depth) {
             if (dwarf_child(&die, &child) == 0) {
                 do {
                     if (dwarf_tag(&child) != DW_TAG_subrange_type) continue;
-                    if (auto count = udataAttr(&child, DW_AT_count)) type.count = *count;
-                    else if (auto upper = udataAttr(&child, DW_AT_upper_bound)) type.count = *upper + 1;
+                    if (auto count = udataAttr(&child, DW_AT_count))
+                        type.count = *count;
+                    else if (auto upper = udataAttr(&child, DW_AT_upper_bound))
+                        type.count = *upper + 1;
                     break;
                 } while (dwarf_siblingof(&child, &child) == 0);
             }
@@ -215,7 +238,9 @@ const Type* TypeTable::resolve(std::uint64_t dieOffset, int depth) {
             }
             break;
         }
-        default: type.tag = TypeTag::Other; break;
+        default:
+            type.tag = TypeTag::Other;
+            break;
     }
     if (type.kind == GoKind::Invalid) type.kind = kindFromShape(type);
     return &type;
@@ -236,7 +261,8 @@ const std::vector<GlobalVariable>& TypeTable::globals() {
         Dwarf_Block block;
         if (dwarf_formblock(&attr, &block) != 0 || block.length != 9 || block.data[0] != DW_OP_addr) continue;
         std::uint64_t address = 0;
-        for (int i = 0; i < 8; ++i) address |= static_cast<std::uint64_t>(block.data[1 + i]) << (8 * i);
+        for (int i = 0; i < 8; ++i)
+            address |= static_cast<std::uint64_t>(block.data[1 + i]) << (8 * i);
         auto ref = refAttr(&die, DW_AT_type);
         if (!ref) continue;
         GlobalVariable variable;

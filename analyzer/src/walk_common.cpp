@@ -6,24 +6,36 @@ namespace gomapcore {
 
 const char* toString(Severity severity) {
     switch (severity) {
-        case Severity::Info: return "info";
-        case Severity::Warning: return "warning";
-        case Severity::Error: return "error";
+        case Severity::Info:
+            return "info";
+        case Severity::Warning:
+            return "warning";
+        case Severity::Error:
+            return "error";
     }
     return "unknown";
 }
 
 const char* toString(NodeKind kind) {
     switch (kind) {
-        case NodeKind::Header: return "header";
-        case NodeKind::Bucket: return "bucket";
-        case NodeKind::OverflowBucket: return "overflow-bucket";
-        case NodeKind::OldBucket: return "old-bucket";
-        case NodeKind::OldOverflowBucket: return "old-overflow-bucket";
-        case NodeKind::Extra: return "extra";
-        case NodeKind::Directory: return "directory";
-        case NodeKind::Table: return "table";
-        case NodeKind::Group: return "group";
+        case NodeKind::Header:
+            return "header";
+        case NodeKind::Bucket:
+            return "bucket";
+        case NodeKind::OverflowBucket:
+            return "overflow-bucket";
+        case NodeKind::OldBucket:
+            return "old-bucket";
+        case NodeKind::OldOverflowBucket:
+            return "old-overflow-bucket";
+        case NodeKind::Extra:
+            return "extra";
+        case NodeKind::Directory:
+            return "directory";
+        case NodeKind::Table:
+            return "table";
+        case NodeKind::Group:
+            return "group";
     }
     return "unknown";
 }
@@ -31,7 +43,8 @@ const char* toString(NodeKind kind) {
 namespace {
 void collect(const MapNode& node, std::vector<Finding>& out) {
     out.insert(out.end(), node.findings.begin(), node.findings.end());
-    for (const MapNode& child : node.children) collect(child, out);
+    for (const MapNode& child : node.children)
+        collect(child, out);
 }
 }  // namespace
 
@@ -58,14 +71,17 @@ std::string MapResult::typeName() const {
     return layout != nullptr && layout->mapType != nullptr ? layout->mapType->name : std::string("map");
 }
 
-MapResult walkMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address, const WalkLimits& limits) {
+MapResult walkMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
+                  const WalkLimits& limits) {
     return layout.kind == MapLayoutKind::Classic ? walkClassicMap(memory, layout, address, limits)
                                                  : walkSwissMap(memory, layout, address, limits);
 }
 
 namespace detail {
 
-std::string hex(std::uint64_t value) { return fmt::format("{:#x}", value); }
+std::string hex(std::uint64_t value) {
+    return fmt::format("{:#x}", value);
+}
 
 Finding makeFinding(const char* rule, Severity severity, std::uint64_t map, std::uint64_t address,
                     std::string message) {
@@ -83,13 +99,13 @@ constexpr int kMaxPointerDepth = 3;
 constexpr std::uint64_t kMaxArrayScan = 16;
 
 // Checks a pointer value found inside a key or elem.
-void checkEntryPointer(const Memory& memory, std::uint64_t pointer, std::uint64_t map, const std::string& what,
-                       MapNode& node) {
+void checkEntryPointer(const Memory& memory, std::uint64_t pointer, std::uint64_t map,
+                       const std::string& what, MapNode& node) {
     if (pointer == 0) return;
     if (memory.classify(pointer) == AddressState::Unmapped) {
-        node.findings.push_back(makeFinding(rules::kDanglingEntryPointer, Severity::Error, map, pointer,
-                                            fmt::format("{} points to {}, which lies in no mapping of the process",
-                                                        what, hex(pointer))));
+        node.findings.push_back(makeFinding(
+            rules::kDanglingEntryPointer, Severity::Error, map, pointer,
+            fmt::format("{} points to {}, which lies in no mapping of the process", what, hex(pointer))));
     }
 }
 
@@ -108,7 +124,8 @@ void checkValuePointers(const Memory& memory, const Type* type, std::uint64_t ad
         case GoKind::String: {
             auto data = reader.u64(address);
             auto length = reader.u64(address + 8);
-            if (data && length && *length > 0) checkEntryPointer(memory, *data, map, what + " string data", node);
+            if (data && length && *length > 0)
+                checkEntryPointer(memory, *data, map, what + " string data", node);
             return;
         }
         case GoKind::Interface: {
@@ -118,7 +135,8 @@ void checkValuePointers(const Memory& memory, const Type* type, std::uint64_t ad
         }
         case GoKind::Struct:
             for (const Field& f : u->fields)
-                checkValuePointers(memory, f.type, address + f.offset, map, what + "." + f.name, node, depth + 1);
+                checkValuePointers(memory, f.type, address + f.offset, map, what + "." + f.name, node,
+                                   depth + 1);
             return;
         case GoKind::Array:
             if (u->target != nullptr && u->target->byteSize() > 0)
@@ -126,7 +144,8 @@ void checkValuePointers(const Memory& memory, const Type* type, std::uint64_t ad
                     checkValuePointers(memory, u->target, address + i * u->target->byteSize(), map,
                                        fmt::format("{}[{}]", what, i), node, depth + 1);
             return;
-        default: return;
+        default:
+            return;
     }
 }
 
@@ -140,9 +159,10 @@ std::uint64_t resolveIndirect(const Memory& memory, std::uint64_t slotAddress, s
         return 0;
     }
     if (*pointer == 0 || memory.classify(*pointer) == AddressState::Unmapped) {
-        node.findings.push_back(makeFinding(
-            rules::kDanglingEntryPointer, Severity::Error, map, *pointer,
-            fmt::format("indirect {} pointer of an occupied slot is {}, which lies in no mapping", what, hex(*pointer))));
+        node.findings.push_back(
+            makeFinding(rules::kDanglingEntryPointer, Severity::Error, map, *pointer,
+                        fmt::format("indirect {} pointer of an occupied slot is {}, which lies in no mapping",
+                                    what, hex(*pointer))));
         readable = false;
         return *pointer;
     }
@@ -158,11 +178,13 @@ Slot inspectSlot(const Memory& memory, const MapTypeLayout& layout, std::uint64_
     slot.control = control;
     slot.keyAddress = layout.keySlot(container, index);
     slot.elemAddress = layout.elemSlot(container, index);
-    if (layout.indirectKey) slot.keyAddress = resolveIndirect(memory, slot.keyAddress, map, "key", node, slot.keyReadable);
+    if (layout.indirectKey)
+        slot.keyAddress = resolveIndirect(memory, slot.keyAddress, map, "key", node, slot.keyReadable);
     if (layout.indirectElem)
         slot.elemAddress = resolveIndirect(memory, slot.elemAddress, map, "elem", node, slot.elemReadable);
     if (slot.keyReadable) checkValuePointers(memory, layout.keyType, slot.keyAddress, map, "key", node, 0);
-    if (slot.elemReadable) checkValuePointers(memory, layout.elemType, slot.elemAddress, map, "value", node, 0);
+    if (slot.elemReadable)
+        checkValuePointers(memory, layout.elemType, slot.elemAddress, map, "value", node, 0);
     return slot;
 }
 

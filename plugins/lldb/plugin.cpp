@@ -10,10 +10,11 @@
 namespace {
 
 class NotYetCommand : public lldb::SBCommandPluginInterface {
-public:
+  public:
     bool DoExecute(lldb::SBDebugger, char**, lldb::SBCommandReturnObject& result) override {
-        result.SetError("gomap: not implemented yet in the LLDB plugin; use the gomapcore CLI "
-                        "(gomapcore analyze CORE --exe EXE) meanwhile");
+        result.SetError(
+            "gomap: not implemented yet in the LLDB plugin; use the gomapcore CLI "
+            "(gomapcore analyze CORE --exe EXE) meanwhile");
         result.SetStatus(lldb::eReturnStatusFailed);
         return false;
     }
@@ -31,7 +32,8 @@ __attribute__((visibility("default"))) bool PluginInitialize(SBDebugger debugger
     }
     SBCommandInterpreter interpreter = debugger.GetCommandInterpreter();
     SBCommand gomap = interpreter.AddMultiwordCommand("gomap", "Go map analysis (gomapcore)");
-    gomap.AddCommand("analyze", new NotYetCommand(), "analyze every Go map of the target (not implemented yet)");
+    gomap.AddCommand("analyze", new NotYetCommand(),
+                     "analyze every Go map of the target (not implemented yet)");
     return true;
 }
 }  // namespace lldb

@@ -14,7 +14,8 @@ TEST(GuiMapList, ListsEveryMapTheEngineFinds) {
     auto analysis = gomapcore::Analysis::open(dir + "healthy.core", dir + "mapcrash");
     auto report = analysis->run({});
     MapListWindow window;
-    ASSERT_TRUE(window.openCore(QString::fromStdString(dir + "healthy.core"), QString::fromStdString(dir + "mapcrash")))
+    ASSERT_TRUE(window.openCore(QString::fromStdString(dir + "healthy.core"),
+                                QString::fromStdString(dir + "mapcrash")))
         << window.lastError().toStdString();
     ASSERT_EQ(window.mapTree()->topLevelItemCount(), static_cast<int>(report.maps.size()));
     bool usersListed = false;
@@ -26,7 +27,8 @@ TEST(GuiMapList, ListsEveryMapTheEngineFinds) {
 TEST(GuiMapList, DamagedMapIsExpandedWithItsFinding) {
     const std::string dir = gomapcore::testing::corpusDir() + "/go1.23/";
     MapListWindow window;
-    ASSERT_TRUE(window.openCore(QString::fromStdString(dir + "buckets-unmapped.core"), QString::fromStdString(dir + "mapcrash")));
+    ASSERT_TRUE(window.openCore(QString::fromStdString(dir + "buckets-unmapped.core"),
+                                QString::fromStdString(dir + "mapcrash")));
     int damaged = 0;
     for (int i = 0; i < window.mapTree()->topLevelItemCount(); ++i) {
         QTreeWidgetItem* item = window.mapTree()->topLevelItem(i);

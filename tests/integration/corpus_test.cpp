@@ -18,7 +18,8 @@ TEST(Corpus, Present) {
     std::set<std::string> have(builds.begin(), builds.end());
     // The Go versions and layouts the corpus must cover (issue: skeleton and corpus).
     for (const char* required : {"go1.19", "go1.23", "go1.24-noswiss", "go1.24", "go1.26", "go1.27"})
-        EXPECT_TRUE(have.count(required)) << "corpus lacks build " << required << " in " << testing::corpusDir();
+        EXPECT_TRUE(have.count(required))
+            << "corpus lacks build " << required << " in " << testing::corpusDir();
     auto cases = testing::corpusCases();
     std::set<std::string> healthy;
     for (const CorpusCase& c : cases) {
@@ -26,11 +27,12 @@ TEST(Corpus, Present) {
         EXPECT_EQ(c.caseRecord().value("scenario", ""), c.scenario);
         if (c.scenario == "healthy") healthy.insert(c.build);
     }
-    for (const std::string& build : builds) EXPECT_TRUE(healthy.count(build)) << build << " has no healthy case";
+    for (const std::string& build : builds)
+        EXPECT_TRUE(healthy.count(build)) << build << " has no healthy case";
 }
 
 class CorpusCaseTest : public ::testing::TestWithParam<CorpusCase> {
-protected:
+  protected:
     void SetUp() override {
         analysis_ = Analysis::open(GetParam().core, GetParam().executable);
         report_ = analysis_->run({});
@@ -43,7 +45,8 @@ protected:
     }
     std::set<std::uint64_t> damagedMaps() const {
         std::set<std::uint64_t> maps;
-        for (const auto& d : GetParam().records("damage")) maps.insert(parseHex(d["map"]));
+        for (const auto& d : GetParam().records("damage"))
+            maps.insert(parseHex(d["map"]));
         return maps;
     }
     bool concurrent() const { return GetParam().scenario.rfind("concurrent", 0) == 0; }
@@ -66,15 +69,18 @@ TEST_P(CorpusCaseTest, GlobalMapsMatchTruth) {
     for (const auto& crash : GetParam().records("crash"))
         if (crash.contains("map")) raced.insert(parseHex(crash["map"]));
     int globals = 0;
-    for (const auto& truth : GetParam().records("map")) globals += truth.value("where", "") == "global";
-    if (globals == 0) GTEST_SKIP() << "this case's ground truth lists no global map (its maps are goroutine locals)";
+    for (const auto& truth : GetParam().records("map"))
+        globals += truth.value("where", "") == "global";
+    if (globals == 0)
+        GTEST_SKIP() << "this case's ground truth lists no global map (its maps are goroutine locals)";
     int checked = 0;
     for (const auto& truth : GetParam().records("map")) {
         if (truth.value("where", "") != "global") continue;  // stack and heap roots: the find-every-map issue
         std::string root = truth["root"];
         if (truth.value("nil", false)) {
             bool listed = false;
-            for (const NilMap& nil : report_.nilMaps) listed |= nil.root == root;
+            for (const NilMap& nil : report_.nilMaps)
+                listed |= nil.root == root;
             EXPECT_TRUE(listed) << root << " should be reported as a nil map";
             ++checked;
             continue;
@@ -111,9 +117,10 @@ TEST_P(CorpusCaseTest, DamageFoundExactly) {
         std::uint64_t map = parseHex(damage["map"]);
         std::uint64_t address = parseHex(damage["address"]);
         bool found = false;
-        for (const Finding& f : findings) found |= f.rule == rule && f.map == map && f.address == address;
-        EXPECT_TRUE(found) << "expected " << rule << " on map " << damage["map"] << " at " << damage["address"]
-                           << " (" << damage.value("field", "") << ")";
+        for (const Finding& f : findings)
+            found |= f.rule == rule && f.map == map && f.address == address;
+        EXPECT_TRUE(found) << "expected " << rule << " on map " << damage["map"] << " at "
+                           << damage["address"] << " (" << damage.value("field", "") << ")";
     }
 }
 
@@ -124,8 +131,8 @@ TEST_P(CorpusCaseTest, NoFalseAlarms) {
             if (crash.contains("map")) allowed.insert(parseHex(crash["map"]));
     for (const Finding& f : report_.findings()) {
         if (f.severity != Severity::Error) continue;
-        EXPECT_TRUE(allowed.count(f.map)) << "false alarm: " << f.rule << " on map 0x" << std::hex << f.map << ": "
-                                          << f.message;
+        EXPECT_TRUE(allowed.count(f.map))
+            << "false alarm: " << f.rule << " on map 0x" << std::hex << f.map << ": " << f.message;
     }
 }
 

@@ -12,7 +12,7 @@ namespace gomapcore {
 namespace {
 
 class LayoutTest : public ::testing::TestWithParam<std::string> {
-protected:
+  protected:
     void SetUp() override {
         exe_ = Executable::open(testing::corpusDir() + "/" + GetParam() + "/mapcrash");
         types_ = std::make_unique<TypeTable>(exe_->dwarf());
@@ -44,7 +44,8 @@ TEST_P(LayoutTest, EveryMapTypeMatchesTheRuntime) {
     ASSERT_TRUE((hmap != nullptr) != (swissMap != nullptr)) << "exactly one map implementation per binary";
     bool classic = hmap != nullptr;
     bool noswiss = GetParam().find("noswiss") != std::string::npos;
-    bool pre124 = GetParam() == "go1.19" || GetParam() == "go1.21" || GetParam() == "go1.22" || GetParam() == "go1.23";
+    bool pre124 =
+        GetParam() == "go1.19" || GetParam() == "go1.21" || GetParam() == "go1.22" || GetParam() == "go1.23";
     EXPECT_EQ(classic, noswiss || pre124);
     if (classic) {
         // 48 bytes through 1.23; 56 with clearSeq for 1.24/1.25 noswissmap (GO-MAPS.md §2.1).

@@ -9,15 +9,20 @@ namespace gomapcore::testing {
 
 namespace fs = std::filesystem;
 
-void PrintTo(const CorpusCase& c, std::ostream* out) { *out << c.build << "/" << c.scenario; }
+void PrintTo(const CorpusCase& c, std::ostream* out) {
+    *out << c.build << "/" << c.scenario;
+}
 
-std::string corpusDir() { return GOMAPCORE_CORPUS_DIR; }
+std::string corpusDir() {
+    return GOMAPCORE_CORPUS_DIR;
+}
 
 std::vector<std::string> corpusBuilds() {
     std::vector<std::string> builds;
     if (!fs::is_directory(corpusDir())) return builds;
     for (const auto& entry : fs::directory_iterator(corpusDir()))
-        if (entry.is_directory() && fs::exists(entry.path() / "mapcrash")) builds.push_back(entry.path().filename());
+        if (entry.is_directory() && fs::exists(entry.path() / "mapcrash"))
+            builds.push_back(entry.path().filename());
     std::sort(builds.begin(), builds.end());
     return builds;
 }
@@ -41,7 +46,8 @@ std::vector<CorpusCase> corpusCases() {
             if (!in) throw std::runtime_error("missing ground truth " + c.stderrPath);
             const std::string prefix = "GOMAPCORE-TRUTH ";
             for (std::string line; std::getline(in, line);)
-                if (line.rfind(prefix, 0) == 0) c.truth.push_back(nlohmann::json::parse(line.substr(prefix.size())));
+                if (line.rfind(prefix, 0) == 0)
+                    c.truth.push_back(nlohmann::json::parse(line.substr(prefix.size())));
             cases.push_back(std::move(c));
         }
     }
@@ -60,6 +66,8 @@ nlohmann::json CorpusCase::caseRecord() const {
     return list.empty() ? nlohmann::json() : list.front();
 }
 
-std::uint64_t parseHex(const std::string& text) { return std::stoull(text, nullptr, 16); }
+std::uint64_t parseHex(const std::string& text) {
+    return std::stoull(text, nullptr, 16);
+}
 
 }  // namespace gomapcore::testing

@@ -62,7 +62,7 @@ struct Report {
 };
 
 class Analysis {
-public:
+  public:
     // Opens a core and its executable (found from the core's NT_FILE note when exePath is
     // empty) and checks they belong together. Throws Error.
     static std::unique_ptr<Analysis> open(const std::string& corePath, const std::string& exePath = "");
@@ -81,7 +81,7 @@ public:
     // The whole analysis.
     Report run(const AnalysisOptions& options);
 
-private:
+  private:
     Analysis() = default;
     void verifyExecutableMatchesCore();
     void detectProgramLayout();

@@ -16,9 +16,9 @@ namespace gomapcore {
 
 struct CoreSegment {
     std::uint64_t vaddr = 0;
-    std::uint64_t memSize = 0;     // p_memsz: size of the mapping
-    std::uint64_t fileOffset = 0;  // p_offset
-    std::uint64_t fileSize = 0;    // p_filesz: bytes the kernel meant to write
+    std::uint64_t memSize = 0;       // p_memsz: size of the mapping
+    std::uint64_t fileOffset = 0;    // p_offset
+    std::uint64_t fileSize = 0;      // p_filesz: bytes the kernel meant to write
     std::uint64_t capturedSize = 0;  // bytes actually present in the file (less when truncated)
     bool readable = false;
     bool writable = false;
@@ -60,7 +60,7 @@ struct CoreProcessInfo {
 };
 
 class CoreFile {
-public:
+  public:
     // Parses the core. Throws Error(Unreadable, NotElfCore, UnsupportedTarget).
     static std::unique_ptr<CoreFile> open(const std::string& path);
 
@@ -87,7 +87,7 @@ public:
         return file_->bytes().data() + segment.fileOffset;
     }
 
-private:
+  private:
     explicit CoreFile(std::unique_ptr<MappedFile> file) : file_(std::move(file)) {}
     void parse();
     void parseNote(std::uint32_t type, const std::byte* desc, std::size_t size);

@@ -10,7 +10,7 @@
 namespace gomapcore {
 
 class CoreMemory : public Memory {
-public:
+  public:
     // exe may be null. loadBias is added to the executable's link-time addresses.
     CoreMemory(const CoreFile& core, const Executable* exe, std::uint64_t loadBias);
 
@@ -21,7 +21,7 @@ public:
     // Reads only what the core itself captured, never the executable's file bytes.
     ReadResult readCoreOnly(std::uint64_t address, std::span<std::byte> out) const;
 
-private:
+  private:
     // Whether the executable's file may stand in for this (read-only, file-backed) address.
     bool executableBacks(const CoreSegment& segment, std::uint64_t address) const;
     ReadResult readImpl(std::uint64_t address, std::span<std::byte> out, bool allowExecutable) const;

@@ -9,7 +9,7 @@
 namespace gomapcore {
 
 class Error : public std::runtime_error {
-public:
+  public:
     enum class Code {
         Unreadable,          // file missing, unreadable, or not mappable
         NotElfCore,          // not an ELF file, or an ELF file that is not a core
@@ -24,7 +24,7 @@ public:
     Error(Code code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
     Code code() const { return code_; }
 
-private:
+  private:
     Code code_;
 };
 

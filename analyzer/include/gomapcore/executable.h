@@ -32,7 +32,7 @@ struct Symbol {
 };
 
 class Executable {
-public:
+  public:
     // Throws Error(Unreadable, NotGoProgram, UnsupportedTarget).
     static std::unique_ptr<Executable> open(const std::string& path);
     ~Executable();
@@ -63,7 +63,7 @@ public:
     // libdw handle; null when the executable has no DWARF (stripped).
     Dwarf* dwarf() const { return dwarf_; }
 
-private:
+  private:
     explicit Executable(std::unique_ptr<MappedFile> file) : file_(std::move(file)) {}
     void parse();
     void readBuildInfo(std::span<const std::byte> section);

@@ -50,13 +50,13 @@ struct SwissLayout {
 };
 
 struct MapTypeLayout {
-    const Type* mapType = nullptr;   // the map[K]V typedef
+    const Type* mapType = nullptr;     // the map[K]V typedef
     const Type* headerType = nullptr;  // hash<K,V> or map<K,V>
     const Type* keyType = nullptr;
     const Type* elemType = nullptr;
     MapLayoutKind kind = MapLayoutKind::Classic;
-    bool indirectKey = false;   // slots hold *K (K larger than 128 bytes)
-    bool indirectElem = false;  // slots hold *V
+    bool indirectKey = false;    // slots hold *K (K larger than 128 bytes)
+    bool indirectElem = false;   // slots hold *V
     std::uint64_t keySize = 0;   // sizeof(K)
     std::uint64_t elemSize = 0;  // sizeof(V)
     ClassicLayout classic;
@@ -69,14 +69,14 @@ struct MapTypeLayout {
 
 // Derives and caches layouts per map type.
 class LayoutCatalog {
-public:
+  public:
     explicit LayoutCatalog(TypeTable& types) : types_(types) {}
 
     // The layout of a map type (a type whose kind is Map), or an explanation of why the DWARF
     // does not describe a layout gomapcore understands.
     const MapTypeLayout* layoutFor(const Type* mapType, std::string* whyNot = nullptr);
 
-private:
+  private:
     TypeTable& types_;
     std::unordered_map<const Type*, std::unique_ptr<MapTypeLayout>> cache_;
     std::unordered_map<const Type*, std::string> failures_;

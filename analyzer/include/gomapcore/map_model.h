@@ -41,7 +41,17 @@ struct Finding {
     std::string message;
 };
 
-enum class NodeKind { Header, Bucket, OverflowBucket, OldBucket, OldOverflowBucket, Extra, Directory, Table, Group };
+enum class NodeKind {
+    Header,
+    Bucket,
+    OverflowBucket,
+    OldBucket,
+    OldOverflowBucket,
+    Extra,
+    Directory,
+    Table,
+    Group
+};
 const char* toString(NodeKind kind);
 
 // One occupied slot of a bucket or group, with the addresses its key and elem really live at
@@ -82,9 +92,9 @@ struct MapResult {
     // Header fields in declaration order, as read (name, value).
     std::vector<std::pair<std::string, std::uint64_t>> header;
     bool headerReadable = false;
-    std::int64_t count = 0;          // count (classic) / used (swiss) from the header
-    std::uint64_t liveEntries = 0;   // occupied slots found
-    bool complete = false;           // every bucket/table/group was read and walked
+    std::int64_t count = 0;         // count (classic) / used (swiss) from the header
+    std::uint64_t liveEntries = 0;  // occupied slots found
+    bool complete = false;          // every bucket/table/group was read and walked
     std::vector<std::string> limitsHit;
     // Swiss: directory length, global depth and number of distinct tables.
     std::uint64_t tables = 0;
@@ -104,6 +114,7 @@ MapResult walkClassicMap(const Memory& memory, const MapTypeLayout& layout, std:
                          const WalkLimits& limits);
 MapResult walkSwissMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
                        const WalkLimits& limits);
-MapResult walkMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address, const WalkLimits& limits);
+MapResult walkMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
+                  const WalkLimits& limits);
 
 }  // namespace gomapcore

@@ -9,7 +9,7 @@
 namespace gomapcore {
 
 class MappedFile {
-public:
+  public:
     // Throws Error(Unreadable) with the OS's reason.
     explicit MappedFile(const std::string& path);
     ~MappedFile();
@@ -21,7 +21,7 @@ public:
     std::size_t size() const { return size_; }
     int fd() const { return fd_; }
 
-private:
+  private:
     std::string path_;
     int fd_ = -1;
     const std::byte* data_ = nullptr;

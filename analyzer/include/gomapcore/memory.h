@@ -44,7 +44,7 @@ struct MemoryRegion {
 };
 
 class Memory {
-public:
+  public:
     virtual ~Memory() = default;
 
     // Fills out with the bytes at [address, address + out.size()).
@@ -60,7 +60,7 @@ public:
 // Typed, little-endian helpers over Memory. All return nullopt (never a made-up value) when
 // the bytes are not fully captured; use Memory::read directly when the reason matters.
 class Reader {
-public:
+  public:
     explicit Reader(const Memory& memory) : memory_(memory) {}
 
     const Memory& memory() const { return memory_; }
@@ -84,7 +84,7 @@ public:
     // Reads size bytes into a vector; nullopt if not all are captured.
     std::optional<std::vector<std::byte>> bytes(std::uint64_t address, std::size_t size) const;
 
-private:
+  private:
     const Memory& memory_;
 };
 

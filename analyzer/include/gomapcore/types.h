@@ -17,9 +17,33 @@ namespace gomapcore {
 
 // Go's reflect.Kind numbering, which DW_AT_go_kind uses.
 enum class GoKind : std::uint8_t {
-    Invalid = 0, Bool, Int, Int8, Int16, Int32, Int64, Uint, Uint8, Uint16, Uint32, Uint64, Uintptr,
-    Float32, Float64, Complex64, Complex128, Array, Chan, Func, Interface, Map, Pointer, Slice, String,
-    Struct, UnsafePointer,
+    Invalid = 0,
+    Bool,
+    Int,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Uint,
+    Uint8,
+    Uint16,
+    Uint32,
+    Uint64,
+    Uintptr,
+    Float32,
+    Float64,
+    Complex64,
+    Complex128,
+    Array,
+    Chan,
+    Func,
+    Interface,
+    Map,
+    Pointer,
+    Slice,
+    String,
+    Struct,
+    UnsafePointer,
 };
 
 enum class TypeTag : std::uint8_t { Base, Pointer, Struct, Array, Typedef, Function, Other };
@@ -39,8 +63,8 @@ struct Type {
     std::string name;
     std::uint64_t size = 0;
     bool hasSize = false;
-    bool isSigned = false;     // integers
-    bool isFloat = false;      // base types with a float encoding
+    bool isSigned = false;         // integers
+    bool isFloat = false;          // base types with a float encoding
     const Type* target = nullptr;  // Pointer: pointee; Array: element; Typedef: aliased type
     std::uint64_t count = 0;       // Array length
     std::vector<Field> fields;     // Struct members
@@ -61,7 +85,7 @@ struct GlobalVariable {
 };
 
 class TypeTable {
-public:
+  public:
     // dwarf may be null (stripped binary): then every lookup fails.
     explicit TypeTable(Dwarf* dwarf);
     ~TypeTable();
@@ -77,7 +101,7 @@ public:
     // Names of every type whose DW_AT_go_kind is Map.
     std::vector<std::string> mapTypeNames() const;
 
-private:
+  private:
     void buildIndex();
     const Type* resolve(std::uint64_t dieOffset, int depth);
 
