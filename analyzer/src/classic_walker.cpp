@@ -327,10 +327,12 @@ void ClassicWalker::walkOldBuckets() {
     oldEvacuated_.assign(oldLength_, false);
     for (std::uint64_t j = 0; j < oldLength_; ++j) {
         bool evacuated = false;
+        std::size_t before = header().children.size();
         live_ += walkChain(oldbuckets_ + j * c_.bucketSize, static_cast<std::int64_t>(j), true, header(),
                            evacuated);
         oldEvacuated_[j] = evacuated;
-        if (!evacuated && j < nevacuate_) {
+        // walkChain adds no node when the bucket budget is already spent.
+        if (!evacuated && j < nevacuate_ && header().children.size() > before) {
             add(header().children.back(), rules::kControlBytesCorrupt, Severity::Error,
                 oldbuckets_ + j * c_.bucketSize,
                 fmt::format("old bucket {} is below nevacuate = {} but not evacuated", j, nevacuate_));
