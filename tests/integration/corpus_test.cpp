@@ -137,10 +137,7 @@ TEST_P(CorpusCaseTest, NoFalseAlarms) {
 }
 
 std::string caseName(const ::testing::TestParamInfo<CorpusCase>& info) {
-    std::string name = info.param.build + "_" + info.param.scenario;
-    for (char& ch : name)
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-    return name;
+    return testing::testName(info.param.build + "_" + info.param.scenario);
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, CorpusCaseTest, ::testing::ValuesIn(testing::corpusCases()), caseName);

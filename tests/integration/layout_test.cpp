@@ -110,10 +110,7 @@ TEST_P(LayoutTest, EveryMapTypeMatchesTheRuntime) {
 }
 
 std::string buildName(const ::testing::TestParamInfo<std::string>& param) {
-    std::string name = param.param;
-    for (char& ch : name)
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-    return name;
+    return testing::testName(param.param);
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, LayoutTest, ::testing::ValuesIn(testing::corpusBuilds()), buildName);

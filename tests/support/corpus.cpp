@@ -1,6 +1,7 @@
 #include "corpus.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -64,6 +65,12 @@ std::vector<nlohmann::json> CorpusCase::records(const std::string& kind) const {
 nlohmann::json CorpusCase::caseRecord() const {
     auto list = records("case");
     return list.empty() ? nlohmann::json() : list.front();
+}
+
+std::string testName(std::string label) {
+    for (char& ch : label)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    return label;
 }
 
 std::uint64_t parseHex(const std::string& text) {

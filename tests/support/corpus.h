@@ -28,6 +28,9 @@ void PrintTo(const CorpusCase& c, std::ostream* out);
 std::string corpusDir();
 std::vector<std::string> corpusBuilds();
 std::vector<CorpusCase> corpusCases();
+// A gtest-safe name (letters, digits, underscores) for a build or case label.
+std::string testName(std::string label);
+
 // Parses "0x…" into a number.
 std::uint64_t parseHex(const std::string& text);
 
