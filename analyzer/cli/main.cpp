@@ -91,6 +91,14 @@ int main(int argc, char** argv) {
         ->required();
     show->add_option("--max-entries", maxEntries, "entries to print at most");
 
+    CommonOptions goroutinesCommon;
+    std::string goroutinesFormat = "text";
+    auto* goroutines =
+        app.add_subcommand("goroutines", "list every goroutine with its stack, like Go's traceback");
+    addCommon(goroutines, goroutinesCommon);
+    goroutines->add_option("--format", goroutinesFormat, "text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -118,6 +126,19 @@ int main(int argc, char** argv) {
             auto analysis = gomapcore::Analysis::open(mapsCommon.core, mapsCommon.exe);
             gomapcore::Report report = analysis->run(analysisOptions(mapsCommon));
             writeOutput(gomapcore::renderMapList(report), "");
+            return kExitClean;
+        }
+        if (goroutines->parsed()) {
+            auto analysis = gomapcore::Analysis::open(goroutinesCommon.core, goroutinesCommon.exe);
+            const gomapcore::GoroutineTable* table = analysis->goroutines();
+            if (table == nullptr) {
+                std::string why = analysis->notes().empty() ? "unknown reason" : analysis->notes().back();
+                throw gomapcore::Error(gomapcore::Error::Code::NotGoProgram,
+                                       "cannot list goroutines: " + why);
+            }
+            writeOutput(goroutinesFormat == "json" ? gomapcore::renderGoroutinesJson(*table)
+                                                   : gomapcore::renderGoroutinesText(*table),
+                        "");
             return kExitClean;
         }
         if (show->parsed()) {

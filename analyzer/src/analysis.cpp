@@ -145,6 +145,21 @@ void Analysis::detectProgramLayout() {
     }
 }
 
+const GoSymbols* Analysis::symbols() {
+    if (!symbols_) symbols_ = GoSymbols::load(*memory_, *types_, loadBias_, notes_);
+    return symbols_->get();
+}
+
+const GoroutineTable* Analysis::goroutines() {
+    if (!goroutines_) {
+        const GoSymbols* table = symbols();
+        goroutines_ = table == nullptr ? nullptr
+                                       : GoroutineTable::load(*memory_, *types_, loadBias_, *table,
+                                                              core_->threads(), notes_);
+    }
+    return goroutines_->get();
+}
+
 std::vector<MapRoot> Analysis::findRoots() {
     std::vector<MapRoot> roots;
     Reader reader(*memory_);

@@ -97,6 +97,19 @@ std::uint64_t Type::byteSize() const {
     return u->hasSize ? u->size : 0;
 }
 
+static void recordConstant(Dwarf_Die* die, std::unordered_map<std::string, std::int64_t>& constants) {
+    const char* name = dwarf_diename(die);
+    Dwarf_Attribute attr;
+    if (name == nullptr || dwarf_attr(die, DW_AT_const_value, &attr) == nullptr) return;
+    Dwarf_Sword signedValue = 0;
+    Dwarf_Word unsignedValue = 0;
+    // Go writes signed constants as DW_FORM_sdata and others as DW_FORM_udata.
+    if (dwarf_whatform(&attr) == DW_FORM_sdata && dwarf_formsdata(&attr, &signedValue) == 0)
+        constants.emplace(name, signedValue);
+    else if (dwarf_formudata(&attr, &unsignedValue) == 0)
+        constants.emplace(name, static_cast<std::int64_t>(unsignedValue));
+}
+
 TypeTable::TypeTable(Dwarf* dwarf) : dwarf_(dwarf) {}
 TypeTable::~TypeTable() = default;
 
@@ -115,6 +128,8 @@ void TypeTable::buildIndex() {
                     int tag = dwarf_tag(&child);
                     if (tag == DW_TAG_variable) {
                         variableDies_.push_back(dwarf_dieoffset(&child));
+                    } else if (tag == DW_TAG_constant) {
+                        recordConstant(&child, constants_);
                     } else if (isTypeTag(tag)) {
                         const char* name = dwarf_diename(&child);
                         if (name == nullptr) continue;
@@ -128,6 +143,22 @@ void TypeTable::buildIndex() {
         }
         offset = next;
     }
+}
+
+std::optional<std::int64_t> TypeTable::constant(std::string_view name) {
+    buildIndex();
+    auto it = constants_.find(std::string(name));
+    if (it == constants_.end()) return std::nullopt;
+    return it->second;
+}
+
+const GlobalVariable* TypeTable::global(std::string_view name) {
+    const auto& all = globals();
+    if (globalIndex_.empty())
+        for (std::size_t i = 0; i < all.size(); ++i)
+            globalIndex_.emplace(all[i].name, i);
+    auto it = globalIndex_.find(std::string(name));
+    return it == globalIndex_.end() ? nullptr : &all[it->second];
 }
 
 const Type* TypeTable::byName(std::string_view name) {

@@ -136,11 +136,8 @@ TEST_P(CorpusCaseTest, NoFalseAlarms) {
     }
 }
 
-std::string caseName(const ::testing::TestParamInfo<CorpusCase>& info) {
-    return testing::testName(info.param.build + "_" + info.param.scenario);
-}
-
-INSTANTIATE_TEST_SUITE_P(Corpus, CorpusCaseTest, ::testing::ValuesIn(testing::corpusCases()), caseName);
+INSTANTIATE_TEST_SUITE_P(Corpus, CorpusCaseTest, ::testing::ValuesIn(testing::corpusCases()),
+                         testing::caseTestName);
 
 }  // namespace
 }  // namespace gomapcore

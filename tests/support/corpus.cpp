@@ -77,4 +77,8 @@ std::uint64_t parseHex(const std::string& text) {
     return std::stoull(text, nullptr, 16);
 }
 
+std::string caseTestName(const ::testing::TestParamInfo<CorpusCase>& info) {
+    return testName(info.param.build + "_" + info.param.scenario);
+}
+
 }  // namespace gomapcore::testing

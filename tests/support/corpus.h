@@ -2,6 +2,8 @@
 // ground truth each sample printed (samples/README.md defines the GOMAPCORE-TRUTH lines).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
@@ -30,6 +32,9 @@ std::vector<std::string> corpusBuilds();
 std::vector<CorpusCase> corpusCases();
 // A gtest-safe name (letters, digits, underscores) for a build or case label.
 std::string testName(std::string label);
+
+// The name of a parameterized test over one corpus case: "<build>_<scenario>".
+std::string caseTestName(const ::testing::TestParamInfo<CorpusCase>& info);
 
 // Parses "0x…" into a number.
 std::uint64_t parseHex(const std::string& text);

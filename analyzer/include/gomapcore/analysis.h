@@ -10,6 +10,8 @@
 #include "gomapcore/core_file.h"
 #include "gomapcore/core_memory.h"
 #include "gomapcore/executable.h"
+#include "gomapcore/go_symbols.h"
+#include "gomapcore/goroutines.h"
 #include "gomapcore/map_layout.h"
 #include "gomapcore/map_model.h"
 #include "gomapcore/types.h"
@@ -73,6 +75,13 @@ class Analysis {
     TypeTable& types() { return *types_; }
     LayoutCatalog& layouts() { return *layouts_; }
     MapLayoutKind programLayout() const { return programLayout_; }
+    // Go's function table; nullptr (with a note) when it cannot be read. Loaded once.
+    const GoSymbols* symbols();
+    // Every live goroutine with its unwound stack; nullptr (with a note) when the runtime's
+    // lists cannot be read. Loaded once.
+    const GoroutineTable* goroutines();
+    // Things the analysis could not do so far, and why.
+    const std::vector<std::string>& notes() const { return notes_; }
 
     // Every root that holds a map (globals now; stacks and heap objects slot in here).
     std::vector<MapRoot> findRoots();
@@ -91,6 +100,8 @@ class Analysis {
     std::unique_ptr<CoreMemory> memory_;
     std::unique_ptr<TypeTable> types_;
     std::unique_ptr<LayoutCatalog> layouts_;
+    std::optional<std::unique_ptr<GoSymbols>> symbols_;
+    std::optional<std::unique_ptr<GoroutineTable>> goroutines_;
     MapLayoutKind programLayout_ = MapLayoutKind::Classic;
     std::uint64_t loadBias_ = 0;
     std::vector<std::string> notes_;

@@ -15,6 +15,11 @@ std::string renderMapList(const Report& report);
 // One map in depth: header, bucket/table structure with its findings, and its entries.
 std::string renderMapDetail(const Memory& memory, const MapResult& map, std::size_t maxEntries);
 
+// Every goroutine with its stack, laid out like the runtime's own traceback.
+std::string renderGoroutinesText(const GoroutineTable& table);
+// The same as JSON (schema gomapcore/goroutines-v1).
+std::string renderGoroutinesJson(const GoroutineTable& table);
+
 // A short rendering of the value of type at address (strings quoted, structs shallow,
 // anything else as raw bytes with its type name). Never reads more than a few hundred bytes.
 std::string formatValue(const Memory& memory, const Type* type, std::uint64_t address);

@@ -100,6 +100,11 @@ class TypeTable {
     const std::vector<GlobalVariable>& globals();
     // Names of every type whose DW_AT_go_kind is Map.
     std::vector<std::string> mapTypeNames() const;
+    // A package-level constant's value (the Go linker writes DW_TAG_constant with
+    // DW_AT_const_value for them, e.g. "runtime._Grunning", "runtime.mSpanInUse").
+    std::optional<std::int64_t> constant(std::string_view name);
+    // A global variable by its qualified name, or nullptr.
+    const GlobalVariable* global(std::string_view name);
 
   private:
     void buildIndex();
@@ -110,6 +115,8 @@ class TypeTable {
     std::unordered_map<std::string, std::uint64_t> typeNames_;
     std::vector<std::pair<std::string, std::uint64_t>> mapTypes_;
     std::vector<std::uint64_t> variableDies_;
+    std::unordered_map<std::string, std::int64_t> constants_;
+    std::unordered_map<std::string, std::size_t> globalIndex_;
     std::optional<std::vector<GlobalVariable>> globals_;
     std::unordered_map<std::uint64_t, Type*> byOffset_;
     std::deque<Type> storage_;
