@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
             auto options = analysisOptions(showCommon);
             options.limits.collectSlots = true;
             auto address = parseAddress(which);
-            for (const gomapcore::MapRoot& root : analysis->findRoots()) {
+            const std::vector<gomapcore::MapRoot> roots = analysis->findRoots(options.reach, options.limits);
+            for (const gomapcore::MapRoot& root : roots) {
                 if (root.name != which && (!address || root.mapAddress != *address)) continue;
                 if (root.mapAddress == 0) {
                     writeOutput(
@@ -155,7 +156,7 @@ int main(int argc, char** argv) {
                     return kExitClean;
                 }
                 gomapcore::MapResult result = analysis->walk(root.mapAddress, root.type, options.limits);
-                for (const gomapcore::MapRoot& other : analysis->findRoots())
+                for (const gomapcore::MapRoot& other : roots)
                     if (other.mapAddress == root.mapAddress) result.roots.push_back(other.name);
                 writeOutput(gomapcore::renderMapDetail(analysis->memory(), result, maxEntries), "");
                 return kExitClean;

@@ -160,20 +160,64 @@ const GoroutineTable* Analysis::goroutines() {
     return goroutines_->get();
 }
 
-std::vector<MapRoot> Analysis::findRoots() {
-    std::vector<MapRoot> roots;
+namespace {
+
+// The runtime's own globals and frames hold its machinery (heap arenas, schedulers, the
+// goroutines themselves), not program maps; following them would walk the whole heap twice.
+bool runtimeInternal(std::string_view name) {
+    return name.rfind("runtime.", 0) == 0 || name.rfind("internal/runtime/", 0) == 0;
+}
+
+}  // namespace
+
+std::vector<MapRoot> Analysis::findRoots(const ReachLimits& reachLimits, const WalkLimits& limits) {
+    Reachability reach(*memory_, *layouts_, reachLimits, limits);
     Reader reader(*memory_);
     for (const GlobalVariable& global : types_->globals()) {
-        if (global.type == nullptr || global.type->kind != GoKind::Map) continue;
-        auto pointer = reader.u64(global.address + loadBias_);
-        if (!pointer) {
+        if (global.type == nullptr || runtimeInternal(global.name)) continue;
+        if (global.type->kind == GoKind::Map && !reader.u64(global.address + loadBias_)) {
             notes_.push_back(fmt::format("global {} at {:#x} is not captured; its map cannot be read",
                                          global.name, global.address));
             continue;
         }
-        roots.push_back(MapRoot{global.name, RootKind::Global, *pointer, global.type});
+        reach.addRoot(global.name, RootKind::Global, global.address + loadBias_, global.type);
     }
-    return roots;
+    addStackRoots(reach);
+    reach.run();
+    for (const std::string& limit : reach.limitsHit())
+        notes_.push_back(fmt::format("the search for maps stopped early: limit {} reached", limit));
+    return reach.maps();
+}
+
+const FrameVariables& Analysis::frameVariables() {
+    if (!frameVariables_) frameVariables_ = std::make_unique<FrameVariables>(exe_->dwarf(), *types_);
+    return *frameVariables_;
+}
+
+void Analysis::addStackRoots(Reachability& reach) {
+    const GoroutineTable* table = goroutines();
+    if (table == nullptr) return;
+    Reader reader(*memory_);
+    for (const Goroutine& goroutine : table->goroutines()) {
+        for (std::size_t i = 0; i < goroutine.frames.size(); ++i) {
+            const StackFrame& frame = goroutine.frames[i];
+            if (frame.function == nullptr || runtimeInternal(frame.function->name)) continue;
+            const StackFrame* callee = i > 0 ? &goroutine.frames[i - 1] : nullptr;
+            for (const FrameVariable& variable : frameVariables().variables(frame, callee)) {
+                if (variable.type == nullptr || !variable.address) continue;
+                std::string name =
+                    fmt::format("goroutine {} {} {}", goroutine.id, variable.function, variable.name);
+                std::optional<std::uint64_t> address = *variable.address;
+                if (variable.byReference) address = reader.u64(*address);
+                if (!address) {
+                    if (variable.type->kind == GoKind::Map)
+                        notes_.push_back(fmt::format("{} is not captured; its map cannot be read", name));
+                    continue;
+                }
+                reach.addRoot(name, RootKind::Stack, *address, variable.type);
+            }
+        }
+    }
 }
 
 MapResult Analysis::walk(std::uint64_t address, const Type* mapType, const WalkLimits& limits) {
@@ -208,7 +252,7 @@ Report Analysis::run(const AnalysisOptions& options) {
 
     // One entry per distinct map header, with every root that reaches it.
     std::map<std::uint64_t, std::vector<const MapRoot*>> byAddress;
-    std::vector<MapRoot> roots = findRoots();
+    std::vector<MapRoot> roots = findRoots(options.reach, options.limits);
     for (const MapRoot& root : roots) {
         if (root.mapAddress == 0) {
             report.nilMaps.push_back(NilMap{root.name, root.type ? root.type->name : ""});
@@ -222,6 +266,12 @@ Report Analysis::run(const AnalysisOptions& options) {
             result.roots.push_back(root->name);
         report.maps.push_back(std::move(result));
     }
+    report.crash = explainCrash(roots, report.maps);
+    if (report.crash->kind == crash_kinds::kNilMapWrite)
+        for (const std::string& root : report.crash->mapRoots)
+            if (std::none_of(report.nilMaps.begin(), report.nilMaps.end(),
+                             [&](const NilMap& nil) { return nil.root == root; }))
+                report.nilMaps.push_back(NilMap{root, ""});
     for (const std::string& problem : core_->noteProblems())
         report.notes.push_back("core: " + problem);
     if (core_->truncated())

@@ -94,6 +94,54 @@ std::string rootsText(const MapResult& map) {
     return out;
 }
 
+nlohmann::ordered_json locationJson(const std::optional<CodeLocation>& location) {
+    if (!location) return nullptr;
+    nlohmann::ordered_json j;
+    j["function"] = location->function;
+    j["file"] = location->file;
+    j["line"] = location->line;
+    return j;
+}
+
+template <typename T>
+nlohmann::ordered_json optionalJson(const std::optional<T>& value) {
+    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json textOrNull(const std::string& text) {
+    return text.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(text);
+}
+
+nlohmann::ordered_json crashJson(const CrashReport& crash) {
+    nlohmann::ordered_json j;
+    j["kind"] = crash.kind;
+    j["message"] = crash.message;
+    j["explanation"] = crash.explanation;
+    j["signal"] = crash.signal;
+    j["signal_code"] = crash.signalCode;
+    j["fault_address"] = crash.faultAddress ? nlohmann::ordered_json(hex(*crash.faultAddress)) : nullptr;
+    j["thread"] = optionalJson(crash.thread);
+    j["goroutine"] = optionalJson(crash.goroutine);
+    j["map"] = crash.map ? nlohmann::ordered_json(hex(*crash.map)) : nullptr;
+    j["map_roots"] = crash.mapRoots;
+    j["map_function"] = textOrNull(crash.mapFunction);
+    j["map_from_fallback"] = crash.mapFromFallback;
+    j["variable"] = textOrNull(crash.variable);
+    j["field"] = textOrNull(crash.field);
+    j["frame"] = locationJson(crash.userFrame ? crash.userFrame : crash.crashFrame);
+    nlohmann::ordered_json others = nlohmann::ordered_json::array();
+    for (const MapHolder& holder : crash.others) {
+        nlohmann::ordered_json o;
+        o["goroutine"] = holder.goroutine;
+        o["how"] = holder.how;
+        o["frame"] = locationJson(holder.userFrame);
+        others.push_back(std::move(o));
+    }
+    j["other_goroutines"] = std::move(others);
+    j["notes"] = crash.notes;
+    return j;
+}
+
 }  // namespace
 
 std::string renderJson(const Report& report) {
@@ -130,7 +178,7 @@ std::string renderJson(const Report& report) {
     for (const Finding& f : findings)
         list.push_back(findingToJson(f));
     j["findings"] = list;
-    j["crash"] = nullptr;  // reserved: filled by crash attribution
+    j["crash"] = report.crash ? crashJson(*report.crash) : nlohmann::ordered_json(nullptr);
     json limits = json::array();
     for (const MapResult& map : report.maps)
         for (const std::string& limit : map.limitsHit)
@@ -147,6 +195,10 @@ std::string renderText(const Report& report) {
     std::size_t warnings = report.countAtLeast(Severity::Warning) - errors;
     std::size_t infos = findings.size() - errors - warnings;
     out += fmt::format("gomapcore {} — {}\n", kVersion, report.input.core);
+    if (report.crash) {
+        out += fmt::format("\n  {}\n", report.crash->explanation);
+        out += fmt::format("  (crash kind: {})\n\n", report.crash->kind);
+    }
     out += fmt::format("  executable   {}\n", report.input.executable);
     out +=
         fmt::format("  go           {}{} ({} maps)\n",

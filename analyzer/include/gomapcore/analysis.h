@@ -9,11 +9,14 @@
 
 #include "gomapcore/core_file.h"
 #include "gomapcore/core_memory.h"
+#include "gomapcore/crash.h"
 #include "gomapcore/executable.h"
+#include "gomapcore/frame_variables.h"
 #include "gomapcore/go_symbols.h"
 #include "gomapcore/goroutines.h"
 #include "gomapcore/map_layout.h"
 #include "gomapcore/map_model.h"
+#include "gomapcore/reachability.h"
 #include "gomapcore/types.h"
 
 namespace gomapcore {
@@ -21,18 +24,9 @@ namespace gomapcore {
 inline constexpr const char* kReportSchema = "gomapcore/report-v1";
 inline constexpr const char* kVersion = "0.1.0";
 
-enum class RootKind { Global, Stack, Heap };
-
-// A place the program holds a map header pointer.
-struct MapRoot {
-    std::string name;  // "main.users", later "goroutine 7 main.main.func1 m"
-    RootKind kind = RootKind::Global;
-    std::uint64_t mapAddress = 0;  // 0 for a nil map
-    const Type* type = nullptr;    // the map type
-};
-
 struct AnalysisOptions {
     WalkLimits limits;
+    ReachLimits reach;
 };
 
 struct NilMap {
@@ -55,6 +49,7 @@ struct Report {
         int signal = 0;
         std::size_t threads = 0;
     } target;
+    std::optional<CrashReport> crash;
     std::vector<MapResult> maps;
     std::vector<NilMap> nilMaps;
     std::vector<std::string> notes;  // things the analysis could not do, and why
@@ -83,8 +78,13 @@ class Analysis {
     // Things the analysis could not do so far, and why.
     const std::vector<std::string>& notes() const { return notes_; }
 
-    // Every root that holds a map (globals now; stacks and heap objects slot in here).
-    std::vector<MapRoot> findRoots();
+    // Every root that holds a map: globals, then goroutine stack variables (heap objects
+    // slot in here).
+    std::vector<MapRoot> findRoots(const ReachLimits& reach = {}, const WalkLimits& limits = {});
+    // The DWARF variables of stack frames; loaded once.
+    const FrameVariables& frameVariables();
+    // What happened, given the maps found.
+    CrashReport explainCrash(const std::vector<MapRoot>& roots, const std::vector<MapResult>& maps);
     // Walks one map (header address) with a given map type.
     MapResult walk(std::uint64_t address, const Type* mapType, const WalkLimits& limits);
     // The whole analysis.
@@ -94,6 +94,16 @@ class Analysis {
     Analysis() = default;
     void verifyExecutableMatchesCore();
     void detectProgramLayout();
+    void addStackRoots(Reachability& reach);
+    // Candidates for the map a runtime map function frame operates on.
+    std::vector<MapCandidate> mapArgument(const Goroutine& goroutine, std::size_t frameIndex);
+    std::string crashMessage(const Goroutine& goroutine, bool& isPanic);
+    struct RuntimeTypeInfo {
+        std::string name;
+        GoKind kind = GoKind::Invalid;
+    };
+    // A runtime type descriptor (abi.Type, runtime._type before Go 1.21): its name and kind.
+    RuntimeTypeInfo runtimeType(std::uint64_t descriptor);
 
     std::unique_ptr<CoreFile> core_;
     std::unique_ptr<Executable> exe_;
@@ -102,6 +112,7 @@ class Analysis {
     std::unique_ptr<LayoutCatalog> layouts_;
     std::optional<std::unique_ptr<GoSymbols>> symbols_;
     std::optional<std::unique_ptr<GoroutineTable>> goroutines_;
+    std::unique_ptr<FrameVariables> frameVariables_;
     MapLayoutKind programLayout_ = MapLayoutKind::Classic;
     std::uint64_t loadBias_ = 0;
     std::vector<std::string> notes_;

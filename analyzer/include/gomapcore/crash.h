@@ -1,0 +1,66 @@
+// What happened: the crash explained from the core alone. The fatal signal and the crashing
+// goroutine come from the core's notes and the goroutine table; the message from the
+// runtime's throw/fatal frame or the goroutine's _panic record; the map from the runtime map
+// function's own map argument (its DWARF location, with the measured amd64 spill slot as a
+// labelled fallback), never from the write flag, which a core does not reliably preserve
+// (see ../shared/reference/GO-MAPS.md §7.3).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gomapcore {
+
+// The contract's crash kinds (docs/report-v1.md).
+namespace crash_kinds {
+inline constexpr const char* kConcurrentWrites = "concurrent-map-writes";
+inline constexpr const char* kConcurrentReadWrite = "concurrent-map-read-write";
+inline constexpr const char* kConcurrentIterationWrite = "concurrent-map-iteration-write";
+inline constexpr const char* kNilMapWrite = "nil-map-write";
+inline constexpr const char* kMapMemoryFault = "map-memory-fault";
+inline constexpr const char* kOther = "other";
+}  // namespace crash_kinds
+
+struct CodeLocation {
+    std::string function;
+    std::string file;
+    std::int64_t line = 0;
+};
+
+// Another goroutine whose frames hold the crash's map.
+struct MapHolder {
+    std::int64_t goroutine = 0;
+    std::string how;  // "in runtime.mapassign_fast64" or "variable m"
+    std::optional<CodeLocation> userFrame;
+};
+
+// A map pointer read from a runtime map function's frame.
+struct MapCandidate {
+    std::uint64_t address = 0;
+    bool fromFallback = false;  // from an argument spill slot, not a DWARF location
+};
+
+struct CrashReport {
+    int signal = 0;
+    int signalCode = 0;
+    std::optional<std::uint64_t> faultAddress;
+    std::optional<int> thread;
+    std::optional<std::int64_t> goroutine;
+    std::string message;  // as the runtime had it, e.g. "concurrent map writes"
+    std::string kind = crash_kinds::kOther;
+    std::optional<std::uint64_t> map;  // 0 for a nil map
+    std::vector<std::string> mapRoots;
+    std::string mapFunction;                 // the runtime map function that found the problem
+    bool mapFromFallback = false;            // the map pointer came from the spill-slot fallback
+    std::string variable;                    // nil-map-write: the variable assigned into, when known
+    std::string field;                       // map-memory-fault: which pointer of the map faulted
+    std::optional<CodeLocation> userFrame;   // the user code that touched the map
+    std::optional<CodeLocation> crashFrame;  // the innermost user frame, for other crashes
+    std::vector<MapHolder> others;
+    std::string explanation;  // one plain-language sentence
+    std::vector<std::string> notes;
+};
+
+}  // namespace gomapcore

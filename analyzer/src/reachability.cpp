@@ -1,0 +1,180 @@
+#include "gomapcore/reachability.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "gomapcore/report.h"
+
+namespace gomapcore {
+
+namespace {
+constexpr int kMaxTypeDepth = 32;
+}
+
+Reachability::Reachability(const Memory& memory, LayoutCatalog& layouts, const ReachLimits& limits,
+                           const WalkLimits& walkLimits)
+    : memory_(memory), layouts_(layouts), limits_(limits), walkLimits_(walkLimits) {}
+
+void Reachability::addRoot(const std::string& name, RootKind kind, std::uint64_t address, const Type* type) {
+    if (type == nullptr) return;
+    queue_.push_back(Pending{name, kind, address, type});
+}
+
+void Reachability::hitLimit(const std::string& what) {
+    if (std::find(limitsHit_.begin(), limitsHit_.end(), what) == limitsHit_.end()) limitsHit_.push_back(what);
+}
+
+bool Reachability::mayHoldPointers(const Type* type) {
+    if (type == nullptr) return false;
+    auto memo = pointerMemo_.find(type);
+    if (memo != pointerMemo_.end()) return memo->second;
+    pointerMemo_[type] = false;  // breaks recursion through named types
+    bool result = false;
+    const Type* u = type->kind == GoKind::Map ? type : type->underlying();
+    switch (u->kind) {
+        case GoKind::Pointer:
+        case GoKind::Map:
+        case GoKind::Slice:
+        case GoKind::Interface:
+            result = true;
+            break;
+        case GoKind::Struct:
+            for (const Field& field : u->fields)
+                if (mayHoldPointers(field.type)) result = true;
+            break;
+        case GoKind::Array:
+            result = u->count > 0 && mayHoldPointers(u->target != nullptr ? u->target : u->elem);
+            break;
+        default:
+            // Strings, channels, funcs and unsafe.Pointer are pointers too, but nothing typed
+            // lies behind them for this walk (channel buffers and closures are not followed).
+            result = false;
+    }
+    pointerMemo_[type] = result;
+    return result;
+}
+
+void Reachability::run() {
+    Reader reader(memory_);
+    while (!queue_.empty()) {
+        Pending item = std::move(queue_.front());
+        queue_.pop_front();
+        expand(item);
+    }
+    (void)reader;
+}
+
+void Reachability::expand(const Pending& item) {
+    Reader reader(memory_);
+    // A map type is a typedef of its header pointer; its kind says Map before typedefs are
+    // followed (src/cmd/link/internal/ld/dwarf.go synthesizes them that way).
+    const Type* type = item.type->kind == GoKind::Map ? item.type : item.type->underlying();
+    RootKind childKind = RootKind::Heap;
+    switch (type->kind) {
+        case GoKind::Map: {
+            auto header = reader.u64(item.address);
+            if (!header) return;
+            maps_.push_back(MapRoot{item.path, item.kind, *header, item.type});
+            if (*header != 0) expandMapEntries(item, *header, item.type);
+            return;
+        }
+        case GoKind::Pointer: {
+            const Type* target = type->target;
+            if (target == nullptr || !mayHoldPointers(target)) return;
+            auto pointer = reader.u64(item.address);
+            if (!pointer || *pointer == 0) return;
+            // A new object: visit each (address, type) once.
+            auto& seen = visited_[*pointer];
+            if (std::find(seen.begin(), seen.end(), target) != seen.end()) return;
+            if (objectsVisited_ >= limits_.maxObjects) {
+                hitLimit("max-objects");
+                return;
+            }
+            seen.push_back(target);
+            ++objectsVisited_;
+            // Go dereferences pointers to structs implicitly, and names read the same way.
+            queue_.push_back(Pending{item.path, childKind, *pointer, target});
+            return;
+        }
+        case GoKind::Struct:
+            for (const Field& field : type->fields) {
+                if (!mayHoldPointers(field.type)) continue;
+                // Embedded fields read as the outer name in Go source only when promoted;
+                // naming the field keeps the path unambiguous.
+                queue_.push_front(Pending{item.path + "." + field.name, item.kind,
+                                          item.address + field.offset, field.type});
+            }
+            return;
+        case GoKind::Array: {
+            const Type* element = type->target != nullptr ? type->target : type->elem;
+            if (element == nullptr || !mayHoldPointers(element)) return;
+            std::uint64_t size = element->byteSize();
+            std::uint64_t count = std::min<std::uint64_t>(type->count, limits_.maxElementsPerArray);
+            if (count < type->count) hitLimit("max-elements-per-array");
+            for (std::uint64_t i = 0; i < count; ++i)
+                queue_.push_back(Pending{fmt::format("{}[{}]", item.path, i), item.kind,
+                                         item.address + i * size, element});
+            return;
+        }
+        case GoKind::Slice: {
+            // A slice is {array *T, len, cap} (src/runtime/slice.go); DWARF names the first
+            // field "array" and types it *T.
+            const Field* array = type->field("array");
+            const Field* length = type->field("len");
+            if (array == nullptr || length == nullptr || array->type == nullptr) return;
+            const Type* pointerType = array->type->underlying();
+            const Type* element = pointerType->target;
+            if (element == nullptr || !mayHoldPointers(element)) return;
+            auto data = reader.u64(item.address + array->offset);
+            auto len = reader.u64(item.address + length->offset);
+            if (!data || !len || *data == 0) return;
+            auto& seen = visited_[*data];
+            if (std::find(seen.begin(), seen.end(), type) != seen.end()) return;
+            seen.push_back(type);
+            ++objectsVisited_;
+            std::uint64_t size = element->byteSize();
+            std::uint64_t count = std::min<std::uint64_t>(*len, limits_.maxElementsPerArray);
+            if (count < *len) hitLimit("max-elements-per-array");
+            for (std::uint64_t i = 0; i < count; ++i)
+                queue_.push_back(
+                    Pending{fmt::format("{}[{}]", item.path, i), childKind, *data + i * size, element});
+            return;
+        }
+        default:
+            return;
+    }
+}
+
+void Reachability::expandMapEntries(const Pending& item, std::uint64_t header, const Type* mapType) {
+    const Type* elem = mapType->elem != nullptr ? mapType->elem : mapType->underlying()->elem;
+    if (!mayHoldPointers(elem)) return;
+    auto& seen = visited_[header];
+    if (std::find(seen.begin(), seen.end(), mapType) != seen.end()) return;
+    seen.push_back(mapType);
+    ++objectsVisited_;
+    const MapTypeLayout* layout = layouts_.layoutFor(mapType, nullptr);
+    if (layout == nullptr) return;
+    WalkLimits limits = walkLimits_;
+    limits.collectSlots = true;
+    MapResult result = walkMap(memory_, *layout, header, limits);
+    std::size_t followed = 0;
+    std::vector<const MapNode*> nodes{&result.root};
+    while (!nodes.empty()) {
+        const MapNode* node = nodes.back();
+        nodes.pop_back();
+        for (const MapNode& child : node->children)
+            nodes.push_back(&child);
+        for (const Slot& slot : node->slots) {
+            if (!slot.elemReadable || !slot.keyReadable) continue;
+            if (followed++ >= limits_.maxMapEntries) {
+                hitLimit("max-map-entries");
+                return;
+            }
+            std::string key = formatValue(memory_, layout->keyType, slot.keyAddress);
+            queue_.push_back(Pending{item.path + "[" + key + "]", RootKind::Heap, slot.elemAddress, elem});
+        }
+    }
+}
+
+}  // namespace gomapcore

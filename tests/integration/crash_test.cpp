@@ -1,0 +1,76 @@
+// Crash attribution against the ground truth each sample printed just before it crashed:
+// the kind, the map and its root, the user frame, and the goroutines holding the map.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "corpus.h"
+#include "gomapcore/analysis.h"
+
+namespace gomapcore {
+namespace {
+
+using testing::CorpusCase;
+using testing::parseHex;
+
+class CrashTest : public ::testing::TestWithParam<CorpusCase> {};
+
+TEST_P(CrashTest, MatchesTruth) {
+    const CorpusCase& c = GetParam();
+    auto records = c.records("crash");
+    ASSERT_EQ(records.size(), 1u) << "each case prints one crash record";
+    const auto& truth = records.front();
+    auto analysis = Analysis::open(c.core, c.executable);
+    Report report = analysis->run({});
+    ASSERT_TRUE(report.crash.has_value());
+    const CrashReport& crash = *report.crash;
+    SCOPED_TRACE(crash.explanation);
+
+    EXPECT_EQ(crash.kind, truth.value("kind", ""));
+    if (truth.contains("map")) {
+        ASSERT_TRUE(crash.map.has_value()) << "no map named";
+        EXPECT_EQ(*crash.map, parseHex(truth["map"]));
+        std::string root = truth.value("root", "");
+        EXPECT_NE(std::find(crash.mapRoots.begin(), crash.mapRoots.end(), root), crash.mapRoots.end())
+            << "root " << root << " not among the crash map's roots";
+    } else {
+        // A plain panic is never pinned on a map.
+        EXPECT_FALSE(crash.map.has_value()) << "misattributed to map 0x" << std::hex << crash.map.value_or(0);
+    }
+    if (truth.contains("function")) {
+        auto frame = crash.userFrame ? crash.userFrame : crash.crashFrame;
+        ASSERT_TRUE(frame.has_value());
+        EXPECT_EQ(frame->function, truth.value("function", ""));
+        EXPECT_EQ(frame->file, truth.value("file", ""));
+        EXPECT_EQ(frame->line, truth.value("line", 0));
+    }
+    if (crash.kind == crash_kinds::kNilMapWrite) {
+        EXPECT_EQ(crash.variable, "m");
+    }
+
+    // Goroutines taking part (the truth's goroutine records with a reader/writer/iterator
+    // role): the crasher is one of them, and every other holder gomapcore names is too.
+    std::set<std::int64_t> participants;
+    for (const auto& g : c.records("goroutine")) {
+        std::string role = g.value("role", "");
+        if (role == "writer" || role == "reader" || role == "iterator")
+            participants.insert(g.value("goid", -1));
+    }
+    if (!participants.empty()) {
+        ASSERT_TRUE(crash.goroutine.has_value());
+        EXPECT_TRUE(participants.count(*crash.goroutine)) << "crashing goroutine " << *crash.goroutine;
+        EXPECT_FALSE(crash.others.empty()) << "no other goroutine found holding the map";
+        for (const MapHolder& other : crash.others) {
+            // Goroutine 1 created the map and keeps it in a variable while it waits.
+            if (other.goroutine == 1) continue;
+            EXPECT_TRUE(participants.count(other.goroutine))
+                << "goroutine " << other.goroutine << " (" << other.how << ") is not a participant";
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, CrashTest, ::testing::ValuesIn(testing::corpusCases()),
+                         testing::caseTestName);
+
+}  // namespace
+}  // namespace gomapcore
