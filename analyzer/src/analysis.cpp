@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "gomapcore/error.h"
 
@@ -186,7 +187,118 @@ std::vector<MapRoot> Analysis::findRoots(const ReachLimits& reachLimits, const W
     reach.run();
     for (const std::string& limit : reach.limitsHit())
         notes_.push_back(fmt::format("the search for maps stopped early: limit {} reached", limit));
-    return reach.maps();
+    std::vector<MapRoot> roots = reach.maps();
+    addStackObjectMaps(roots, limits);
+    return roots;
+}
+
+bool Analysis::validatesAsMap(std::uint64_t address, const Type* mapType, const WalkLimits& limits) {
+    const MapTypeLayout* layout = layouts_->layoutFor(mapType, nullptr);
+    if (layout == nullptr) return false;
+    MapResult result = walkMap(*memory_, *layout, address, limits);
+    if (!result.headerReadable || !result.complete) return false;
+    for (const Finding& finding : result.findings())
+        if (finding.severity >= Severity::Warning) return false;
+    if (result.count < 0 || static_cast<std::uint64_t>(result.count) != result.liveEntries) return false;
+    // An all-zero header validates as an empty map of any type; demand evidence of a map.
+    bool hasStorage = false;
+    for (const auto& [name, value] : result.header)
+        if ((name == "buckets" || name == "dirPtr") && value != 0) hasStorage = true;
+    return hasStorage || result.liveEntries > 0;
+}
+
+void Analysis::addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits& limits) {
+    // A map that does not escape has its header (and first bucket or group) in its function's
+    // frame, and since Go 1.24 the compiler often writes no DWARF variable for it at all. The
+    // runtime still lists such headers as stack objects (FUNCDATA_StackObjects) for the GC;
+    // a stack object of the header's size that validates as a map of a candidate type is one.
+    const GoroutineTable* table = goroutines();
+    const GoSymbols* functions = symbols();
+    if (table == nullptr || functions == nullptr) return;
+    const Type* header = types_->byName(
+        programLayout_ == MapLayoutKind::Classic ? "runtime.hmap" : "internal/runtime/maps.Map");
+    if (header == nullptr) return;
+    const std::uint64_t headerSize = header->underlying()->byteSize();
+    std::set<std::uint64_t> known;
+    for (const MapRoot& root : roots)
+        known.insert(root.mapAddress);
+    WalkLimits probe = limits;
+    probe.maxBucketsPerMap = std::min<std::uint64_t>(probe.maxBucketsPerMap, 1u << 16);
+    probe.collectSlots = false;
+    std::vector<const Type*> allMapTypes;
+    constexpr std::size_t kMaxTypesTried = 512;
+    for (const Goroutine& goroutine : table->goroutines()) {
+        for (std::size_t i = 0; i < goroutine.frames.size(); ++i) {
+            const StackFrame& frame = goroutine.frames[i];
+            if (frame.function == nullptr || runtimeInternal(frame.function->name) || frame.fp == 0) continue;
+            std::vector<StackObject> objects = functions->stackObjects(*frame.function);
+            if (objects.empty()) continue;
+            // src/runtime/traceback.go: varp is below the return address and, with frame
+            // pointers (always on amd64), below the saved frame pointer; argp is the CFA.
+            std::uint64_t varp = frame.fp - 8;
+            if (varp > frame.sp) varp -= 8;
+            const std::uint64_t argp = frame.fp;
+            std::vector<std::pair<std::string, const Type*>> named;
+            for (const FrameVariable& v :
+                 frameVariables().variables(frame, i > 0 ? &goroutine.frames[i - 1] : nullptr))
+                if (v.type != nullptr && v.type->kind == GoKind::Map && !v.address)
+                    named.emplace_back(v.name, v.type);
+            for (const StackObject& object : objects) {
+                if (static_cast<std::uint64_t>(object.size) != headerSize) continue;
+                std::uint64_t address = object.offset < 0 ? varp - static_cast<std::uint64_t>(-object.offset)
+                                                          : argp + static_cast<std::uint64_t>(object.offset);
+                if (known.count(address)) continue;
+                std::vector<std::pair<std::string, const Type*>> valid;
+                for (const auto& candidate : named)
+                    if (validatesAsMap(address, candidate.second, probe)) valid.push_back(candidate);
+                std::string where = fmt::format("goroutine {} {}", goroutine.id, frame.function->name);
+                if (valid.size() == 1) {
+                    roots.push_back(MapRoot{where + " " + valid.front().first,
+                                            RootKind::Stack,
+                                            address,
+                                            valid.front().second,
+                                            true,
+                                            {}});
+                    known.insert(address);
+                    continue;
+                }
+                if (!valid.empty()) {
+                    notes_.push_back(
+                        fmt::format("stack map at {:#x} in {} validates as more than one of its "
+                                    "variables; it is reported under the first",
+                                    address, where));
+                    roots.push_back(MapRoot{where + " " + valid.front().first,
+                                            RootKind::Stack,
+                                            address,
+                                            valid.front().second,
+                                            true,
+                                            {}});
+                    known.insert(address);
+                    continue;
+                }
+                if (!named.empty()) continue;
+                // No DWARF variable to name it: try the program's map types.
+                if (allMapTypes.empty())
+                    for (const std::string& name : types_->mapTypeNames())
+                        // go.shape.* are the compiler's generic shapes, duplicates of real types.
+                        if (name.find("go.shape.") == std::string::npos)
+                            if (const Type* type = types_->byName(name)) allMapTypes.push_back(type);
+                std::vector<const Type*> types;
+                for (std::size_t t = 0; t < allMapTypes.size() && t < kMaxTypesTried; ++t)
+                    if (validatesAsMap(address, allMapTypes[t], probe)) types.push_back(allMapTypes[t]);
+                if (types.empty()) continue;
+                std::string name = fmt::format("{} stack object at fp-{:#x}", where, frame.fp - address);
+                MapRoot root{name, RootKind::Stack, address, types.front(), true, {}};
+                // Walked as the first type that fits; with several, the type is reported as
+                // unknown with the candidates, never as one of them.
+                if (types.size() > 1)
+                    for (const Type* type : types)
+                        root.typeCandidates.push_back(type->name);
+                roots.push_back(std::move(root));
+                known.insert(address);
+            }
+        }
+    }
 }
 
 const FrameVariables& Analysis::frameVariables() {
@@ -262,8 +374,15 @@ Report Analysis::run(const AnalysisOptions& options) {
     }
     for (const auto& [address, holders] : byAddress) {
         MapResult result = walk(address, holders.front()->type, options.limits);
-        for (const MapRoot* root : holders)
+        bool heuristic = true;
+        for (const MapRoot* root : holders) {
             result.roots.push_back(root->name);
+            heuristic = heuristic && root->heuristic;
+        }
+        if (heuristic) {
+            result.confidence = "heuristic";
+            result.typeCandidates = holders.front()->typeCandidates;
+        }
         report.maps.push_back(std::move(result));
     }
     report.crash = explainCrash(roots, report.maps);

@@ -18,6 +18,8 @@ constexpr std::uint32_t kMagicGo120 = 0xfffffff1;  // Go 1.20 and later
 // read from DWARF when the linker emitted them, these are the fallbacks.
 constexpr std::uint32_t kPcdataInlTreeIndex = 2;
 constexpr std::uint32_t kFuncdataInlTree = 3;
+constexpr std::uint32_t kFuncdataStackObjects = 2;
+constexpr std::uint64_t kMaxStackObjects = 4096;
 
 // Bounds against a corrupt module: no Go program has tables this large.
 constexpr std::uint64_t kMaxTableBytes = 1ull << 31;
@@ -322,6 +324,29 @@ std::optional<std::uint64_t> GoSymbols::funcdataAddress(const GoFunction& functi
     if (offset == 0xffffffff) return std::nullopt;
     (void)function;
     return gofunc_ + offset;
+}
+
+std::vector<StackObject> GoSymbols::stackObjects(const GoFunction& function) const {
+    // A uintptr count followed by 16-byte records {off, size int32; ptrdata int32; gcdataoff
+    // uint32} (src/runtime/stack.go getStackMap, stackObjectRecord), unchanged since Go 1.18.
+    std::vector<StackObject> objects;
+    auto rec = record(function);
+    if (!rec) return objects;
+    auto address = funcdataAddress(function, *rec, kFuncdataStackObjects);
+    if (!address) return objects;
+    Reader reader(*memory_);
+    auto count = reader.u64(*address);
+    if (!count || *count > kMaxStackObjects) return objects;
+    auto bytes = reader.bytes(*address + 8, *count * 16);
+    if (!bytes) return objects;
+    for (std::uint64_t i = 0; i < *count; ++i) {
+        StackObject object;
+        std::memcpy(&object.offset, bytes->data() + i * 16, 4);
+        std::memcpy(&object.size, bytes->data() + i * 16 + 4, 4);
+        std::memcpy(&object.pointerBytes, bytes->data() + i * 16 + 8, 4);
+        objects.push_back(object);
+    }
+    return objects;
 }
 
 std::vector<SourceFrame> GoSymbols::sourceFrames(const GoFunction& function, std::uint64_t pc) const {

@@ -22,9 +22,14 @@ std::uint64_t headerField(const MapResult& map, const char* name) {
 json mapToJson(const MapResult& map) {
     json j;
     j["address"] = hex(map.address);
-    j["type"] = map.typeName();
-    j["key_type"] = map.layout && map.layout->keyType ? map.layout->keyType->name : "";
-    j["elem_type"] = map.layout && map.layout->elemType ? map.layout->elemType->name : "";
+    bool typeUnknown = map.typeCandidates.size() > 1;
+    j["type"] = typeUnknown ? "unknown" : map.typeName();
+    std::string keyType = map.layout && map.layout->keyType ? map.layout->keyType->name : "";
+    std::string elemType = map.layout && map.layout->elemType ? map.layout->elemType->name : "";
+    j["key_type"] = typeUnknown ? "unknown" : keyType;
+    j["elem_type"] = typeUnknown ? "unknown" : elemType;
+    j["confidence"] = map.confidence;
+    if (typeUnknown) j["type_candidates"] = map.typeCandidates;
     j["layout"] = map.layout ? toString(map.layout->kind) : "unknown";
     j["count"] = map.headerReadable ? json(map.count) : json(nullptr);
     j["live_entries"] = map.liveEntries;
@@ -246,7 +251,7 @@ std::string renderMapList(const Report& report) {
                         ? fmt::format("B={}", headerField(map, "B"))
                         : fmt::format("dir={}", headerField(map, "dirLen"));
         }
-        std::string type = map.typeName();
+        std::string type = map.typeCandidates.size() > 1 ? "unknown" : map.typeName();
         if (type.size() > 36) type = type.substr(0, 35) + "…";
         out += fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", hex(map.address), type, map.count,
                            map.liveEntries, shape, map.status(), rootsText(map));
@@ -292,6 +297,14 @@ void renderNode(const Memory& memory, const MapResult& map, const MapNode& node,
 std::string renderMapDetail(const Memory& memory, const MapResult& map, std::size_t maxEntries) {
     std::string out = fmt::format("map {} {} — {}\n", hex(map.address), map.typeName(), map.status());
     out += fmt::format("  roots: {}\n", rootsText(map));
+    if (map.confidence != "exact")
+        out += fmt::format("  found by: {} (validated as a map header)\n", map.confidence);
+    if (map.typeCandidates.size() > 1) {
+        out += "  type: not recorded anywhere; it validates as each of:";
+        for (const std::string& candidate : map.typeCandidates)
+            out += " " + candidate;
+        out += fmt::format("\n  entries below are decoded as {}\n", map.typeName());
+    }
     out += "  header:";
     for (const auto& [key, value] : map.header) {
         bool pointer = key == "buckets" || key == "oldbuckets" || key == "extra" || key == "dirPtr";

@@ -95,6 +95,8 @@ class Analysis {
     void verifyExecutableMatchesCore();
     void detectProgramLayout();
     void addStackRoots(Reachability& reach);
+    void addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits& limits);
+    bool validatesAsMap(std::uint64_t address, const Type* mapType, const WalkLimits& limits);
     // Candidates for the map a runtime map function frame operates on.
     std::vector<MapCandidate> mapArgument(const Goroutine& goroutine, std::size_t frameIndex);
     std::string crashMessage(const Goroutine& goroutine, bool& isPanic);

@@ -34,6 +34,14 @@ struct GoFunction {
     bool spWrite = false;
 };
 
+// An address-taken local the compiler placed in a frame (runtime.stackObjectRecord): the GC
+// scans it precisely, so the runtime lists it even when DWARF says nothing about it.
+struct StackObject {
+    std::int32_t offset = 0;  // negative: from the frame's varp; otherwise from its argp
+    std::int32_t size = 0;
+    std::int32_t pointerBytes = 0;  // bytes that hold pointers (negative: a GC program)
+};
+
 // One source-level frame at a PC: the physical function, or a call inlined into it.
 struct SourceFrame {
     std::string_view function;
@@ -63,6 +71,10 @@ class GoSymbols {
     // Source frames at pc, innermost first, the inlined calls expanded as the runtime's
     // traceback prints them; the last entry is the physical function.
     std::vector<SourceFrame> sourceFrames(const GoFunction& function, std::uint64_t pc) const;
+
+    // The stack objects of a function (FUNCDATA_StackObjects, src/runtime/stack.go
+    // stackObjectRecord); empty when it has none or they are not captured.
+    std::vector<StackObject> stackObjects(const GoFunction& function) const;
 
     // Decodes a pc-value table (runtime.pcvalue). Public for unit tests.
     static std::optional<std::int32_t> pcValue(const std::vector<std::byte>& table, std::uint32_t offset,

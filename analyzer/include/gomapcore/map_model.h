@@ -99,6 +99,13 @@ struct MapResult {
     // Swiss: directory length, global depth and number of distinct tables.
     std::uint64_t tables = 0;
     MapNode root;
+    // How the map was found: "exact" (a typed root reaches it) or "heuristic" (recognised by
+    // validating memory as a map header: a stack object no variable describes, an unreached
+    // heap object).
+    std::string confidence = "exact";
+    // For a heuristic map whose type nothing records: every map type it validates as. With
+    // more than one, the report says the type is unknown and lists them.
+    std::vector<std::string> typeCandidates;
 
     // Every finding in the tree, in walk order.
     std::vector<Finding> findings() const;

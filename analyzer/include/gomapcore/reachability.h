@@ -24,8 +24,10 @@ enum class RootKind { Global, Stack, Heap };
 struct MapRoot {
     std::string name;  // "main.users", "goroutine 7 main.main.func1 m", "main.srv.sessions[\"eu\"].byID"
     RootKind kind = RootKind::Global;
-    std::uint64_t mapAddress = 0;  // 0 for a nil map
-    const Type* type = nullptr;    // the map type
+    std::uint64_t mapAddress = 0;             // 0 for a nil map
+    const Type* type = nullptr;               // the map type
+    bool heuristic = false;                   // found by validating memory, not through a typed root
+    std::vector<std::string> typeCandidates;  // heuristic: the types it validates as
 };
 
 struct ReachLimits {
