@@ -75,7 +75,7 @@ void Reachability::expand(const Pending& item) {
         case GoKind::Map: {
             auto header = reader.u64(item.address);
             if (!header) return;
-            maps_.push_back(MapRoot{item.path, item.kind, *header, item.type});
+            maps_.push_back(MapRoot{item.path, item.kind, *header, item.type, false, {}});
             if (*header != 0) expandMapEntries(item, *header, item.type);
             return;
         }
