@@ -8,7 +8,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   qt6-base-dev qt6-svg-dev libgl-dev xvfb xauth
-  liblldb-19-dev lldb-19 python3-lldb-19
+  liblldb-19-dev lldb-19 python3 python3-lldb-19
   clang-format-14
 )
 missing=()

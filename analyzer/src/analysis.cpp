@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
+#include <span>
 
 #include "gomapcore/error.h"
 
@@ -51,6 +53,41 @@ std::string executablePathFromCore(const CoreFile& core) {
         }
     }
     return {};
+}
+
+// Compares the parts of the ELF header page that identify a build: the ELF header's identity
+// and entry, every program header's placement, and any note (Go and GNU build IDs) the page
+// holds. Section headers are left out on purpose: strip and objcopy rewrite them (and a
+// writable segment's file size), so a core of a stripped binary must still match the
+// unstripped executable. Returns "" when they agree, else what differs.
+std::string headerPageDifference(std::span<const std::byte> dumped, std::span<const std::byte> file) {
+    Elf64_Ehdr a{}, b{};
+    if (dumped.size() < sizeof a) return "the dumped page is too short for an ELF header";
+    std::memcpy(&a, dumped.data(), sizeof a);
+    std::memcpy(&b, file.data(), sizeof b);
+    if (std::memcmp(a.e_ident, b.e_ident, EI_NIDENT) != 0 || a.e_type != b.e_type ||
+        a.e_machine != b.e_machine || a.e_version != b.e_version || a.e_flags != b.e_flags)
+        return "the ELF identity differs";
+    if (a.e_entry != b.e_entry)
+        return fmt::format("the entry point differs ({:#x} vs {:#x})", a.e_entry, b.e_entry);
+    if (a.e_phoff != b.e_phoff || a.e_phnum != b.e_phnum || a.e_phentsize != b.e_phentsize)
+        return "the program header table differs";
+    if (a.e_phentsize != sizeof(Elf64_Phdr) ||
+        a.e_phoff + std::uint64_t{a.e_phnum} * sizeof(Elf64_Phdr) > dumped.size())
+        return "";  // the table is not in the page: nothing more to compare here
+    for (std::uint16_t i = 0; i < a.e_phnum; ++i) {
+        Elf64_Phdr p{}, q{};
+        std::memcpy(&p, dumped.data() + a.e_phoff + i * sizeof p, sizeof p);
+        std::memcpy(&q, file.data() + a.e_phoff + i * sizeof q, sizeof q);
+        bool writable = (p.p_flags & PF_W) != 0;
+        if (p.p_type != q.p_type || p.p_offset != q.p_offset || p.p_vaddr != q.p_vaddr ||
+            p.p_memsz != q.p_memsz || p.p_flags != q.p_flags || (!writable && p.p_filesz != q.p_filesz))
+            return fmt::format("program header {} differs", i);
+        if (p.p_type == PT_NOTE && p.p_offset + p.p_filesz <= dumped.size() &&
+            std::memcmp(dumped.data() + p.p_offset, file.data() + p.p_offset, p.p_filesz) != 0)
+            return fmt::format("the build ID note at file offset {:#x} differs", p.p_offset);
+    }
+    return "";
 }
 
 }  // namespace
@@ -117,14 +154,16 @@ void Analysis::verifyExecutableMatchesCore() {
         return;
     }
     auto fileBytes = exe_->fileBytes(0, read.bytesRead);
-    if (fileBytes.size() != read.bytesRead ||
-        !std::equal(fileBytes.begin(), fileBytes.end(), dumped.begin(), dumped.begin() + read.bytesRead)) {
+    std::string difference =
+        fileBytes.size() == read.bytesRead
+            ? headerPageDifference(std::span<const std::byte>(dumped.data(), read.bytesRead), fileBytes)
+            : "the executable file is shorter than its first segment";
+    if (!difference.empty())
         throw Error(
             Error::Code::ExecutableMismatch,
-            fmt::format("executable {} does not match the core: the ELF header page the kernel dumped at "
-                        "{:#x} differs from the file's first {} bytes (another build?)",
-                        exe_->path(), address, read.bytesRead));
-    }
+            fmt::format("executable {} does not match the core: in the ELF header page the kernel dumped "
+                        "at {:#x}, {} (another build?)",
+                        exe_->path(), address, difference));
 }
 
 void Analysis::detectProgramLayout() {

@@ -3,6 +3,7 @@
 // and advanceEvacuationMark for growth, makeBucketArray for preallocated overflow buckets.
 #include <fmt/format.h>
 
+#include <optional>
 #include <unordered_set>
 
 #include "gomapcore/map_model.h"
@@ -12,7 +13,6 @@ namespace gomapcore {
 namespace {
 
 using detail::hex;
-using detail::makeFinding;
 
 // tophash values (runtime/map.go).
 constexpr std::uint8_t kEmptyRest = 0;
@@ -35,96 +35,64 @@ bool isEvacuatedMark(std::uint8_t top) {
     return top >= kEvacuatedX && top <= kEvacuatedEmpty;
 }
 
-class ClassicWalker {
+// What the walk learned about an old bucket's evacuation (evacuated() in map.go). Unknown when
+// its tophash could not be read: no verdict may rest on bytes the core does not hold.
+enum class Evacuation { Unknown, NotEvacuated, Evacuated };
+
+// One bucket and its overflow chain, as walkChain saw it.
+struct Chain {
+    std::uint64_t live = 0;
+    Evacuation evacuation = Evacuation::Unknown;
+    std::optional<std::size_t> node;  // the first bucket's node in parent.children, if one was added
+};
+
+class ClassicWalker : detail::MapWalker {
   public:
     ClassicWalker(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
                   const WalkLimits& limits)
-        : memory_(memory), reader_(memory), layout_(layout), c_(layout.classic), limits_(limits) {
-        result_.address = address;
-        result_.layout = &layout;
-        result_.root.kind = NodeKind::Header;
-        result_.root.address = address;
-        result_.root.size = c_.headerSize;
-    }
+        : MapWalker(memory, layout, address, layout.classic.headerSize, limits), c_(layout.classic) {}
 
     MapResult run();
 
   private:
     bool readHeader();
-    bool checkArrayPointer(std::uint64_t pointer, std::uint64_t bytes, const char* field, const char* rule);
-    // Walks one bucket and its overflow chain; returns the live entries found.
-    std::uint64_t walkChain(std::uint64_t bucket, std::int64_t index, bool old, MapNode& parent,
-                            bool& evacuated);
+    Chain walkChain(std::uint64_t bucket, std::int64_t index, bool old, MapNode& parent);
+    // Why the overflow pointer next, held by node (link `link` of its chain), cannot be followed;
+    // nullptr when it can.
+    const char* overflowProblem(std::uint64_t next, std::uint32_t link);
     void walkBuckets();
     void walkOldBuckets();
     void checkExtra();
 
-    MapNode& header() { return result_.root; }
     bool insideArray(std::uint64_t address, std::uint64_t array, std::uint64_t length) const {
         return array != 0 && address >= array && address - array < length * c_.bucketSize;
     }
-    void add(MapNode& node, const char* rule, Severity severity, std::uint64_t address, std::string message) {
-        node.findings.push_back(makeFinding(rule, severity, result_.address, address, std::move(message)));
-    }
-    bool budgetLeft() {
-        if (visited_.size() < limits_.maxBucketsPerMap) return true;
-        if (!budgetReported_) {
-            result_.limitsHit.push_back(fmt::format("max-buckets-per-map ({})", limits_.maxBucketsPerMap));
-            budgetReported_ = true;
-        }
-        incomplete_ = true;
-        return false;
-    }
+    bool budgetLeft() { return MapWalker::budgetLeft(visited_.size()); }
 
-    const Memory& memory_;
-    Reader reader_;
-    const MapTypeLayout& layout_;
     const ClassicLayout& c_;
-    const WalkLimits& limits_;
-    MapResult result_;
 
     std::int64_t count_ = 0;
     std::uint8_t flags_ = 0, B_ = 0;
     std::uint64_t buckets_ = 0, oldbuckets_ = 0, nevacuate_ = 0, extra_ = 0;
     std::uint64_t bucketsLength_ = 0, oldLength_ = 0;
     std::uint64_t live_ = 0;
-    bool incomplete_ = false;
-    bool budgetReported_ = false;
-    std::vector<bool> oldEvacuated_;
+    std::vector<Evacuation> oldEvacuation_;
     std::unordered_set<std::uint64_t> visited_;  // every bucket reached, for cycle detection
 };
 
 bool ClassicWalker::readHeader() {
     std::vector<std::byte> buffer(c_.headerSize);
-    ReadResult read = memory_.read(result_.address, buffer);
-    if (!read.complete()) {
-        header().state = read.state;
-        if (read.state == AddressState::Unmapped) {
-            add(header(), rules::kHeaderUnmapped, Severity::Error, result_.address,
-                fmt::format("map header at {} lies in no mapping of the process", hex(result_.address)));
-        } else {
-            add(header(), rules::kPointerNotCaptured, Severity::Warning, result_.address,
-                fmt::format("map header at {} is in a mapping the core did not capture",
-                            hex(result_.address)));
-        }
-        return false;
-    }
-    result_.headerReadable = true;
-    auto field = [&](const char* name, const FieldSlot& slot) {
-        std::uint64_t value = detail::fieldValue(buffer, slot);
-        if (slot.present) result_.header.emplace_back(name, value);
-        return value;
-    };
-    count_ = static_cast<std::int64_t>(field("count", c_.count));
-    flags_ = static_cast<std::uint8_t>(field("flags", c_.flags));
-    B_ = static_cast<std::uint8_t>(field("B", c_.B));
-    std::uint64_t noverflow = field("noverflow", c_.noverflow);
-    field("hash0", c_.hash0);
-    buckets_ = field("buckets", c_.buckets);
-    oldbuckets_ = field("oldbuckets", c_.oldbuckets);
-    nevacuate_ = field("nevacuate", c_.nevacuate);
-    if (c_.clearSeq.present) field("clearSeq", c_.clearSeq);
-    extra_ = field("extra", c_.extra);
+    if (!MapWalker::readHeader(buffer)) return false;
+    count_ = static_cast<std::int64_t>(headerField(buffer, "count", c_.count));
+    flags_ = static_cast<std::uint8_t>(headerField(buffer, "flags", c_.flags));
+    B_ = static_cast<std::uint8_t>(headerField(buffer, "B", c_.B));
+    std::uint64_t noverflow = headerField(buffer, "noverflow", c_.noverflow);
+    headerField(buffer, "hash0", c_.hash0);
+    buckets_ = headerField(buffer, "buckets", c_.buckets);
+    oldbuckets_ = headerField(buffer, "oldbuckets", c_.oldbuckets);
+    nevacuate_ = headerField(buffer, "nevacuate", c_.nevacuate);
+    if (c_.clearSeq.present) headerField(buffer, "clearSeq", c_.clearSeq);
+    extra_ = headerField(buffer, "extra", c_.extra);
     result_.count = count_;
 
     std::uint64_t maxB = 0;
@@ -176,45 +144,34 @@ bool ClassicWalker::readHeader() {
     return true;
 }
 
-bool ClassicWalker::checkArrayPointer(std::uint64_t pointer, std::uint64_t bytes, const char* field,
-                                      const char* rule) {
-    if (pointer % 8 != 0) {
-        add(header(), rules::kHeaderImplausible, Severity::Error, pointer,
-            fmt::format("{} = {} is not pointer-aligned", field, hex(pointer)));
-        return false;
+const char* ClassicWalker::overflowProblem(std::uint64_t next, std::uint32_t link) {
+    switch (detail::classifyRange(memory_, next, c_.bucketSize)) {
+        case detail::RangeState::Misaligned:
+            return "is misaligned";
+        case detail::RangeState::Unmapped:
+            return "lies in no mapping";
+        case detail::RangeState::RunsOff:
+            return "starts in a mapping, but the bucket runs past its end into unmapped memory";
+        case detail::RangeState::Followable:
+        case detail::RangeState::NotCaptured:  // followed: the bucket's node reports it
+            break;
     }
-    AddressState state = memory_.classify(pointer);
-    if (state == AddressState::Unmapped) {
-        add(header(), rule, Severity::Error, pointer,
-            fmt::format("{} = {} lies in no mapping of the process", field, hex(pointer)));
-        return false;
-    }
-    if (state == AddressState::NotCaptured) {
-        add(header(), rules::kPointerNotCaptured, Severity::Warning, pointer,
-            fmt::format("{} = {} is in a mapping the core did not capture; its buckets cannot be checked",
-                        field, hex(pointer)));
-        incomplete_ = true;
-        return false;
-    }
-    std::uint64_t last = pointer + bytes - 1;
-    if (last < pointer || memory_.classify(last) == AddressState::Unmapped) {
-        add(header(), rule, Severity::Error, pointer,
-            fmt::format("{} = {} starts in mapped memory but its {} bytes run into unmapped memory", field,
-                        hex(pointer), bytes));
-        return false;
-    }
-    return true;
+    if (visited_.count(next) != 0) return "points back to a bucket already on a chain (a cycle)";
+    if (insideArray(next, buckets_, bucketsLength_) || insideArray(next, oldbuckets_, oldLength_))
+        return "points into a main bucket array, where no overflow bucket lives";
+    // maxChainLength is the number of overflow buckets allowed behind one bucket: node `link` may
+    // point to overflow bucket link + 1 only while that is within the limit.
+    if (link >= limits_.maxChainLength) return "extends the chain beyond the chain-length limit";
+    return nullptr;
 }
 
-std::uint64_t ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index, bool old, MapNode& parent,
-                                       bool& evacuated) {
-    std::uint64_t live = 0;
+Chain ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index, bool old, MapNode& parent) {
+    Chain chain;
     bool seenEmptyRest = false;
-    evacuated = false;
     std::uint64_t address = bucket;
     std::vector<std::byte> buffer(c_.bucketSize);
     for (std::uint32_t link = 0; address != 0; ++link) {
-        if (!budgetLeft()) return live;
+        if (!budgetLeft()) return chain;
         MapNode node;
         node.kind = link == 0 ? (old ? NodeKind::OldBucket : NodeKind::Bucket)
                               : (old ? NodeKind::OldOverflowBucket : NodeKind::OverflowBucket);
@@ -222,18 +179,18 @@ std::uint64_t ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index,
         node.size = c_.bucketSize;
         node.index = link == 0 ? index : link;
         visited_.insert(address);
+        if (link == 0) chain.node = parent.children.size();
         ReadResult read = memory_.read(address, buffer);
         if (!read.complete()) {
-            node.state = read.state;
-            incomplete_ = true;
-            if (link > 0 && read.state == AddressState::NotCaptured)
-                add(node, rules::kPointerNotCaptured, Severity::Warning, address,
-                    fmt::format("overflow bucket {} is in a mapping the core did not capture", hex(address)));
-            else if (link == 0)
-                add(node, rules::kPointerNotCaptured, Severity::Warning, address,
-                    fmt::format("bucket {} at {} is not captured in the core", index, hex(address)));
+            // A main bucket in a hole of its array is the array's fault (the array check sees only its
+            // ends); an overflow bucket in one, its chain's. evacuation stays Unknown for a first bucket.
+            if (link == 0)
+                unreadable(node, read, fmt::format("{}bucket {}", old ? "old " : "", index),
+                           old ? rules::kOldbucketsUnmapped : rules::kBucketsUnmapped, address);
+            else
+                unreadable(node, read, "overflow bucket", rules::kOverflowChainCorrupt, address);
             parent.children.push_back(std::move(node));
-            return live;
+            return chain;
         }
         node.control.resize(kBucketCount);
         unsigned evacuatedCells = 0;
@@ -258,6 +215,7 @@ std::uint64_t ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index,
             Slot slot = detail::inspectSlot(memory_, layout_, address, i, top, result_.address, node);
             if (limits_.collectSlots) node.slots.push_back(slot);
         }
+        bool evacuated = false;
         if (evacuatedCells > 0) {
             if (!old) {
                 add(node, rules::kControlBytesCorrupt, Severity::Error, address,
@@ -275,42 +233,31 @@ std::uint64_t ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index,
                 evacuated = true;
             }
         }
+        if (link == 0) chain.evacuation = evacuated ? Evacuation::Evacuated : Evacuation::NotEvacuated;
         if (evacuated) {
             // evacuate() clears the old bucket's keys, elems and overflow pointer (memclrHasPointers)
             // when no old iterator exists; whatever is left there is not a live chain.
             parent.children.push_back(std::move(node));
-            return 0;
+            return chain;
         }
-        live += node.liveEntries;
+        chain.live += node.liveEntries;
         std::uint64_t next = detail::fieldValue(buffer, c_.overflow);
         if (next != 0) {
-            const char* problem = nullptr;
-            AddressState state = AddressState::Captured;
-            if (next % 8 != 0)
-                problem = "is misaligned";
-            else if ((state = memory_.classify(next)) == AddressState::Unmapped)
-                problem = "lies in no mapping";
-            else if (visited_.count(next) != 0)
-                problem = "points back to a bucket already on a chain (a cycle)";
-            else if (insideArray(next, buckets_, bucketsLength_) ||
-                     insideArray(next, oldbuckets_, oldLength_))
-                problem = "points into a main bucket array, where no overflow bucket lives";
-            else if (link + 1 >= limits_.maxChainLength)
-                problem = "extends a chain beyond the chain-length limit";
-            if (problem != nullptr) {
+            if (const char* problem = overflowProblem(next, link)) {
                 add(node, rules::kOverflowChainCorrupt, Severity::Error, next,
                     fmt::format("overflow pointer of {} {} ({}) {}", toString(node.kind), hex(address),
                                 hex(next), problem));
-                if (link + 1 >= limits_.maxChainLength)
-                    result_.limitsHit.push_back(fmt::format("max-chain-length ({})", limits_.maxChainLength));
-                incomplete_ = incomplete_ || state != AddressState::Captured;
+                // Whatever the chain holds beyond the cut was not walked.
+                incomplete_ = true;
+                if (link >= limits_.maxChainLength)
+                    hitLimit(fmt::format("max-chain-length ({})", limits_.maxChainLength));
                 next = 0;
             }
         }
         parent.children.push_back(std::move(node));
         address = next;
     }
-    return live;
+    return chain;
 }
 
 void ClassicWalker::walkOldBuckets() {
@@ -319,21 +266,25 @@ void ClassicWalker::walkOldBuckets() {
         add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
             fmt::format("nevacuate = {} exceeds the {} old buckets being evacuated", nevacuate_, oldLength_));
     }
-    if (!checkArrayPointer(oldbuckets_, oldLength_ * c_.bucketSize, "oldbuckets",
-                           rules::kOldbucketsUnmapped)) {
+    if (oldLength_ == 0) {
+        // oldbuckets with B = 0 and no sameSizeGrow, which readHeader reported: there is no telling how
+        // many old buckets there are, so none is walked (and no 0-byte array is checked).
         incomplete_ = true;
         return;
     }
-    oldEvacuated_.assign(oldLength_, false);
+    if (!followable(header(), oldbuckets_, oldLength_ * c_.bucketSize, "oldbuckets",
+                    rules::kOldbucketsUnmapped, rules::kHeaderImplausible))
+        return;
+    oldEvacuation_.assign(oldLength_, Evacuation::Unknown);
     for (std::uint64_t j = 0; j < oldLength_; ++j) {
-        bool evacuated = false;
-        std::size_t before = header().children.size();
-        live_ += walkChain(oldbuckets_ + j * c_.bucketSize, static_cast<std::int64_t>(j), true, header(),
-                           evacuated);
-        oldEvacuated_[j] = evacuated;
-        // walkChain adds no node when the bucket budget is already spent.
-        if (!evacuated && j < nevacuate_ && header().children.size() > before) {
-            add(header().children.back(), rules::kControlBytesCorrupt, Severity::Error,
+        Chain chain =
+            walkChain(oldbuckets_ + j * c_.bucketSize, static_cast<std::int64_t>(j), true, header());
+        live_ += chain.live;
+        oldEvacuation_[j] = chain.evacuation;
+        // advanceEvacuationMark moves nevacuate only past evacuated buckets. A bucket whose tophash
+        // is not captured (Unknown) proves nothing either way.
+        if (chain.evacuation == Evacuation::NotEvacuated && j < nevacuate_) {
+            add(header().children[*chain.node], rules::kControlBytesCorrupt, Severity::Error,
                 oldbuckets_ + j * c_.bucketSize,
                 fmt::format("old bucket {} is below nevacuate = {} but not evacuated", j, nevacuate_));
         }
@@ -343,23 +294,19 @@ void ClassicWalker::walkOldBuckets() {
 
 void ClassicWalker::walkBuckets() {
     if (buckets_ == 0) return;
-    if (!checkArrayPointer(buckets_, bucketsLength_ * c_.bucketSize, "buckets", rules::kBucketsUnmapped)) {
-        incomplete_ = true;
+    if (!followable(header(), buckets_, bucketsLength_ * c_.bucketSize, "buckets", rules::kBucketsUnmapped,
+                    rules::kHeaderImplausible))
         return;
-    }
     for (std::uint64_t i = 0; i < bucketsLength_; ++i) {
-        bool evacuated = false;
-        std::size_t before = header().children.size();
-        std::uint64_t live =
-            walkChain(buckets_ + i * c_.bucketSize, static_cast<std::int64_t>(i), false, header(), evacuated);
-        live_ += live;
+        Chain chain = walkChain(buckets_ + i * c_.bucketSize, static_cast<std::int64_t>(i), false, header());
+        live_ += chain.live;
         // During growth a new bucket fills only once its source old bucket has been evacuated
-        // (growWork evacuates before mapassign writes).
-        if (live > 0 && !oldEvacuated_.empty()) {
+        // (growWork evacuates before mapassign writes). A source that could not be read proves
+        // nothing.
+        if (chain.live > 0 && !oldEvacuation_.empty()) {
             std::uint64_t source = i & (oldLength_ - 1);
-            if (source < oldEvacuated_.size() && !oldEvacuated_[source] &&
-                before < header().children.size()) {
-                add(header().children[before], rules::kControlBytesCorrupt, Severity::Error,
+            if (oldEvacuation_[source] == Evacuation::NotEvacuated) {
+                add(header().children[*chain.node], rules::kControlBytesCorrupt, Severity::Error,
                     buckets_ + i * c_.bucketSize,
                     fmt::format(
                         "bucket {} holds entries although its source old bucket {} is not evacuated yet", i,
@@ -390,21 +337,15 @@ void ClassicWalker::checkExtra() {
 }
 
 MapResult ClassicWalker::run() {
-    if (!readHeader()) {
-        result_.complete = false;
-        return std::move(result_);
+    if (readHeader()) {
+        walkOldBuckets();
+        walkBuckets();
+        checkExtra();
+    } else {
+        incomplete_ = true;
     }
-    walkOldBuckets();
-    walkBuckets();
-    checkExtra();
-    result_.liveEntries = live_;
-    result_.complete = !incomplete_;
-    bool structural = false;
-    for (const Finding& f : result_.findings())
-        if (f.severity == Severity::Error && f.rule != rules::kDanglingEntryPointer &&
-            f.rule != rules::kControlBytesCorrupt)
-            structural = true;
-    if (result_.complete && !structural && static_cast<std::uint64_t>(count_) != live_) {
+    finish(live_);
+    if (countComparable() && static_cast<std::uint64_t>(count_) != live_) {
         add(header(), rules::kCountMismatch, Severity::Error, result_.address,
             fmt::format("count = {} but the buckets hold {} live entries{}", count_, live_,
                         oldbuckets_ != 0 ? " (old buckets not yet evacuated included)" : ""));

@@ -5,6 +5,10 @@
 #include <gelf.h>
 #include <libelf.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "gomapcore/error.h"
@@ -35,6 +39,47 @@ std::string hexString(const std::byte* data, std::size_t size) {
     return out;
 }
 
+// Throws when the file ends before the headers, sections or segments its ELF header and tables
+// describe: a truncated executable would otherwise look like a stripped or non-Go one.
+void checkComplete(std::span<const std::byte> bytes, const std::string& path) {
+    const std::uint64_t size = bytes.size();
+    const auto* ident = reinterpret_cast<const unsigned char*>(bytes.data());
+    if (ident[EI_CLASS] != ELFCLASS64 || ident[EI_DATA] != ELFDATA2LSB) return;  // refused later
+    std::uint64_t needed = sizeof(Elf64_Ehdr);
+    auto need = [&](std::uint64_t offset, std::uint64_t length) {
+        std::uint64_t end = offset + length < offset ? UINT64_MAX : offset + length;
+        needed = std::max(needed, end);
+    };
+    auto truncated = [&]() {
+        throw Error(
+            Error::Code::Unreadable,
+            fmt::format("{} is truncated: it has {} bytes, but its ELF headers describe at least {}", path,
+                        size, needed == UINT64_MAX ? std::string("2^64") : std::to_string(needed)));
+    };
+    if (size < needed) truncated();
+    Elf64_Ehdr ehdr;
+    std::memcpy(&ehdr, bytes.data(), sizeof ehdr);
+    if (ehdr.e_phentsize == sizeof(Elf64_Phdr)) {
+        need(ehdr.e_phoff, std::uint64_t{ehdr.e_phnum} * sizeof(Elf64_Phdr));
+        if (size < needed) truncated();
+        for (std::uint64_t i = 0; i < ehdr.e_phnum; ++i) {
+            Elf64_Phdr phdr;
+            std::memcpy(&phdr, bytes.data() + ehdr.e_phoff + i * sizeof(Elf64_Phdr), sizeof phdr);
+            if (phdr.p_type == PT_LOAD) need(phdr.p_offset, phdr.p_filesz);
+        }
+    }
+    if (ehdr.e_shentsize == sizeof(Elf64_Shdr) && ehdr.e_shoff != 0) {
+        need(ehdr.e_shoff, std::uint64_t{ehdr.e_shnum} * sizeof(Elf64_Shdr));
+        if (size < needed) truncated();
+        for (std::uint64_t i = 0; i < ehdr.e_shnum; ++i) {
+            Elf64_Shdr shdr;
+            std::memcpy(&shdr, bytes.data() + ehdr.e_shoff + i * sizeof(Elf64_Shdr), sizeof shdr);
+            if (shdr.sh_type != SHT_NOBITS && shdr.sh_type != SHT_NULL) need(shdr.sh_offset, shdr.sh_size);
+        }
+    }
+    if (size < needed) truncated();
+}
+
 }  // namespace
 
 std::unique_ptr<Executable> Executable::open(const std::string& path) {
@@ -52,8 +97,11 @@ Executable::~Executable() {
 void Executable::parse() {
     const auto bytes = file_->bytes();
     const std::string& path = file_->path();
+    if (bytes.empty())
+        throw Error(Error::Code::Unreadable, path + " is empty (0 bytes); it is not an executable");
     if (bytes.size() < EI_NIDENT || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0)
         throw Error(Error::Code::NotGoProgram, path + " is not an ELF executable");
+    checkComplete(bytes, path);
     elf_version(EV_CURRENT);
     elf_ = elf_begin(file_->fd(), ELF_C_READ_MMAP, nullptr);
     GElf_Ehdr ehdr;
@@ -97,6 +145,17 @@ void Executable::parse() {
         if (name == nullptr) continue;
         std::string sectionName(name);
         if (shdr.sh_type == SHT_NOBITS) continue;
+        // libdw decompresses DWARF sections itself but skips one it cannot decompress without a
+        // word, and the analysis would then quietly lack its types and variables.
+        bool gnuCompressed = sectionName.rfind(".zdebug_", 0) == 0;
+        if ((sectionName.rfind(".debug_", 0) == 0 && (shdr.sh_flags & SHF_COMPRESSED) != 0 &&
+             elf_compress(scn, 0, 0) < 0) ||
+            (gnuCompressed && elf_compress_gnu(scn, 0, 0) < 0))
+            throw Error(
+                Error::Code::Unreadable,
+                fmt::format("{}: its DWARF section {} cannot be decompressed (libelf: {}); the executable "
+                            "is corrupt",
+                            path, sectionName, elf_errmsg(-1)));
         if (shdr.sh_offset > bytes.size() || shdr.sh_size > bytes.size() - shdr.sh_offset) continue;
         std::span<const std::byte> contents(bytes.data() + shdr.sh_offset, shdr.sh_size);
         if (sectionName == ".go.buildinfo") {

@@ -4,7 +4,7 @@
 // (compiled-out) definition of a valid table.
 #include <fmt/format.h>
 
-#include <unordered_set>
+#include <unordered_map>
 
 #include "gomapcore/map_model.h"
 #include "walk_common.h"
@@ -13,7 +13,6 @@ namespace gomapcore {
 namespace {
 
 using detail::hex;
-using detail::makeFinding;
 
 constexpr std::uint8_t kCtrlEmpty = 0x80;
 constexpr std::uint8_t kCtrlDeleted = 0xfe;
@@ -34,137 +33,47 @@ struct GroupCounts {
     unsigned full = 0, deleted = 0, empty = 0;
 };
 
-class SwissWalker {
+class SwissWalker : detail::MapWalker {
   public:
     SwissWalker(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
                 const WalkLimits& limits)
-        : memory_(memory), reader_(memory), layout_(layout), s_(layout.swiss), limits_(limits) {
-        result_.address = address;
-        result_.layout = &layout;
-        result_.root.kind = NodeKind::Header;
-        result_.root.address = address;
-        result_.root.size = s_.headerSize;
-    }
+        : MapWalker(memory, layout, address, layout.swiss.headerSize, limits), s_(layout.swiss) {}
 
     MapResult run();
 
   private:
     bool readHeader();
-    // Reads and checks one group; adds its node to parent.
-    bool walkGroup(std::uint64_t address, std::int64_t index, bool small, MapNode& parent,
-                   GroupCounts& counts);
+    // Reads and checks one group; adds its node to parent. unmappedRule names a hole in the
+    // group's array.
+    bool walkGroup(std::uint64_t address, std::int64_t index, bool small, const char* unmappedRule,
+                   MapNode& parent, GroupCounts& counts);
     void walkSmall();
     void walkDirectory();
-    // Walks a table; returns its used count as the table says (for the map-level sum).
     void walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode& parent);
 
-    MapNode& header() { return result_.root; }
-    void add(MapNode& node, const char* rule, Severity severity, std::uint64_t address, std::string message) {
-        node.findings.push_back(makeFinding(rule, severity, result_.address, address, std::move(message)));
-    }
-    // Classifies a structural pointer; adds the finding and returns false when it cannot be followed.
-    bool followable(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field,
-                    const char* rule);
-    bool classifyPointer(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field,
-                         const char* rule);
-    bool budgetLeft() {
-        if (groupsVisited_ < limits_.maxBucketsPerMap) return true;
-        if (!budgetReported_) {
-            result_.limitsHit.push_back(fmt::format("max-buckets-per-map ({})", limits_.maxBucketsPerMap));
-            budgetReported_ = true;
-        }
-        incomplete_ = true;
-        return false;
-    }
+    bool budgetLeft() { return MapWalker::budgetLeft(groupsVisited_); }
 
-    const Memory& memory_;
-    Reader reader_;
-    const MapTypeLayout& layout_;
     const SwissLayout& s_;
-    const WalkLimits& limits_;
-    MapResult result_;
 
     std::uint64_t used_ = 0, dirPtr_ = 0, writing_ = 0;
     std::int64_t dirLen_ = 0;
     std::uint8_t globalDepth_ = 0, globalShift_ = 0;
     std::uint64_t live_ = 0;
-    std::uint64_t tableUsedSum_ = 0;
     std::uint64_t groupsVisited_ = 0;
-    bool incomplete_ = false;
-    bool budgetReported_ = false;
-    bool countsTrustworthy_ = true;
 };
-
-bool SwissWalker::followable(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field,
-                             const char* rule) {
-    bool ok = classifyPointer(node, pointer, bytes, field, rule);
-    if (!ok) {
-        // What lies behind the pointer was not counted: no count comparison may rely on it.
-        incomplete_ = true;
-        countsTrustworthy_ = false;
-    }
-    return ok;
-}
-
-bool SwissWalker::classifyPointer(MapNode& node, std::uint64_t pointer, std::uint64_t bytes,
-                                  const char* field, const char* rule) {
-    if (pointer % 8 != 0) {
-        add(node, rule, Severity::Error, pointer,
-            fmt::format("{} = {} is not pointer-aligned", field, hex(pointer)));
-        return false;
-    }
-    AddressState state = memory_.classify(pointer);
-    if (state == AddressState::Unmapped) {
-        add(node, rule, Severity::Error, pointer,
-            fmt::format("{} = {} lies in no mapping of the process", field, hex(pointer)));
-        return false;
-    }
-    if (state == AddressState::NotCaptured) {
-        add(node, rules::kPointerNotCaptured, Severity::Warning, pointer,
-            fmt::format("{} = {} is in a mapping the core did not capture; nothing behind it can be checked",
-                        field, hex(pointer)));
-        incomplete_ = true;
-        return false;
-    }
-    std::uint64_t last = pointer + bytes - 1;
-    if (bytes > 0 && (last < pointer || memory_.classify(last) == AddressState::Unmapped)) {
-        add(node, rule, Severity::Error, pointer,
-            fmt::format("{} = {} starts in mapped memory but its {} bytes run into unmapped memory", field,
-                        hex(pointer), bytes));
-        return false;
-    }
-    return true;
-}
 
 bool SwissWalker::readHeader() {
     std::vector<std::byte> buffer(s_.headerSize);
-    ReadResult read = memory_.read(result_.address, buffer);
-    if (!read.complete()) {
-        header().state = read.state;
-        if (read.state == AddressState::Unmapped)
-            add(header(), rules::kHeaderUnmapped, Severity::Error, result_.address,
-                fmt::format("map header at {} lies in no mapping of the process", hex(result_.address)));
-        else
-            add(header(), rules::kPointerNotCaptured, Severity::Warning, result_.address,
-                fmt::format("map header at {} is in a mapping the core did not capture",
-                            hex(result_.address)));
-        return false;
-    }
-    result_.headerReadable = true;
-    auto field = [&](const char* name, const FieldSlot& slot) {
-        std::uint64_t value = detail::fieldValue(buffer, slot);
-        if (slot.present) result_.header.emplace_back(name, value);
-        return value;
-    };
-    used_ = field("used", s_.used);
-    field("seed", s_.seed);
-    dirPtr_ = field("dirPtr", s_.dirPtr);
-    dirLen_ = static_cast<std::int64_t>(field("dirLen", s_.dirLen));
-    globalDepth_ = static_cast<std::uint8_t>(field("globalDepth", s_.globalDepth));
-    globalShift_ = static_cast<std::uint8_t>(field("globalShift", s_.globalShift));
-    writing_ = field("writing", s_.writing);
-    if (s_.tombstonePossible.present) field("tombstonePossible", s_.tombstonePossible);
-    if (s_.clearSeq.present) field("clearSeq", s_.clearSeq);
+    if (!MapWalker::readHeader(buffer)) return false;
+    used_ = headerField(buffer, "used", s_.used);
+    headerField(buffer, "seed", s_.seed);
+    dirPtr_ = headerField(buffer, "dirPtr", s_.dirPtr);
+    dirLen_ = static_cast<std::int64_t>(headerField(buffer, "dirLen", s_.dirLen));
+    globalDepth_ = static_cast<std::uint8_t>(headerField(buffer, "globalDepth", s_.globalDepth));
+    globalShift_ = static_cast<std::uint8_t>(headerField(buffer, "globalShift", s_.globalShift));
+    writing_ = headerField(buffer, "writing", s_.writing);
+    if (s_.tombstonePossible.present) headerField(buffer, "tombstonePossible", s_.tombstonePossible);
+    if (s_.clearSeq.present) headerField(buffer, "clearSeq", s_.clearSeq);
     result_.count = static_cast<std::int64_t>(used_);
 
     bool plausible = true;
@@ -182,9 +91,21 @@ bool SwissWalker::readHeader() {
         add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
             fmt::format("small map (dirLen = 0) claims used = {}, but one group holds at most 8", used_));
     }
-    if (dirPtr_ == 0 && used_ != 0) {
+    if (dirLen_ == 0 && (globalDepth_ != 0 || globalShift_ != 0)) {
+        // map.go: NewMap sets globalDepth/globalShift only when it makes a directory, NewEmptyMap and
+        // small hints leave them 0, and only growToTable changes them, after setting dirLen = 1. No
+        // path shrinks a map back to small.
         add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
-            fmt::format("dirPtr is nil but used = {}", used_));
+            fmt::format("small map (dirLen = 0) has globalDepth = {} and globalShift = {}; the runtime only "
+                        "sets them when it makes a directory",
+                        globalDepth_, globalShift_));
+    }
+    if (dirPtr_ == 0 && (used_ != 0 || dirLen_ > 0)) {
+        // Only a never-written map has a nil dirPtr (growToSmall is lazy), and it is empty and small.
+        add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
+            fmt::format("dirPtr is nil but used = {} and dirLen = {}; only an empty, never-written small map "
+                        "has a nil dirPtr",
+                        used_, dirLen_));
     }
     if (writing_ > 1) {
         add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
@@ -204,8 +125,7 @@ bool SwissWalker::readHeader() {
                 fmt::format("globalShift = {} but 64 - globalDepth = {}", globalShift_, 64 - globalDepth_));
         }
         if (static_cast<std::uint64_t>(dirLen_) > limits_.maxDirectoryEntries) {
-            result_.limitsHit.push_back(
-                fmt::format("max-directory-entries ({})", limits_.maxDirectoryEntries));
+            hitLimit(fmt::format("max-directory-entries ({})", limits_.maxDirectoryEntries));
             add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
                 fmt::format("dirLen = {} exceeds the directory limit of {} entries", dirLen_,
                             limits_.maxDirectoryEntries));
@@ -215,8 +135,8 @@ bool SwissWalker::readHeader() {
     return plausible;
 }
 
-bool SwissWalker::walkGroup(std::uint64_t address, std::int64_t index, bool small, MapNode& parent,
-                            GroupCounts& counts) {
+bool SwissWalker::walkGroup(std::uint64_t address, std::int64_t index, bool small, const char* unmappedRule,
+                            MapNode& parent, GroupCounts& counts) {
     ++groupsVisited_;
     MapNode node;
     node.kind = NodeKind::Group;
@@ -226,12 +146,7 @@ bool SwissWalker::walkGroup(std::uint64_t address, std::int64_t index, bool smal
     std::byte ctrlBytes[kGroupSlots];
     ReadResult read = memory_.read(address + s_.ctrl.offset, ctrlBytes);
     if (!read.complete()) {
-        node.state = read.state;
-        incomplete_ = true;
-        countsTrustworthy_ = false;
-        if (read.state == AddressState::NotCaptured)
-            add(node, rules::kPointerNotCaptured, Severity::Warning, address,
-                fmt::format("group {} at {} is not captured in the core", index, hex(address)));
+        unreadable(node, read, fmt::format("group {}", index), unmappedRule, address);
         parent.children.push_back(std::move(node));
         return false;
     }
@@ -264,10 +179,12 @@ bool SwissWalker::walkGroup(std::uint64_t address, std::int64_t index, bool smal
 }
 
 void SwissWalker::walkSmall() {
-    if (!followable(header(), dirPtr_, s_.groupSize, "dirPtr", rules::kBucketsUnmapped)) return;
+    // dirPtr is a header field: a misaligned one is a header fault, as classic buckets is.
+    if (!followable(header(), dirPtr_, s_.groupSize, "dirPtr", rules::kBucketsUnmapped,
+                    rules::kHeaderImplausible))
+        return;
     GroupCounts counts;
-    if (!walkGroup(dirPtr_, 0, true, header(), counts)) return;
-    tableUsedSum_ = counts.full;
+    walkGroup(dirPtr_, 0, true, rules::kBucketsUnmapped, header(), counts);
 }
 
 void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode& parent) {
@@ -279,11 +196,7 @@ void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode&
     std::vector<std::byte> buffer(s_.tableSize);
     ReadResult read = memory_.read(table, buffer);
     if (!read.complete()) {
-        node.state = read.state;
-        incomplete_ = true;
-        countsTrustworthy_ = false;
-        add(node, rules::kPointerNotCaptured, Severity::Warning, table,
-            fmt::format("table at {} is not captured in the core", hex(table)));
+        unreadable(node, read, "table", rules::kTableUnmapped, table);
         parent.children.push_back(std::move(node));
         return;
     }
@@ -292,7 +205,6 @@ void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode&
     std::uint64_t growthLeft = detail::fieldValue(buffer, s_.growthLeft);
     std::uint64_t groups = detail::fieldValue(buffer, s_.groupsData);
     std::uint64_t lengthMask = detail::fieldValue(buffer, s_.lengthMask);
-    tableUsedSum_ += used;
 
     bool shapeOk = true;
     if (capacity < kGroupSlots || capacity > kMaxTableCapacity || (capacity & (capacity - 1)) != 0) {
@@ -310,10 +222,9 @@ void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode&
             fmt::format("table used = {} exceeds the {} slots a capacity-{} table may fill", used,
                         maxGrowthLeft(capacity), capacity));
     }
-    if (!shapeOk ||
-        !followable(node, groups, (lengthMask + 1) * s_.groupSize, "groups.data", rules::kGroupsUnmapped)) {
-        countsTrustworthy_ = false;
-        incomplete_ = true;
+    if (!shapeOk) incomplete_ = true;  // the group array's length is unknown: no group is walked
+    if (!shapeOk || !followable(node, groups, (lengthMask + 1) * s_.groupSize, "groups.data",
+                                rules::kGroupsUnmapped, rules::kGroupsUnmapped)) {
         parent.children.push_back(std::move(node));
         return;
     }
@@ -324,7 +235,8 @@ void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode&
             allRead = false;
             break;
         }
-        allRead &= walkGroup(groups + g * s_.groupSize, static_cast<std::int64_t>(g), false, node, counts);
+        allRead &= walkGroup(groups + g * s_.groupSize, static_cast<std::int64_t>(g), false,
+                             rules::kGroupsUnmapped, node, counts);
     }
     if (allRead) {
         // table_debug.go checkInvariants.
@@ -350,7 +262,9 @@ void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode&
 
 void SwissWalker::walkDirectory() {
     std::uint64_t length = static_cast<std::uint64_t>(dirLen_);
-    if (!followable(header(), dirPtr_, length * 8, "dirPtr", rules::kBucketsUnmapped)) return;
+    if (!followable(header(), dirPtr_, length * 8, "dirPtr", rules::kBucketsUnmapped,
+                    rules::kHeaderImplausible))
+        return;
     MapNode directory;
     directory.kind = NodeKind::Directory;
     directory.address = dirPtr_;
@@ -359,29 +273,42 @@ void SwissWalker::walkDirectory() {
     ReadResult read =
         memory_.read(dirPtr_, std::span<std::byte>(reinterpret_cast<std::byte*>(entries.data()), length * 8));
     if (!read.complete()) {
-        directory.state = read.state;
-        incomplete_ = true;
-        countsTrustworthy_ = false;
-        add(directory, rules::kPointerNotCaptured, Severity::Warning, dirPtr_ + read.bytesRead,
-            "the directory is not fully captured in the core");
+        unreadable(directory, read, "directory", rules::kBucketsUnmapped, dirPtr_ + read.bytesRead);
         header().children.push_back(std::move(directory));
         return;
     }
-    std::unordered_set<std::uint64_t> walked;
+    // Where each table seen so far may appear: a table of localDepth L owns the 1 << (globalDepth - L)
+    // consecutive entries from its index (map.go replaceTable, installTableSplit). No span is kept
+    // for a table whose placement was already reported or could not be read.
+    struct Placement {
+        std::uint64_t first = 0, span = 0;
+        bool checked = false;
+    };
+    std::unordered_map<std::uint64_t, Placement> seen;
     for (std::uint64_t i = 0; i < length; ++i) {
         std::uint64_t table = entries[i];
         std::string field = fmt::format("directory[{}]", i);
         if (table == 0) {
             add(directory, rules::kDirectoryCorrupt, Severity::Error, dirPtr_ + i * 8,
                 fmt::format("{} is nil; every directory entry points to a table", field));
-            countsTrustworthy_ = false;
+            incomplete_ = true;  // the table that belongs here, and its entries, are lost
             continue;
         }
-        if (walked.count(table) != 0) continue;  // an alias of a table already checked below
-        if (!followable(directory, table, s_.tableSize, field.c_str(), rules::kTableUnmapped)) {
-            countsTrustworthy_ = false;
-            continue;
+        if (auto it = seen.find(table); it != seen.end()) {
+            Placement& p = it->second;
+            if (p.checked && (i < p.first || i - p.first >= p.span)) {
+                add(directory, rules::kDirectoryCorrupt, Severity::Error, dirPtr_ + i * 8,
+                    fmt::format(
+                        "{} points to table {}, whose localDepth confines it to the {} entries from {}",
+                        field, hex(table), p.span, p.first));
+                p.checked = false;  // one finding per misplaced table
+            }
+            continue;  // an alias of a table already walked
         }
+        Placement& placement = seen[table];
+        if (!followable(directory, table, s_.tableSize, field.c_str(), rules::kTableUnmapped,
+                        rules::kTableUnmapped))
+            continue;
         auto localDepth = reader_.unsignedOfSize(table + s_.localDepth.offset, s_.localDepth.size);
         auto index = reader_.unsignedOfSize(table + s_.index.offset, s_.index.size);
         if (!localDepth || !index) {
@@ -389,22 +316,20 @@ void SwissWalker::walkDirectory() {
             continue;
         }
         auto tableIndex = static_cast<std::int64_t>(*index);
+        ++result_.tables;
         if (*localDepth > globalDepth_) {
             add(directory, rules::kDirectoryCorrupt, Severity::Error, table,
                 fmt::format("table at {} has localDepth = {} above globalDepth = {}", hex(table), *localDepth,
                             globalDepth_));
-            walked.insert(table);
-            walkTable(table, static_cast<std::int64_t>(i), directory);
-            continue;
-        }
-        std::uint64_t span = std::uint64_t{1} << (globalDepth_ - *localDepth);
-        if (tableIndex != static_cast<std::int64_t>(i)) {
+        } else if (tableIndex != static_cast<std::int64_t>(i)) {
             add(directory, rules::kDirectoryCorrupt, Severity::Error, table,
                 fmt::format(
                     "{} points to table {} whose index is {} (expected {}: a table first appears at its "
                     "own index)",
                     field, hex(table), tableIndex, i));
         } else {
+            std::uint64_t span = std::uint64_t{1} << (globalDepth_ - *localDepth);
+            placement = Placement{i, span, true};
             for (std::uint64_t k = i; k < i + span && k < length; ++k) {
                 if (entries[k] != table) {
                     add(directory, rules::kDirectoryCorrupt, Severity::Error, dirPtr_ + k * 8,
@@ -416,27 +341,24 @@ void SwissWalker::walkDirectory() {
                 }
             }
         }
-        walked.insert(table);
-        ++result_.tables;
         walkTable(table, static_cast<std::int64_t>(i), directory);
     }
     header().children.push_back(std::move(directory));
 }
 
 MapResult SwissWalker::run() {
-    bool plausible = readHeader();
-    if (!result_.headerReadable) return std::move(result_);
-    if (plausible && dirPtr_ != 0) {
-        if (dirLen_ == 0)
-            walkSmall();
-        else
-            walkDirectory();
-    } else if (!plausible) {
+    if (readHeader()) {
+        if (dirPtr_ != 0) {
+            if (dirLen_ == 0)
+                walkSmall();
+            else
+                walkDirectory();
+        }
+    } else {
         incomplete_ = true;
     }
-    result_.liveEntries = live_;
-    result_.complete = !incomplete_;
-    if (result_.complete && countsTrustworthy_ && live_ != used_) {
+    finish(live_);
+    if (countComparable() && live_ != used_) {
         add(header(), rules::kCountMismatch, Severity::Error, result_.address,
             fmt::format("used = {} but the {} hold {} full slots", used_, dirLen_ == 0 ? "group" : "tables",
                         live_));

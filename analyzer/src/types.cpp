@@ -2,6 +2,9 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <fmt/format.h>
+
+#include "gomapcore/error.h"
 
 namespace gomapcore {
 namespace {
@@ -76,6 +79,15 @@ GoKind kindFromShape(const Type& type) {
     return GoKind::Invalid;
 }
 
+// A compilation unit libdw cannot walk would silently drop its types and variables (and with
+// them the maps they reach): the executable is damaged, and nothing it says can be relied on.
+[[noreturn]] void corruptDwarf(Dwarf_Off unit, const char* what) {
+    throw Error(Error::Code::Unreadable,
+                fmt::format("the executable's DWARF debug information is corrupt: the compilation unit at "
+                            ".debug_info offset {:#x} {} (libdw: {})",
+                            unit, what, dwarf_errmsg(-1)));
+}
+
 }  // namespace
 
 const Type* Type::underlying() const {
@@ -114,35 +126,52 @@ TypeTable::TypeTable(Dwarf* dwarf) : dwarf_(dwarf) {}
 TypeTable::~TypeTable() = default;
 
 void TypeTable::buildIndex() {
-    if (indexed_) return;
-    indexed_ = true;
-    if (dwarf_ == nullptr) return;
+    if (indexed_ || dwarf_ == nullptr) return;
+    // Rebuilt from scratch on every attempt: a corrupt unit throws, and a half-built index must
+    // never answer later lookups.
+    typeNames_.clear();
+    mapTypes_.clear();
+    variableDies_.clear();
+    constants_.clear();
     Dwarf_Off offset = 0, next = 0;
     std::size_t headerSize = 0;
-    while (dwarf_nextcu(dwarf_, offset, &next, &headerSize, nullptr, nullptr, nullptr) == 0) {
+    std::size_t units = 0;
+    int status = 0;
+    while ((status = dwarf_nextcu(dwarf_, offset, &next, &headerSize, nullptr, nullptr, nullptr)) == 0) {
+        ++units;
         Dwarf_Die cu;
-        if (dwarf_offdie(dwarf_, offset + headerSize, &cu) != nullptr) {
-            Dwarf_Die child;
-            if (dwarf_child(&cu, &child) == 0) {
-                do {
-                    int tag = dwarf_tag(&child);
-                    if (tag == DW_TAG_variable) {
-                        variableDies_.push_back(dwarf_dieoffset(&child));
-                    } else if (tag == DW_TAG_constant) {
-                        recordConstant(&child, constants_);
-                    } else if (isTypeTag(tag)) {
-                        const char* name = dwarf_diename(&child);
-                        if (name == nullptr) continue;
-                        std::uint64_t dieOffset = dwarf_dieoffset(&child);
-                        typeNames_.emplace(name, dieOffset);
-                        if (udataAttr(&child, kAttrGoKind) == static_cast<std::uint64_t>(GoKind::Map))
-                            mapTypes_.emplace_back(name, dieOffset);
-                    }
-                } while (dwarf_siblingof(&child, &child) == 0);
-            }
+        if (dwarf_offdie(dwarf_, offset + headerSize, &cu) == nullptr)
+            corruptDwarf(offset, "has an unreadable root");
+        Dwarf_Die child;
+        int childStatus = dwarf_child(&cu, &child);
+        if (childStatus < 0) corruptDwarf(offset, "has unreadable children");
+        if (childStatus == 0) {
+            int siblingStatus = 0;
+            do {
+                int tag = dwarf_tag(&child);
+                if (tag == DW_TAG_variable) {
+                    variableDies_.push_back(dwarf_dieoffset(&child));
+                } else if (tag == DW_TAG_constant) {
+                    recordConstant(&child, constants_);
+                } else if (isTypeTag(tag)) {
+                    const char* name = dwarf_diename(&child);
+                    if (name == nullptr) continue;
+                    std::uint64_t dieOffset = dwarf_dieoffset(&child);
+                    typeNames_.emplace(name, dieOffset);
+                    if (udataAttr(&child, kAttrGoKind) == static_cast<std::uint64_t>(GoKind::Map))
+                        mapTypes_.emplace_back(name, dieOffset);
+                }
+            } while ((siblingStatus = dwarf_siblingof(&child, &child)) == 0);
+            if (siblingStatus < 0) corruptDwarf(offset, "has an unreadable entry");
         }
         offset = next;
     }
+    if (status < 0) corruptDwarf(offset, "has an unreadable header");
+    if (units == 0)
+        throw Error(
+            Error::Code::Unreadable,
+            "the executable's DWARF debug information is corrupt: .debug_info holds no compilation unit");
+    indexed_ = true;
 }
 
 std::optional<std::int64_t> TypeTable::constant(std::string_view name) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace gomapcore {
 
 const char* toString(Severity severity) {
@@ -91,6 +93,126 @@ Finding makeFinding(const char* rule, Severity severity, std::uint64_t map, std:
 std::uint64_t fieldValue(const std::vector<std::byte>& buffer, const FieldSlot& slot) {
     if (!slot.present || slot.size == 0 || slot.size > 8 || slot.offset + slot.size > buffer.size()) return 0;
     return loadUnsigned(buffer.data() + slot.offset, slot.size);
+}
+
+RangeState classifyRange(const Memory& memory, std::uint64_t pointer, std::uint64_t bytes) {
+    if (pointer % 8 != 0) return RangeState::Misaligned;
+    AddressState first = memory.classify(pointer);
+    if (first == AddressState::Unmapped) return RangeState::Unmapped;
+    if (first == AddressState::NotCaptured) return RangeState::NotCaptured;
+    // A zero-byte range is its start (an empty array needs no memory behind it).
+    if (bytes == 0) return RangeState::Followable;
+    std::uint64_t last = pointer + bytes - 1;
+    if (last < pointer || memory.classify(last) == AddressState::Unmapped) return RangeState::RunsOff;
+    return RangeState::Followable;
+}
+
+MapWalker::MapWalker(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
+                     std::uint64_t headerSize, const WalkLimits& limits)
+    : memory_(memory), reader_(memory), layout_(layout), limits_(limits) {
+    result_.address = address;
+    result_.layout = &layout;
+    result_.root.kind = NodeKind::Header;
+    result_.root.address = address;
+    result_.root.size = headerSize;
+}
+
+void MapWalker::add(MapNode& node, const char* rule, Severity severity, std::uint64_t address,
+                    std::string message) {
+    node.findings.push_back(makeFinding(rule, severity, result_.address, address, std::move(message)));
+}
+
+bool MapWalker::readHeader(std::vector<std::byte>& buffer) {
+    ReadResult read = memory_.read(result_.address, buffer);
+    if (!read.complete()) {
+        unreadable(header(), read, "map header", rules::kHeaderUnmapped, result_.address);
+        return false;
+    }
+    result_.headerReadable = true;
+    return true;
+}
+
+std::uint64_t MapWalker::headerField(const std::vector<std::byte>& buffer, const char* name,
+                                     const FieldSlot& slot) {
+    std::uint64_t value = fieldValue(buffer, slot);
+    if (slot.present) result_.header.emplace_back(name, value);
+    return value;
+}
+
+bool MapWalker::followable(MapNode& node, std::uint64_t pointer, std::uint64_t bytes, const char* field,
+                           const char* unmappedRule, const char* misalignedRule) {
+    switch (classifyRange(memory_, pointer, bytes)) {
+        case RangeState::Followable:
+            return true;
+        case RangeState::Misaligned:
+            add(node, misalignedRule, Severity::Error, pointer,
+                fmt::format("{} = {} is not pointer-aligned", field, hex(pointer)));
+            break;
+        case RangeState::Unmapped:
+            add(node, unmappedRule, Severity::Error, pointer,
+                fmt::format("{} = {} lies in no mapping of the process", field, hex(pointer)));
+            break;
+        case RangeState::RunsOff:
+            add(node, unmappedRule, Severity::Error, pointer,
+                fmt::format("{} = {} starts in mapped memory but its {} bytes run into unmapped memory",
+                            field, hex(pointer), bytes));
+            break;
+        case RangeState::NotCaptured:
+            add(node, rules::kPointerNotCaptured, Severity::Warning, pointer,
+                fmt::format(
+                    "{} = {} is in a mapping the core did not capture; nothing behind it can be checked",
+                    field, hex(pointer)));
+            break;
+    }
+    // Whatever lies behind the pointer was not walked.
+    incomplete_ = true;
+    return false;
+}
+
+void MapWalker::unreadable(MapNode& node, const ReadResult& read, const std::string& what,
+                           const char* unmappedRule, std::uint64_t at) {
+    node.state = read.state;
+    incomplete_ = true;
+    const std::uint64_t missing = node.address + read.bytesRead;
+    if (read.state == AddressState::Unmapped) {
+        add(node, unmappedRule, Severity::Error, at,
+            read.bytesRead == 0
+                ? fmt::format("{} at {} lies in no mapping of the process", what, hex(node.address))
+                : fmt::format("{} at {} runs into memory that lies in no mapping, at {}", what,
+                              hex(node.address), hex(missing)));
+    } else {
+        // Not captured says nothing about the bytes: no verdict may be drawn from them.
+        add(node, rules::kPointerNotCaptured, Severity::Warning, at,
+            read.bytesRead == 0
+                ? fmt::format("{} at {} is in a mapping the core did not capture", what, hex(node.address))
+                : fmt::format("{} at {} is captured only up to {}", what, hex(node.address), hex(missing)));
+    }
+}
+
+void MapWalker::hitLimit(const std::string& limit) {
+    incomplete_ = true;
+    if (std::find(result_.limitsHit.begin(), result_.limitsHit.end(), limit) == result_.limitsHit.end())
+        result_.limitsHit.push_back(limit);
+}
+
+bool MapWalker::budgetLeft(std::uint64_t spent) {
+    if (spent < limits_.maxBucketsPerMap) return true;
+    hitLimit(fmt::format("max-buckets-per-map ({})", limits_.maxBucketsPerMap));
+    return false;
+}
+
+bool MapWalker::countComparable() const {
+    if (!result_.headerReadable || incomplete_) return false;
+    for (const Finding& f : result_.findings())
+        if (f.severity == Severity::Error && f.rule != rules::kDanglingEntryPointer &&
+            f.rule != rules::kControlBytesCorrupt && f.rule != rules::kCountMismatch)
+            return false;
+    return true;
+}
+
+void MapWalker::finish(std::uint64_t liveEntries) {
+    result_.liveEntries = liveEntries;
+    result_.complete = result_.headerReadable && !incomplete_;
 }
 
 namespace {

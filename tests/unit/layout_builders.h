@@ -111,10 +111,7 @@ class LayoutFactory {
 
     // --- Layouts -------------------------------------------------------------------------
     const gomapcore::MapTypeLayout& classicMap(const gomapcore::Type* key, const gomapcore::Type* elem) {
-        const bool indirectKey = key->byteSize() > kMaxInlineSize;
-        const bool indirectElem = elem->byteSize() > kMaxInlineSize;
-        const gomapcore::Type* keySlot = indirectKey ? pointerTo(key) : key;
-        const gomapcore::Type* elemSlot = indirectElem ? pointerTo(elem) : elem;
+        const auto [keySlot, elemSlot] = slotTypes(key, elem);
         const std::string kv = key->name + "," + elem->name;
 
         // Types, as the linker synthesizes them.
@@ -136,10 +133,7 @@ class LayoutFactory {
                                                                       {"nevacuate", uintptrType()},
                                                                       {"extra", pointerTo(extra)}});
 
-        gomapcore::MapTypeLayout& layout = newLayout(key, elem, header);
-        layout.kind = gomapcore::MapLayoutKind::Classic;
-        layout.indirectKey = indirectKey;
-        layout.indirectElem = indirectElem;
+        gomapcore::MapTypeLayout& layout = newLayout(gomapcore::MapLayoutKind::Classic, key, elem, header);
 
         // The slots, by hand (amd64).
         gomapcore::ClassicLayout& c = layout.classic;
@@ -170,10 +164,7 @@ class LayoutFactory {
     }
 
     const gomapcore::MapTypeLayout& swissMap(const gomapcore::Type* key, const gomapcore::Type* elem) {
-        const bool indirectKey = key->byteSize() > kMaxInlineSize;
-        const bool indirectElem = elem->byteSize() > kMaxInlineSize;
-        const gomapcore::Type* keySlot = indirectKey ? pointerTo(key) : key;
-        const gomapcore::Type* elemSlot = indirectElem ? pointerTo(elem) : elem;
+        const auto [keySlot, elemSlot] = slotTypes(key, elem);
         const std::string kv = key->name + "," + elem->name;
 
         const gomapcore::Type* slotType =
@@ -199,10 +190,7 @@ class LayoutFactory {
                                                                      {"tombstonePossible", boolType()},
                                                                      {"clearSeq", uint64Type()}});
 
-        gomapcore::MapTypeLayout& layout = newLayout(key, elem, header);
-        layout.kind = gomapcore::MapLayoutKind::Swiss;
-        layout.indirectKey = indirectKey;
-        layout.indirectElem = indirectElem;
+        gomapcore::MapTypeLayout& layout = newLayout(gomapcore::MapLayoutKind::Swiss, key, elem, header);
 
         gomapcore::SwissLayout& s = layout.swiss;
         s.headerSize = 48;
@@ -323,14 +311,28 @@ class LayoutFactory {
         t->hasSize = true;
     }
 
-    gomapcore::MapTypeLayout& newLayout(const gomapcore::Type* key, const gomapcore::Type* elem,
-                                        const gomapcore::Type* header) {
+    // What a bucket or group slot holds for K and V: the type itself, or a pointer to it when it is
+    // larger than 128 bytes (indirect storage).
+    struct SlotTypes {
+        const gomapcore::Type* key;
+        const gomapcore::Type* elem;
+    };
+    SlotTypes slotTypes(const gomapcore::Type* key, const gomapcore::Type* elem) {
+        return {key->byteSize() > kMaxInlineSize ? pointerTo(key) : key,
+                elem->byteSize() > kMaxInlineSize ? pointerTo(elem) : elem};
+    }
+
+    gomapcore::MapTypeLayout& newLayout(gomapcore::MapLayoutKind kind, const gomapcore::Type* key,
+                                        const gomapcore::Type* elem, const gomapcore::Type* header) {
         gomapcore::Type* mapType = newType("map[" + key->name + "]" + elem->name, gomapcore::TypeTag::Typedef,
                                            gomapcore::GoKind::Map, 8);
         mapType->target = pointerTo(header);
         mapType->key = key;
         mapType->elem = elem;
         gomapcore::MapTypeLayout& layout = layouts_.emplace_back();
+        layout.kind = kind;
+        layout.indirectKey = key->byteSize() > kMaxInlineSize;
+        layout.indirectElem = elem->byteSize() > kMaxInlineSize;
         layout.mapType = mapType;
         layout.headerType = header;
         layout.keyType = key;

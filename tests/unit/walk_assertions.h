@@ -47,6 +47,14 @@ inline void expectNoFindings(const gomapcore::MapResult& result) {
     expectFindings(result, {});
 }
 
+// A healthy map: no finding at all, a complete walk, liveEntries entries found, status "ok".
+inline void expectHealthy(const gomapcore::MapResult& result, std::uint64_t liveEntries) {
+    expectNoFindings(result);
+    EXPECT_TRUE(result.complete);
+    EXPECT_EQ(result.liveEntries, liveEntries);
+    EXPECT_EQ(result.status(), "ok");
+}
+
 // The first node of the tree (depth first) with this kind and address, or nullptr.
 inline const gomapcore::MapNode* findNode(const gomapcore::MapNode& root, gomapcore::NodeKind kind,
                                           std::uint64_t address) {
