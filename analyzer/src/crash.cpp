@@ -366,7 +366,7 @@ CrashReport Analysis::explainCrash(const std::vector<MapRoot>& roots, const std:
     }
     if (crash.kind == crash_kinds::kOther) {
         crash.explanation =
-            fmt::format("{}{} in goroutine {} at {}; no map is involved", isPanic ? "panic: " : "",
+            fmt::format("{}{} in goroutine {} at {}; the crash itself involves no map", isPanic ? "panic: " : "",
                         crash.message.empty() ? "crash" : crash.message, g->id, where(crash.crashFrame));
     } else if (crash.kind == crash_kinds::kNilMapWrite) {
         crash.explanation =
