@@ -120,6 +120,12 @@ std::string nameOf(Dwarf_Die* die) {
 
 }  // namespace
 
+LocationResult evaluateLocation(const Dwarf_Op* ops, std::size_t count, std::uint64_t cfa,
+                                std::uint64_t variableSize, const RegisterSpills& spills) {
+    Location location = evaluate(ops, count, cfa, variableSize, spills);
+    return LocationResult{location.address, location.unavailable};
+}
+
 FrameVariables::FrameVariables(Dwarf* dwarf, TypeTable& types) : dwarf_(dwarf), types_(types) {
     buildIndex();
 }

@@ -4,6 +4,8 @@
 // variables relative to DW_OP_call_frame_cfa (its DW_AT_frame_base), which is the frame's fp.
 #pragma once
 
+#include <elfutils/libdw.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,8 +14,6 @@
 
 #include "gomapcore/goroutines.h"
 #include "gomapcore/types.h"
-
-typedef struct Dwarf Dwarf;
 
 namespace gomapcore {
 
@@ -32,6 +32,16 @@ struct FrameVariable {
 
 // DWARF register number -> the stack address holding that register's value at a call.
 using RegisterSpills = std::unordered_map<int, std::uint64_t>;
+
+struct LocationResult {
+    std::optional<std::uint64_t> address;  // where the whole value is in memory
+    std::string unavailable;               // else why not
+};
+
+// Evaluates one DWARF location expression as Go's compiler writes them, for a frame whose CFA
+// is cfa (Go's DW_AT_frame_base is DW_OP_call_frame_cfa). Exposed for unit tests.
+LocationResult evaluateLocation(const Dwarf_Op* ops, std::size_t count, std::uint64_t cfa,
+                                std::uint64_t variableSize, const RegisterSpills& spills);
 
 class FrameVariables {
   public:
