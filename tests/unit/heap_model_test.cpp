@@ -140,8 +140,8 @@ class HeapModelTest : public ::testing::Test {
                 .gcmarkBits = allocBits + 0x100};
     }
     void setBit(std::uint64_t bitmap, std::uint64_t i) {
-        std::byte b[1];
-        mem.read(bitmap + i / 8, b);
+        std::byte b[1]{};
+        EXPECT_TRUE(mem.read(bitmap + i / 8, b).complete()) << "bitmap byte not in the fake memory";
         mem.put8(bitmap + i / 8,
                  static_cast<std::uint8_t>(std::to_integer<unsigned>(b[0]) | (1u << (i % 8))));
     }
