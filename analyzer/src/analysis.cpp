@@ -211,7 +211,10 @@ bool runtimeInternal(std::string_view name) {
 }  // namespace
 
 std::vector<MapRoot> Analysis::findRoots(const ReachLimits& reachLimits, const WalkLimits& limits) {
-    Reachability reach(*memory_, *layouts_, reachLimits, limits);
+    Reachability reach(*memory_, *layouts_, reachLimits, limits, [this](std::uint64_t descriptor) -> const Type* {
+        RuntimeTypeInfo info = runtimeType(descriptor);
+        return info.name.empty() ? nullptr : types_->byName(info.name);
+    });
     Reader reader(*memory_);
     for (const GlobalVariable& global : types_->globals()) {
         if (global.type == nullptr || runtimeInternal(global.name)) continue;

@@ -358,6 +358,12 @@ CrashReport Analysis::explainCrash(const std::vector<MapRoot>& roots, const std:
         }
     }
 
+    if (crash.map && *crash.map != 0)
+        for (const MapResult& result : maps)
+            if (result.address == *crash.map)
+                for (const Finding& finding : result.findings())
+                    crash.mapFindings.emplace_back(finding.rule, finding.address);
+
     // One sentence for people.
     std::string mapText;
     if (crash.map) {
@@ -365,9 +371,9 @@ CrashReport Analysis::explainCrash(const std::vector<MapRoot>& roots, const std:
         if (!crash.mapRoots.empty()) mapText += " (" + crash.mapRoots.front() + ")";
     }
     if (crash.kind == crash_kinds::kOther) {
-        crash.explanation =
-            fmt::format("{}{} in goroutine {} at {}; the crash itself involves no map", isPanic ? "panic: " : "",
-                        crash.message.empty() ? "crash" : crash.message, g->id, where(crash.crashFrame));
+        crash.explanation = fmt::format(
+            "{}{} in goroutine {} at {}; the crash itself involves no map", isPanic ? "panic: " : "",
+            crash.message.empty() ? "crash" : crash.message, g->id, where(crash.crashFrame));
     } else if (crash.kind == crash_kinds::kNilMapWrite) {
         crash.explanation =
             fmt::format("assignment to entry in nil map{} in goroutine {} at {}",
@@ -377,6 +383,10 @@ CrashReport Analysis::explainCrash(const std::vector<MapRoot>& roots, const std:
                                         crash.faultAddress.value_or(0), crash.mapFunction, mapText,
                                         crash.field.empty() ? "" : " through its " + crash.field + " pointer",
                                         where(crash.userFrame));
+        if (!crash.mapFindings.empty())
+            crash.explanation +=
+                fmt::format("; the map has {} finding{} (first: {})", crash.mapFindings.size(),
+                            crash.mapFindings.size() > 1 ? "s" : "", crash.mapFindings.front().first);
     } else {
         crash.explanation = fmt::format("fatal error: {} on {} in goroutine {} at {}", crash.message, mapText,
                                         g->id, where(crash.userFrame));

@@ -9,12 +9,40 @@
 namespace gomapcore {
 
 namespace {
-constexpr int kMaxTypeDepth = 32;
+
+// The compiler stores a value directly in an interface's data word when its type is
+// pointer-shaped: a pointer, map, chan, func or unsafe.Pointer, or a struct or array holding
+// exactly one such thing (src/cmd/compile/internal/types/type.go IsDirectIface). Decided from
+// the DWARF shape because the flag recording it moved between Go versions.
+bool pointerShaped(const Type* type, int depth = 0) {
+    if (type == nullptr || depth > 16) return false;
+    if (type->kind == GoKind::Map) return true;
+    const Type* u = type->underlying();
+    switch (u->kind) {
+        case GoKind::Pointer:
+        case GoKind::Chan:
+        case GoKind::Func:
+        case GoKind::UnsafePointer:
+        case GoKind::Map:
+            return true;
+        case GoKind::Struct:
+            return u->fields.size() == 1 && pointerShaped(u->fields.front().type, depth + 1);
+        case GoKind::Array:
+            return u->count == 1 && pointerShaped(u->target != nullptr ? u->target : u->elem, depth + 1);
+        default:
+            return false;
+    }
 }
 
+}  // namespace
+
 Reachability::Reachability(const Memory& memory, LayoutCatalog& layouts, const ReachLimits& limits,
-                           const WalkLimits& walkLimits)
-    : memory_(memory), layouts_(layouts), limits_(limits), walkLimits_(walkLimits) {}
+                           const WalkLimits& walkLimits, DynamicTypeResolver resolver)
+    : memory_(memory),
+      layouts_(layouts),
+      limits_(limits),
+      walkLimits_(walkLimits),
+      resolver_(std::move(resolver)) {}
 
 void Reachability::addRoot(const std::string& name, RootKind kind, std::uint64_t address, const Type* type) {
     if (type == nullptr) return;
@@ -141,9 +169,55 @@ void Reachability::expand(const Pending& item) {
                     Pending{fmt::format("{}[{}]", item.path, i), childKind, *data + i * size, element});
             return;
         }
+        case GoKind::Interface:
+            expandInterface(item, type);
+            return;
         default:
             return;
     }
+}
+
+void Reachability::expandInterface(const Pending& item, const Type* interfaceType) {
+    // An interface is {type word, data}: eface {_type, data} or iface {tab *itab, data}
+    // (src/runtime/runtime2.go); the itab's type field is _type (Go <= 1.21) or Type
+    // (internal/abi.ITab).
+    if (!resolver_) return;
+    const Type* shape = interfaceType->underlying();
+    const Field* data = shape->field("data");
+    if (data == nullptr || shape->fields.empty()) return;
+    const Field& first = shape->fields.front();
+    Reader reader(memory_);
+    auto typeWord = reader.u64(item.address + first.offset);
+    if (!typeWord || *typeWord == 0) return;
+    std::uint64_t descriptor = *typeWord;
+    if (first.name == "tab") {
+        const Type* tab = first.type != nullptr ? first.type->underlying() : nullptr;
+        const Type* itab = tab != nullptr && tab->target != nullptr ? tab->target->underlying() : nullptr;
+        const Field* typeField = itab != nullptr ? itab->field("_type") : nullptr;
+        if (typeField == nullptr && itab != nullptr) typeField = itab->field("Type");
+        if (typeField == nullptr) return;
+        auto word = reader.u64(descriptor + typeField->offset);
+        if (!word || *word == 0) return;
+        descriptor = *word;
+    }
+    const Type* dynamic = resolver_(descriptor);
+    if (dynamic == nullptr || !mayHoldPointers(dynamic)) return;
+    std::string path = item.path + ".(" + dynamic->name + ")";
+    if (pointerShaped(dynamic)) {
+        queue_.push_back(Pending{path, item.kind, item.address + data->offset, dynamic});
+        return;
+    }
+    auto value = reader.u64(item.address + data->offset);
+    if (!value || *value == 0) return;
+    auto& seen = visited_[*value];
+    if (std::find(seen.begin(), seen.end(), dynamic) != seen.end()) return;
+    if (objectsVisited_ >= limits_.maxObjects) {
+        hitLimit("max-objects");
+        return;
+    }
+    seen.push_back(dynamic);
+    ++objectsVisited_;
+    queue_.push_back(Pending{path, RootKind::Heap, *value, dynamic});
 }
 
 void Reachability::expandMapEntries(const Pending& item, std::uint64_t header, const Type* mapType) {

@@ -143,6 +143,10 @@ nlohmann::ordered_json crashJson(const CrashReport& crash) {
         others.push_back(std::move(o));
     }
     j["other_goroutines"] = std::move(others);
+    nlohmann::ordered_json mapFindings = nlohmann::ordered_json::array();
+    for (const auto& [rule, address] : crash.mapFindings)
+        mapFindings.push_back({{"rule", rule}, {"address", hex(address)}});
+    j["map_findings"] = std::move(mapFindings);
     j["notes"] = crash.notes;
     return j;
 }

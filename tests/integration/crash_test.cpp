@@ -44,6 +44,19 @@ TEST_P(CrashTest, MatchesTruth) {
         EXPECT_EQ(frame->file, truth.value("file", ""));
         EXPECT_EQ(frame->line, truth.value("line", 0));
     }
+    // A fault caused by a damaged map links to that map's findings: each damage record of the
+    // crash's map is among them.
+    if (crash.kind == crash_kinds::kMapMemoryFault && crash.map) {
+        for (const auto& damage : c.records("damage")) {
+            if (parseHex(damage["map"]) != *crash.map) continue;
+            auto wanted = std::make_pair(damage.value("rule", ""), parseHex(damage["address"]));
+            EXPECT_NE(std::find(crash.mapFindings.begin(), crash.mapFindings.end(), wanted),
+                      crash.mapFindings.end())
+                << "crash does not link to finding " << wanted.first;
+        }
+        EXPECT_EQ(crash.field,
+                  c.records("damage").empty() ? "" : c.records("damage").front().value("field", ""));
+    }
     if (crash.kind == crash_kinds::kNilMapWrite) {
         EXPECT_EQ(crash.variable, "m");
     }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gomapcore {
@@ -59,6 +60,9 @@ struct CrashReport {
     std::optional<CodeLocation> userFrame;   // the user code that touched the map
     std::optional<CodeLocation> crashFrame;  // the innermost user frame, for other crashes
     std::vector<MapHolder> others;
+    // The findings on the crash's map ("rule at address"), so a reader can go from the crash
+    // to what is wrong with the map.
+    std::vector<std::pair<std::string, std::uint64_t>> mapFindings;
     std::string explanation;  // one plain-language sentence
     std::vector<std::string> notes;
 };

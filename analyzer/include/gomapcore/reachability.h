@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -36,10 +37,14 @@ struct ReachLimits {
     std::size_t maxMapEntries = 1u << 20;        // map entries followed per map
 };
 
+// Maps a runtime type descriptor (the first word of an interface value, or its itab's type)
+// to the DWARF type of that name; nullptr when it cannot.
+using DynamicTypeResolver = std::function<const Type*(std::uint64_t descriptor)>;
+
 class Reachability {
   public:
     Reachability(const Memory& memory, LayoutCatalog& layouts, const ReachLimits& limits,
-                 const WalkLimits& walkLimits);
+                 const WalkLimits& walkLimits, DynamicTypeResolver resolver = {});
 
     // A value of type at address, named name (kind Global or Stack).
     void addRoot(const std::string& name, RootKind kind, std::uint64_t address, const Type* type);
@@ -60,12 +65,14 @@ class Reachability {
     void expand(const Pending& item);
     void expandMapEntries(const Pending& item, std::uint64_t header, const Type* mapType);
     bool mayHoldPointers(const Type* type);
+    void expandInterface(const Pending& item, const Type* interfaceType);
     void hitLimit(const std::string& what);
 
     const Memory& memory_;
     LayoutCatalog& layouts_;
     ReachLimits limits_;
     WalkLimits walkLimits_;
+    DynamicTypeResolver resolver_;
     std::deque<Pending> queue_;
     std::unordered_map<std::uint64_t, std::vector<const Type*>> visited_;
     std::unordered_map<const Type*, bool> pointerMemo_;
