@@ -161,6 +161,19 @@ int main(int argc, char** argv) {
                 writeOutput(gomapcore::renderMapDetail(analysis->memory(), result, maxEntries), "");
                 return kExitClean;
             }
+            if (address) {
+                // Maps no root reaches (unreached heap maps) are only in the full report.
+                gomapcore::Report report = analysis->run(options);
+                for (const gomapcore::MapResult& map : report.maps) {
+                    if (map.address != *address || map.layout == nullptr) continue;
+                    gomapcore::MapResult result =
+                        analysis->walk(map.address, map.layout->mapType, options.limits);
+                    result.confidence = map.confidence;
+                    result.typeCandidates = map.typeCandidates;
+                    writeOutput(gomapcore::renderMapDetail(analysis->memory(), result, maxEntries), "");
+                    return kExitClean;
+                }
+            }
             throw gomapcore::Error(gomapcore::Error::Code::NotFound,
                                    "no map named or at '" + which + "' was found");
         }

@@ -211,10 +211,11 @@ bool runtimeInternal(std::string_view name) {
 }  // namespace
 
 std::vector<MapRoot> Analysis::findRoots(const ReachLimits& reachLimits, const WalkLimits& limits) {
-    Reachability reach(*memory_, *layouts_, reachLimits, limits, [this](std::uint64_t descriptor) -> const Type* {
-        RuntimeTypeInfo info = runtimeType(descriptor);
-        return info.name.empty() ? nullptr : types_->byName(info.name);
-    });
+    Reachability reach(*memory_, *layouts_, reachLimits, limits,
+                       [this](std::uint64_t descriptor) -> const Type* {
+                           RuntimeTypeInfo info = runtimeType(descriptor);
+                           return info.name.empty() ? nullptr : types_->byName(info.name);
+                       });
     Reader reader(*memory_);
     for (const GlobalVariable& global : types_->globals()) {
         if (global.type == nullptr || runtimeInternal(global.name)) continue;
@@ -425,9 +426,12 @@ Report Analysis::run(const AnalysisOptions& options) {
             result.confidence = "heuristic";
             result.typeCandidates = holders.front()->typeCandidates;
         }
+        if (const HeapModel* model = heap()) checkFreedStructures(*model, result);
         report.maps.push_back(std::move(result));
     }
     report.crash = explainCrash(roots, report.maps);
+    // After the crash is explained: it names maps from the runtime's own frames, never these.
+    addUnreachedMaps(report.maps, options.limits, options.unreached);
     if (report.crash->kind == crash_kinds::kNilMapWrite)
         for (const std::string& root : report.crash->mapRoots)
             if (std::none_of(report.nilMaps.begin(), report.nilMaps.end(),

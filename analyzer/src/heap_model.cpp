@@ -1,7 +1,5 @@
 #include "gomapcore/heap_model.h"
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -201,43 +199,10 @@ struct Bitmap {
 
 }  // namespace
 
-// --- DwarfConstants ---------------------------------------------------------------------------
-
-DwarfConstants::DwarfConstants(Dwarf* dwarf) {
-    if (dwarf == nullptr) return;
-    // Go's linker places each package's constants directly under the package's compile unit
-    // (cmd/link/internal/ld/dwarf.go, importInfoSymbol/putdie of the go:constinfo symbol).
-    Dwarf_Off offset = 0, next = 0;
-    std::size_t headerSize = 0;
-    while (dwarf_nextcu(dwarf, offset, &next, &headerSize, nullptr, nullptr, nullptr) == 0) {
-        Dwarf_Die cu;
-        Dwarf_Die child;
-        if (dwarf_offdie(dwarf, offset + headerSize, &cu) != nullptr && dwarf_child(&cu, &child) == 0) {
-            do {
-                if (dwarf_tag(&child) != DW_TAG_constant) continue;
-                const char* name = dwarf_diename(&child);
-                Dwarf_Attribute attr;
-                Dwarf_Sword value = 0;
-                if (name == nullptr || dwarf_attr(&child, DW_AT_const_value, &attr) == nullptr ||
-                    dwarf_formsdata(&attr, &value) != 0)
-                    continue;
-                values_.emplace(name, static_cast<std::int64_t>(value));
-            } while (dwarf_siblingof(&child, &child) == 0);
-        }
-        offset = next;
-    }
-}
-
-std::optional<std::int64_t> DwarfConstants::value(std::string_view name) const {
-    auto it = values_.find(std::string(name));
-    if (it == values_.end()) return std::nullopt;
-    return it->second;
-}
-
 // --- HeapLayout -------------------------------------------------------------------------------
 
-std::optional<HeapLayout> HeapLayout::fromDwarf(TypeTable& types, const DwarfConstants& constants,
-                                                std::string* whyNot, std::vector<std::string>* notes) {
+std::optional<HeapLayout> HeapLayout::fromDwarf(TypeTable& types, std::string* whyNot,
+                                                std::vector<std::string>* notes) {
     auto fail = [&](std::string why) -> std::optional<HeapLayout> {
         if (whyNot != nullptr) *whyNot = std::move(why);
         return std::nullopt;
@@ -245,7 +210,7 @@ std::optional<HeapLayout> HeapLayout::fromDwarf(TypeTable& types, const DwarfCon
     auto constant = [&](std::initializer_list<const char*> names, std::uint64_t fallback,
                         const char* source) -> std::uint64_t {
         for (const char* name : names)
-            if (auto v = constants.value(name)) return static_cast<std::uint64_t>(*v);
+            if (auto v = types.constant(name)) return static_cast<std::uint64_t>(*v);
         if (notes != nullptr)
             notes->push_back(fmt::format("heap: the DWARF has no constant {}; using {} from {}",
                                          *names.begin(), fallback, source));
@@ -389,27 +354,24 @@ const char* toString(HeapAddressKind kind) {
 
 // --- HeapModel ------------------------------------------------------------------------------------
 
-std::optional<HeapModel> HeapModel::load(const Memory& memory, TypeTable& types,
-                                         const DwarfConstants& constants, std::vector<std::string>& notes,
-                                         const HeapLimits& limits) {
+std::optional<HeapModel> HeapModel::load(const Memory& memory, TypeTable& types, std::uint64_t globalsBias,
+                                         std::vector<std::string>& notes, const HeapLimits& limits) {
     if (!types.hasDwarf()) {
         notes.push_back("heap: the executable has no DWARF; the heap's spans cannot be read");
         return std::nullopt;
     }
-    const GlobalVariable* mheap = nullptr;
-    for (const GlobalVariable& global : types.globals())
-        if (global.name == "runtime.mheap_") mheap = &global;
+    const GlobalVariable* mheap = types.global("runtime.mheap_");
     if (mheap == nullptr) {
         notes.push_back("heap: the DWARF has no variable runtime.mheap_; the heap's spans cannot be read");
         return std::nullopt;
     }
     std::string why;
-    auto layout = HeapLayout::fromDwarf(types, constants, &why, &notes);
+    auto layout = HeapLayout::fromDwarf(types, &why, &notes);
     if (!layout) {
         notes.push_back("heap: " + why);
         return std::nullopt;
     }
-    return build(memory, *layout, mheap->address, notes, limits);
+    return build(memory, *layout, mheap->address + globalsBias, notes, limits);
 }
 
 std::optional<HeapModel> HeapModel::build(const Memory& memory, const HeapLayout& layout,

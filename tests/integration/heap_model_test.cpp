@@ -31,32 +31,29 @@ class HeapLayoutTest : public ::testing::TestWithParam<std::string> {
     void SetUp() override {
         exe_ = Executable::open(testing::corpusDir() + "/" + GetParam() + "/mapcrash");
         types_ = std::make_unique<TypeTable>(exe_->dwarf());
-        constants_ = std::make_unique<DwarfConstants>(exe_->dwarf());
     }
     std::unique_ptr<Executable> exe_;
     std::unique_ptr<TypeTable> types_;
-    std::unique_ptr<DwarfConstants> constants_;
 };
 
 TEST_P(HeapLayoutTest, RuntimeConstantsAreInTheDwarf) {
     // Values from golang/go src/runtime/mheap.go (mSpanState iota) and malloc.go (_PageShift 13;
     // heapArenaBytes 64 MiB and arenaBaseOffset 0xffff800000000000 on linux/amd64).
-    EXPECT_GT(constants_->size(), 1000u);
-    EXPECT_EQ(constants_->value("runtime.mSpanDead"), 0);
-    EXPECT_EQ(constants_->value("runtime.mSpanInUse"), 1);
-    EXPECT_EQ(constants_->value("runtime.mSpanManual"), 2);
-    EXPECT_EQ(constants_->value("runtime.pageSize"), 8192);
-    EXPECT_EQ(constants_->value("runtime.heapArenaBytes"), 64 << 20);
-    ASSERT_TRUE(constants_->value("runtime.arenaBaseOffsetUintptr").has_value());
-    EXPECT_EQ(static_cast<std::uint64_t>(*constants_->value("runtime.arenaBaseOffsetUintptr")),
+    EXPECT_EQ(types_->constant("runtime.mSpanDead"), 0);
+    EXPECT_EQ(types_->constant("runtime.mSpanInUse"), 1);
+    EXPECT_EQ(types_->constant("runtime.mSpanManual"), 2);
+    EXPECT_EQ(types_->constant("runtime.pageSize"), 8192);
+    EXPECT_EQ(types_->constant("runtime.heapArenaBytes"), 64 << 20);
+    ASSERT_TRUE(types_->constant("runtime.arenaBaseOffsetUintptr").has_value());
+    EXPECT_EQ(static_cast<std::uint64_t>(*types_->constant("runtime.arenaBaseOffsetUintptr")),
               0xffff800000000000u);
-    EXPECT_FALSE(constants_->value("runtime.noSuchConstant").has_value());
+    EXPECT_FALSE(types_->constant("runtime.noSuchConstant").has_value());
 }
 
 TEST_P(HeapLayoutTest, LayoutComesFromDwarfWithoutFallbacks) {
     std::string why;
     std::vector<std::string> notes;
-    auto layout = HeapLayout::fromDwarf(*types_, *constants_, &why, &notes);
+    auto layout = HeapLayout::fromDwarf(*types_, &why, &notes);
     ASSERT_TRUE(layout.has_value()) << why;
     EXPECT_TRUE(notes.empty()) << joined(notes);
     const Type* span = types_->byName("runtime.mspan");
@@ -94,8 +91,7 @@ class HeapModelCorpusTest : public ::testing::TestWithParam<CorpusCase> {
   protected:
     void SetUp() override {
         analysis_ = Analysis::open(GetParam().core, GetParam().executable);
-        constants_ = std::make_unique<DwarfConstants>(analysis_->executable().dwarf());
-        model_ = HeapModel::load(analysis_->memory(), analysis_->types(), *constants_, notes_);
+        model_ = HeapModel::load(analysis_->memory(), analysis_->types(), analysis_->loadBias(), notes_);
         ASSERT_TRUE(model_.has_value()) << joined(notes_);
     }
     // Size of the map header type of this build (runtime.hmap or internal/runtime/maps.Map).
@@ -115,7 +111,6 @@ class HeapModelCorpusTest : public ::testing::TestWithParam<CorpusCase> {
     }
 
     std::unique_ptr<Analysis> analysis_;
-    std::unique_ptr<DwarfConstants> constants_;
     std::vector<std::string> notes_;
     std::optional<HeapModel> model_;
 };

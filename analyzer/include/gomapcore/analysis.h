@@ -14,6 +14,8 @@
 #include "gomapcore/frame_variables.h"
 #include "gomapcore/go_symbols.h"
 #include "gomapcore/goroutines.h"
+#include "gomapcore/heap_checks.h"
+#include "gomapcore/heap_model.h"
 #include "gomapcore/map_layout.h"
 #include "gomapcore/map_model.h"
 #include "gomapcore/reachability.h"
@@ -27,6 +29,7 @@ inline constexpr const char* kVersion = "0.1.0";
 struct AnalysisOptions {
     WalkLimits limits;
     ReachLimits reach;
+    UnreachedLimits unreached;
 };
 
 struct NilMap {
@@ -75,6 +78,11 @@ class Analysis {
     // Every live goroutine with its unwound stack; nullptr (with a note) when the runtime's
     // lists cannot be read. Loaded once.
     const GoroutineTable* goroutines();
+    // The heap's span model (runtime.mheap_); nullptr (with a note) when it cannot be read.
+    // Loaded once.
+    const HeapModel* heap();
+    // What PIE loading added to the executable's addresses (0 for a non-PIE Go binary).
+    std::uint64_t loadBias() const { return loadBias_; }
     // Things the analysis could not do so far, and why.
     const std::vector<std::string>& notes() const { return notes_; }
 
@@ -97,6 +105,10 @@ class Analysis {
     void addStackRoots(Reachability& reach);
     void addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits& limits);
     bool validatesAsMap(std::uint64_t address, const Type* mapType, const WalkLimits& limits);
+    // Heap objects of the map header's size class that no root reached and that validate as
+    // maps: appended to maps with no roots, confidence "heuristic" (heap_checks.cpp).
+    void addUnreachedMaps(std::vector<MapResult>& maps, const WalkLimits& limits,
+                          const UnreachedLimits& bounds);
     // Candidates for the map a runtime map function frame operates on.
     std::vector<MapCandidate> mapArgument(const Goroutine& goroutine, std::size_t frameIndex);
     std::string crashMessage(const Goroutine& goroutine, bool& isPanic);
@@ -114,6 +126,7 @@ class Analysis {
     std::unique_ptr<LayoutCatalog> layouts_;
     std::optional<std::unique_ptr<GoSymbols>> symbols_;
     std::optional<std::unique_ptr<GoroutineTable>> goroutines_;
+    std::optional<std::unique_ptr<HeapModel>> heap_;
     std::unique_ptr<FrameVariables> frameVariables_;
     MapLayoutKind programLayout_ = MapLayoutKind::Classic;
     std::uint64_t loadBias_ = 0;

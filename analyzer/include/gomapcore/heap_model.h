@@ -17,34 +17,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "gomapcore/map_layout.h"
 #include "gomapcore/memory.h"
 #include "gomapcore/types.h"
 
-typedef struct Dwarf Dwarf;
-
 namespace gomapcore {
-
-// Integer constants as the executable's DWARF describes them (DW_TAG_constant). The Go compiler
-// emits one for every integer constant of every package it compiles, typed or untyped-but-fits-
-// in-int (golang/go src/cmd/compile/internal/gc/obj.go, dumpGlobalConst), named with the package
-// path: "runtime.mSpanInUse", "runtime.pageSize". TypeTable does not index them.
-class DwarfConstants {
-  public:
-    // dwarf may be null (stripped binary): then every lookup fails.
-    explicit DwarfConstants(Dwarf* dwarf);
-
-    // The value of a constant; Go writes DW_AT_const_value as signed data, so a uintptr constant
-    // above 2^63 reads back negative (cast it to std::uint64_t for its bits).
-    std::optional<std::int64_t> value(std::string_view name) const;
-    std::size_t size() const { return values_.size(); }
-
-  private:
-    std::unordered_map<std::string, std::int64_t> values_;
-};
 
 // Where a span and its heap live in memory: offsets into runtime.mheap and runtime.mspan and the
 // runtime constants the model needs. Read from DWARF by fromDwarf; unit tests build one by hand.
@@ -74,10 +53,12 @@ struct HeapLayout {
     std::uint64_t inlineMarksOffset = 0;       // offset of its marks array
     std::uint64_t minSizeForMallocHeader = 0;  // largest elemsize with heap bits in the span
 
-    // The layout the executable's DWARF describes, or nullopt with the reason in whyNot. Notes
-    // about runtime constants the DWARF lacks (a documented fallback is used) go to notes.
-    static std::optional<HeapLayout> fromDwarf(TypeTable& types, const DwarfConstants& constants,
-                                               std::string* whyNot, std::vector<std::string>* notes);
+    // The layout the executable's DWARF describes, or nullopt with the reason in whyNot. Runtime
+    // constants come from TypeTable::constant (the DW_TAG_constant entries the Go compiler emits
+    // per package, golang/go src/cmd/compile/internal/gc/obj.go dumpGlobalConst); notes about
+    // ones the DWARF lacks (a documented fallback is used) go to notes.
+    static std::optional<HeapLayout> fromDwarf(TypeTable& types, std::string* whyNot,
+                                               std::vector<std::string>* notes);
 };
 
 enum class SpanState : std::uint8_t {
@@ -170,11 +151,12 @@ struct ObjectWalk {
 class HeapModel {
   public:
     // Reads runtime.mheap_ (DWARF global of type runtime.mheap) and every span in allspans.
-    // Returns nullopt with a note when the heap cannot be read at all; damage inside it gives
-    // notes and a partial model. memory must outlive the model (classify reads bits lazily).
-    static std::optional<HeapModel> load(const Memory& memory, TypeTable& types,
-                                         const DwarfConstants& constants, std::vector<std::string>& notes,
-                                         const HeapLimits& limits = {});
+    // globalsBias is added to the DWARF address of runtime.mheap_ (the load bias of a PIE
+    // build; 0 otherwise). Returns nullopt with a note when the heap cannot be read at all;
+    // damage inside it gives notes and a partial model. memory must outlive the model (classify
+    // reads bits lazily).
+    static std::optional<HeapModel> load(const Memory& memory, TypeTable& types, std::uint64_t globalsBias,
+                                         std::vector<std::string>& notes, const HeapLimits& limits = {});
     // The same from a layout and the address of runtime.mheap_ (what load uses; unit tests too).
     static std::optional<HeapModel> build(const Memory& memory, const HeapLayout& layout,
                                           std::uint64_t mheapAddress, std::vector<std::string>& notes,

@@ -31,6 +31,7 @@ inline constexpr const char* kDanglingEntryPointer = "dangling-entry-pointer";
 inline constexpr const char* kTableUnmapped = "table-unmapped";
 inline constexpr const char* kGroupsUnmapped = "groups-unmapped";
 inline constexpr const char* kDirectoryCorrupt = "directory-corrupt";
+inline constexpr const char* kPointerIntoFreeMemory = "pointer-into-free-memory";
 }  // namespace rules
 
 struct Finding {

@@ -1,0 +1,103 @@
+// Unreached maps (heap objects that validate as map headers though no typed root reaches them)
+// and the pointer-into-free-memory rule, over the corpus of real cores. The samples turn the GC
+// off (samples/README.md), so dropped maps stay allocated and nothing a map uses is ever freed.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iostream>
+#include <set>
+
+#include "corpus.h"
+#include "gomapcore/analysis.h"
+
+namespace gomapcore {
+namespace {
+
+using testing::CorpusCase;
+using testing::parseHex;
+
+class UnreachedTest : public ::testing::TestWithParam<CorpusCase> {
+  protected:
+    void SetUp() override {
+        analysis_ = Analysis::open(GetParam().core, GetParam().executable);
+        report_ = analysis_->run({});
+    }
+    std::vector<const MapResult*> unreached() const {
+        std::vector<const MapResult*> out;
+        for (const MapResult& map : report_.maps)
+            if (map.roots.empty()) out.push_back(&map);
+        return out;
+    }
+
+    std::unique_ptr<Analysis> analysis_;
+    Report report_;
+};
+
+TEST_P(UnreachedTest, EveryUnreachedMapValidates) {
+    const HeapModel* heap = analysis_->heap();
+    ASSERT_NE(heap, nullptr);
+    const Type* header = analysis_->types().byName(
+        report_.target.mapLayout == "classic" ? "runtime.hmap" : "internal/runtime/maps.Map");
+    ASSERT_NE(header, nullptr);
+    for (const MapResult* map : unreached()) {
+        SCOPED_TRACE(::testing::Message() << "unreached map at 0x" << std::hex << map->address);
+        EXPECT_EQ(map->confidence, "heuristic");
+        // What Analysis::validatesAsMap demands: a complete walk, no warning, the header's count
+        // equal to the entries found, and storage behind the header.
+        EXPECT_EQ(map->status(), "ok");
+        EXPECT_TRUE(map->headerReadable);
+        EXPECT_TRUE(map->complete);
+        EXPECT_TRUE(map->findings().empty());
+        EXPECT_GE(map->count, 0);
+        EXPECT_EQ(static_cast<std::uint64_t>(map->count), map->liveEntries);
+        bool storage = false;
+        for (const auto& [name, value] : map->header)
+            storage |= (name == "buckets" || name == "dirPtr") && value != 0;
+        EXPECT_TRUE(storage);
+        // The header is an allocation of its own, in the header type's size class.
+        HeapAddress h = heap->classify(map->address);
+        EXPECT_EQ(h.kind, HeapAddressKind::InUseObjectAllocated) << toString(h.kind);
+        EXPECT_EQ(h.objectStart, map->address);
+        EXPECT_GE(h.objectSize, header->byteSize());
+        EXPECT_LT(h.objectSize, header->byteSize() + 16);
+        // Its type: one that validated, or "unknown" with every candidate.
+        if (map->typeCandidates.size() > 1) {
+            EXPECT_NE(std::find(map->typeCandidates.begin(), map->typeCandidates.end(), map->typeName()),
+                      map->typeCandidates.end());
+            for (const std::string& name : map->typeCandidates)
+                EXPECT_EQ(name.find("go.shape."), std::string::npos) << name;
+        }
+    }
+    std::cout << "[unreached] " << GetParam().build << "/" << GetParam().scenario << ": "
+              << unreached().size() << " unreached maps of " << report_.maps.size() << "\n";
+}
+
+TEST_P(UnreachedTest, NoneDuplicatesAMapOrHidesAGroundTruthOne) {
+    std::set<std::uint64_t> addresses;
+    for (const MapResult& map : report_.maps)
+        EXPECT_TRUE(addresses.insert(map.address).second)
+            << "map 0x" << std::hex << map.address << " is reported twice";
+    // Every map the program knew about is reached from a root.
+    for (const auto& truth : GetParam().records("map")) {
+        if (truth.value("nil", false)) continue;
+        std::uint64_t address = parseHex(truth["addr"]);
+        for (const MapResult& map : report_.maps) {
+            if (map.address == address) {
+                EXPECT_FALSE(map.roots.empty())
+                    << truth["root"] << " at " << truth["addr"] << " is reported as unreached";
+            }
+        }
+    }
+}
+
+TEST_P(UnreachedTest, NoMapPointsIntoFreeMemory) {
+    // The GC is off in every sample: no map structure can have been freed.
+    for (const Finding& f : report_.findings())
+        EXPECT_NE(f.rule, rules::kPointerIntoFreeMemory) << f.message;
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, UnreachedTest, ::testing::ValuesIn(testing::corpusCases()),
+                         testing::caseTestName);
+
+}  // namespace
+}  // namespace gomapcore
