@@ -24,6 +24,7 @@ struct CommonOptions {
     std::string exe;
     std::uint64_t maxBuckets = gomapcore::WalkLimits{}.maxBucketsPerMap;
     std::uint32_t maxChain = gomapcore::WalkLimits{}.maxChainLength;
+    std::size_t maxObjects = gomapcore::ReachLimits{}.maxObjects;
 };
 
 void addCommon(CLI::App* command, CommonOptions& options) {
@@ -32,12 +33,15 @@ void addCommon(CLI::App* command, CommonOptions& options) {
                         "the Go executable that produced the core (default: the path the core records)");
     command->add_option("--max-buckets", options.maxBuckets, "limit on buckets/groups walked per map");
     command->add_option("--max-chain", options.maxChain, "limit on overflow buckets behind one bucket");
+    command->add_option("--max-objects", options.maxObjects,
+                        "limit on heap objects followed while searching for maps");
 }
 
 gomapcore::AnalysisOptions analysisOptions(const CommonOptions& common) {
     gomapcore::AnalysisOptions options;
     options.limits.maxBucketsPerMap = common.maxBuckets;
     options.limits.maxChainLength = common.maxChain;
+    options.reach.maxObjects = common.maxObjects;
     return options;
 }
 

@@ -228,8 +228,10 @@ std::vector<MapRoot> Analysis::findRoots(const ReachLimits& reachLimits, const W
     }
     addStackRoots(reach);
     reach.run();
-    for (const std::string& limit : reach.limitsHit())
+    for (const std::string& limit : reach.limitsHit()) {
         notes_.push_back(fmt::format("the search for maps stopped early: limit {} reached", limit));
+        limitsHit_.push_back(limit);
+    }
     std::vector<MapRoot> roots = reach.maps();
     addStackObjectMaps(roots, limits);
     return roots;
@@ -295,21 +297,12 @@ void Analysis::addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits&
                 for (const auto& candidate : named)
                     if (validatesAsMap(address, candidate.second, probe)) valid.push_back(candidate);
                 std::string where = fmt::format("goroutine {} {}", goroutine.id, frame.function->name);
-                if (valid.size() == 1) {
-                    roots.push_back(MapRoot{where + " " + valid.front().first,
-                                            RootKind::Stack,
-                                            address,
-                                            valid.front().second,
-                                            true,
-                                            {}});
-                    known.insert(address);
-                    continue;
-                }
                 if (!valid.empty()) {
-                    notes_.push_back(
-                        fmt::format("stack map at {:#x} in {} validates as more than one of its "
-                                    "variables; it is reported under the first",
-                                    address, where));
+                    if (valid.size() > 1)
+                        notes_.push_back(
+                            fmt::format("stack map at {:#x} in {} validates as more than one of its "
+                                        "variables; it is reported under the first",
+                                        address, where));
                     roots.push_back(MapRoot{where + " " + valid.front().first,
                                             RootKind::Stack,
                                             address,
@@ -442,6 +435,9 @@ Report Analysis::run(const AnalysisOptions& options) {
     if (core_->truncated())
         report.notes.push_back("the core file is truncated: memory past its end is reported as not captured");
     report.notes.insert(report.notes.end(), notes_.begin(), notes_.end());
+    for (const std::string& limit : limitsHit_)
+        if (std::find(report.limitsHit.begin(), report.limitsHit.end(), limit) == report.limitsHit.end())
+            report.limitsHit.push_back(limit);
     return report;
 }
 

@@ -306,6 +306,8 @@ void Analysis::addUnreachedMaps(std::vector<MapResult>& maps, const WalkLimits& 
         },
         bounds.maxCandidates);
 
+    if (validationLimit) limitsHit_.push_back("max-unreached-validations");
+    if (!validationLimit && scan.stopped) limitsHit_.push_back("max-unreached-candidates");
     if (validationLimit)
         notes_.push_back(
             fmt::format("unreached maps: the scan stopped after {} validation walks (limit "

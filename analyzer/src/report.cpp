@@ -192,6 +192,8 @@ std::string renderJson(const Report& report) {
     for (const MapResult& map : report.maps)
         for (const std::string& limit : map.limitsHit)
             limits.push_back({{"map", hex(map.address)}, {"limit", limit}});
+    for (const std::string& limit : report.limitsHit)
+        limits.push_back({{"map", nullptr}, {"limit", limit}});
     j["limits_hit"] = limits;
     j["notes"] = report.notes;
     return j.dump(2) + "\n";
@@ -236,6 +238,11 @@ std::string renderText(const Report& report) {
             anyLimit = true;
             out += fmt::format("  map {}: {}\n", hex(map.address), limit);
         }
+    }
+    for (const std::string& limit : report.limitsHit) {
+        if (!anyLimit) out += "\nLimits reached (the walk stopped early there)\n";
+        anyLimit = true;
+        out += fmt::format("  analysis: {}\n", limit);
     }
     if (!report.notes.empty()) {
         out += "\nNotes\n";

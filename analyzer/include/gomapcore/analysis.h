@@ -56,6 +56,8 @@ struct Report {
     std::vector<MapResult> maps;
     std::vector<NilMap> nilMaps;
     std::vector<std::string> notes;  // things the analysis could not do, and why
+    // Bounds of the analysis as a whole (not of one map's walk) that stopped it early.
+    std::vector<std::string> limitsHit;
 
     std::vector<Finding> findings() const;
     std::size_t countAtLeast(Severity severity) const;
@@ -131,6 +133,7 @@ class Analysis {
     MapLayoutKind programLayout_ = MapLayoutKind::Classic;
     std::uint64_t loadBias_ = 0;
     std::vector<std::string> notes_;
+    std::vector<std::string> limitsHit_;
 };
 
 }  // namespace gomapcore
