@@ -25,6 +25,7 @@ struct CommonOptions {
     std::uint64_t maxBuckets = gomapcore::WalkLimits{}.maxBucketsPerMap;
     std::uint32_t maxChain = gomapcore::WalkLimits{}.maxChainLength;
     std::size_t maxObjects = gomapcore::ReachLimits{}.maxObjects;
+    bool redact = false;
 };
 
 void addCommon(CLI::App* command, CommonOptions& options) {
@@ -35,6 +36,8 @@ void addCommon(CLI::App* command, CommonOptions& options) {
     command->add_option("--max-chain", options.maxChain, "limit on overflow buckets behind one bucket");
     command->add_option("--max-objects", options.maxObjects,
                         "limit on heap objects followed while searching for maps");
+    command->add_flag("--redact", options.redact,
+                      "show map keys, values and panic values only as their type and length");
 }
 
 gomapcore::AnalysisOptions analysisOptions(const CommonOptions& common) {
@@ -42,6 +45,7 @@ gomapcore::AnalysisOptions analysisOptions(const CommonOptions& common) {
     options.limits.maxBucketsPerMap = common.maxBuckets;
     options.limits.maxChainLength = common.maxChain;
     options.reach.maxObjects = common.maxObjects;
+    options.redact = common.redact;
     return options;
 }
 
@@ -150,7 +154,8 @@ int main(int argc, char** argv) {
             auto options = analysisOptions(showCommon);
             options.limits.collectSlots = true;
             auto address = parseAddress(which);
-            const std::vector<gomapcore::MapRoot> roots = analysis->findRoots(options.reach, options.limits);
+            const std::vector<gomapcore::MapRoot> roots =
+                analysis->findRoots(options.reach, options.limits, options.redact);
             for (const gomapcore::MapRoot& root : roots) {
                 if (root.name != which && (!address || root.mapAddress != *address)) continue;
                 if (root.mapAddress == 0) {
@@ -162,7 +167,8 @@ int main(int argc, char** argv) {
                 gomapcore::MapResult result = analysis->walk(root.mapAddress, root.type, options.limits);
                 for (const gomapcore::MapRoot& other : roots)
                     if (other.mapAddress == root.mapAddress) result.roots.push_back(other.name);
-                writeOutput(gomapcore::renderMapDetail(analysis->memory(), result, maxEntries), "");
+                writeOutput(
+                    gomapcore::renderMapDetail(analysis->memory(), result, maxEntries, options.redact), "");
                 return kExitClean;
             }
             if (address) {
@@ -174,7 +180,9 @@ int main(int argc, char** argv) {
                         analysis->walk(map.address, map.layout->mapType, options.limits);
                     result.confidence = map.confidence;
                     result.typeCandidates = map.typeCandidates;
-                    writeOutput(gomapcore::renderMapDetail(analysis->memory(), result, maxEntries), "");
+                    writeOutput(
+                        gomapcore::renderMapDetail(analysis->memory(), result, maxEntries, options.redact),
+                        "");
                     return kExitClean;
                 }
             }

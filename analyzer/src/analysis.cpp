@@ -210,12 +210,14 @@ bool runtimeInternal(std::string_view name) {
 
 }  // namespace
 
-std::vector<MapRoot> Analysis::findRoots(const ReachLimits& reachLimits, const WalkLimits& limits) {
+std::vector<MapRoot> Analysis::findRoots(const ReachLimits& reachLimits, const WalkLimits& limits,
+                                         bool redact) {
     Reachability reach(*memory_, *layouts_, reachLimits, limits,
                        [this](std::uint64_t descriptor) -> const Type* {
                            RuntimeTypeInfo info = runtimeType(descriptor);
                            return info.name.empty() ? nullptr : types_->byName(info.name);
                        });
+    reach.setRedactKeys(redact);
     Reader reader(*memory_);
     for (const GlobalVariable& global : types_->globals()) {
         if (global.type == nullptr || runtimeInternal(global.name)) continue;
@@ -400,7 +402,8 @@ Report Analysis::run(const AnalysisOptions& options) {
 
     // One entry per distinct map header, with every root that reaches it.
     std::map<std::uint64_t, std::vector<const MapRoot*>> byAddress;
-    std::vector<MapRoot> roots = findRoots(options.reach, options.limits);
+    redact_ = options.redact;
+    std::vector<MapRoot> roots = findRoots(options.reach, options.limits, options.redact);
     for (const MapRoot& root : roots) {
         if (root.mapAddress == 0) {
             report.nilMaps.push_back(NilMap{root.name, root.type ? root.type->name : ""});

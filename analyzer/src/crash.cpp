@@ -253,6 +253,9 @@ CrashReport Analysis::explainCrash(const std::vector<MapRoot>& roots, const std:
     crash.message = crashMessage(*g, isPanic);
     for (const KnownMessage& known : kMapMessages)
         if (crash.message == known.text) crash.kind = known.kind;
+    // A panic's value is the program's own data (the runtime's map messages are constants).
+    if (redact_ && isPanic && !crash.message.empty() && crash.kind == crash_kinds::kOther)
+        crash.message = fmt::format("<panic value, {} bytes>", crash.message.size());
 
     // The Go-level fault: the first frame after runtime.sigpanic faulted, and the signal
     // the runtime turned into it is recorded in g.sig/sigcode0/sigcode1 (runtime2.go).

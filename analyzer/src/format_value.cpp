@@ -139,8 +139,24 @@ std::string format(const Memory& memory, const Type* type, std::uint64_t address
 
 }  // namespace
 
-std::string formatValue(const Memory& memory, const Type* type, std::uint64_t address) {
+std::string formatValue(const Memory& memory, const Type* type, std::uint64_t address, bool redact) {
+    if (redact) return redactedValue(memory, type, address);
     return format(memory, type, address, 0);
+}
+
+std::string redactedValue(const Memory& memory, const Type* type, std::uint64_t address) {
+    // Only the type and, for variable-length values, the length: cores hold secrets
+    // (tokens, passwords, personal data) in map keys and values.
+    if (type == nullptr) return "<?>";
+    Reader reader(memory);
+    const Type* u = type->underlying();
+    if (u->kind == GoKind::String || u->kind == GoKind::Slice) {
+        auto length = reader.u64(address + 8);
+        if (!length) return fmt::format("<{}, unreadable>", type->name);
+        return fmt::format("<{}, {} {}>", type->name, *length,
+                           u->kind == GoKind::String ? "bytes" : "elements");
+    }
+    return fmt::format("<{}>", type->name);
 }
 
 }  // namespace gomapcore

@@ -245,7 +245,7 @@ void Reachability::expandMapEntries(const Pending& item, std::uint64_t header, c
                 hitLimit("max-map-entries");
                 return;
             }
-            std::string key = formatValue(memory_, layout->keyType, slot.keyAddress);
+            std::string key = formatValue(memory_, layout->keyType, slot.keyAddress, redactKeys_);
             queue_.push_back(Pending{item.path + "[" + key + "]", RootKind::Heap, slot.elemAddress, elem});
         }
     }

@@ -276,7 +276,7 @@ std::string renderMapList(const Report& report) {
 namespace {
 
 void renderNode(const Memory& memory, const MapResult& map, const MapNode& node, int depth,
-                std::size_t& entriesLeft, std::string& out) {
+                std::size_t& entriesLeft, bool redact, std::string& out) {
     std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
     if (node.kind != NodeKind::Header) {
         std::string control;
@@ -293,19 +293,20 @@ void renderNode(const Memory& memory, const MapResult& map, const MapNode& node,
     for (const Slot& slot : node.slots) {
         if (entriesLeft == 0) break;
         --entriesLeft;
-        std::string key =
-            slot.keyReadable ? formatValue(memory, map.layout->keyType, slot.keyAddress) : "<unreadable>";
-        std::string elem =
-            slot.elemReadable ? formatValue(memory, map.layout->elemType, slot.elemAddress) : "<unreadable>";
+        std::string key = slot.keyReadable ? formatValue(memory, map.layout->keyType, slot.keyAddress, redact)
+                                           : "<unreadable>";
+        std::string elem = slot.elemReadable
+                               ? formatValue(memory, map.layout->elemType, slot.elemAddress, redact)
+                               : "<unreadable>";
         out += fmt::format("{}    [{}] {}: {}\n", indent, slot.index, key, elem);
     }
     for (const MapNode& child : node.children)
-        renderNode(memory, map, child, depth + 1, entriesLeft, out);
+        renderNode(memory, map, child, depth + 1, entriesLeft, redact, out);
 }
 
 }  // namespace
 
-std::string renderMapDetail(const Memory& memory, const MapResult& map, std::size_t maxEntries) {
+std::string renderMapDetail(const Memory& memory, const MapResult& map, std::size_t maxEntries, bool redact) {
     std::string out = fmt::format("map {} {} — {}\n", hex(map.address), map.typeName(), map.status());
     out += fmt::format("  roots: {}\n", rootsText(map));
     if (map.confidence != "exact")
@@ -324,7 +325,7 @@ std::string renderMapDetail(const Memory& memory, const MapResult& map, std::siz
     out += fmt::format("\n  live entries found: {}{}\n", map.liveEntries,
                        map.complete ? "" : " (walk incomplete)");
     std::size_t entriesLeft = maxEntries;
-    renderNode(memory, map, map.root, 0, entriesLeft, out);
+    renderNode(memory, map, map.root, 0, entriesLeft, redact, out);
     if (entriesLeft == 0 && map.liveEntries > maxEntries)
         out += fmt::format("  … {} more entries not shown (--max-entries)\n", map.liveEntries - maxEntries);
     return out;

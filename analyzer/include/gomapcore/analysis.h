@@ -29,6 +29,9 @@ inline constexpr const char* kVersion = "0.1.0";
 struct AnalysisOptions {
     WalkLimits limits;
     ReachLimits reach;
+    // Never put key or value contents (or a panic's value) in the output: only their type
+    // and length. Cores hold secrets.
+    bool redact = false;
     UnreachedLimits unreached;
 };
 
@@ -90,7 +93,8 @@ class Analysis {
 
     // Every root that holds a map: globals, then goroutine stack variables (heap objects
     // slot in here).
-    std::vector<MapRoot> findRoots(const ReachLimits& reach = {}, const WalkLimits& limits = {});
+    std::vector<MapRoot> findRoots(const ReachLimits& reach = {}, const WalkLimits& limits = {},
+                                   bool redact = false);
     // The DWARF variables of stack frames; loaded once.
     const FrameVariables& frameVariables();
     // What happened, given the maps found.
@@ -134,6 +138,7 @@ class Analysis {
     std::uint64_t loadBias_ = 0;
     std::vector<std::string> notes_;
     std::vector<std::string> limitsHit_;
+    bool redact_ = false;
 };
 
 }  // namespace gomapcore

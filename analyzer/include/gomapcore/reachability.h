@@ -50,6 +50,8 @@ class Reachability {
     void addRoot(const std::string& name, RootKind kind, std::uint64_t address, const Type* type);
     // Follows everything reachable from the roots added so far.
     void run();
+    // Name map entries in paths by their key's type and length, not its contents (--redact).
+    void setRedactKeys(bool redact) { redactKeys_ = redact; }
 
     const std::vector<MapRoot>& maps() const { return maps_; }
     std::size_t objectsVisited() const { return objectsVisited_; }
@@ -73,6 +75,7 @@ class Reachability {
     ReachLimits limits_;
     WalkLimits walkLimits_;
     DynamicTypeResolver resolver_;
+    bool redactKeys_ = false;
     std::deque<Pending> queue_;
     std::unordered_map<std::uint64_t, std::vector<const Type*>> visited_;
     std::unordered_map<const Type*, bool> pointerMemo_;

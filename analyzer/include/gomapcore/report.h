@@ -13,7 +13,8 @@ std::string renderText(const Report& report);
 // One line per map: address, type, count, B or directory, roots, status.
 std::string renderMapList(const Report& report);
 // One map in depth: header, bucket/table structure with its findings, and its entries.
-std::string renderMapDetail(const Memory& memory, const MapResult& map, std::size_t maxEntries);
+std::string renderMapDetail(const Memory& memory, const MapResult& map, std::size_t maxEntries,
+                            bool redact = false);
 
 // Every goroutine with its stack, laid out like the runtime's own traceback.
 std::string renderGoroutinesText(const GoroutineTable& table);
@@ -22,6 +23,9 @@ std::string renderGoroutinesJson(const GoroutineTable& table);
 
 // A short rendering of the value of type at address (strings quoted, structs shallow,
 // anything else as raw bytes with its type name). Never reads more than a few hundred bytes.
-std::string formatValue(const Memory& memory, const Type* type, std::uint64_t address);
+// With redact, only the type and length (redactedValue).
+std::string formatValue(const Memory& memory, const Type* type, std::uint64_t address, bool redact = false);
+// A value's type and, for strings and slices, its length, never its contents (--redact).
+std::string redactedValue(const Memory& memory, const Type* type, std::uint64_t address);
 
 }  // namespace gomapcore
