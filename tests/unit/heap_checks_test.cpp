@@ -9,8 +9,11 @@
 
 #include "fake_memory.h"
 #include "gomapcore/heap_checks.h"
+#include "heap_layout_fixture.h"
 
 namespace {
+
+using namespace gmtest::heap;
 
 using gmtest::FakeMemory;
 using gomapcore::checkFreedStructures;
@@ -23,62 +26,12 @@ using gomapcore::MapResult;
 using gomapcore::NodeKind;
 using gomapcore::Severity;
 
-constexpr std::uint64_t kMheap = 0x500000;      // captured: runtime.mheap_
-constexpr std::uint64_t kRecords = 0x600000;    // captured: mspan records
-constexpr std::uint64_t kAllspans = 0x680000;   // captured: the allspans array
-constexpr std::uint64_t kArenaList = 0x690000;  // captured: the arena index list
-constexpr std::uint64_t kBits = 0x700000;       // captured: alloc and mark bitmaps
-constexpr std::uint64_t kBitsNc = 0x710000;     // not captured
-constexpr std::uint64_t kArena = 0xc000000000;  // one 64 MiB heap arena
-constexpr std::uint64_t kPage = 8192;
-constexpr std::uint64_t kArenaBytes = std::uint64_t{64} << 20;
-constexpr std::uint64_t kArenaBaseOffset = 0xffff800000000000;  // amd64, runtime/malloc.go
-constexpr std::uint32_t kHeapGen = 10;
-
 // Spans: headers (48-byte class) at kArena, bucket arrays (144-byte class) at kArena + kPage,
 // a goroutine stack at kArena + 2 pages; pages from kArena + 4 pages on belong to no span.
 constexpr std::uint64_t kHeaders = kArena;
 constexpr std::uint64_t kBuckets = kArena + kPage;
 constexpr std::uint64_t kStack = kArena + 2 * kPage;
 constexpr std::uint64_t kFreePages = kArena + 4 * kPage;
-
-FieldSlot slot(std::uint64_t offset, std::uint64_t size) {
-    FieldSlot s;
-    s.offset = offset;
-    s.size = size;
-    s.present = true;
-    return s;
-}
-
-// runtime.mspan as Go 1.23 lays it out (the same choice as heap_model_test.cpp).
-HeapLayout testLayout() {
-    HeapLayout l;
-    l.allspansArray = 8;
-    l.allspansLen = 16;
-    l.allspansCap = 24;
-    l.hasArenas = true;
-    l.arenasArray = 32;
-    l.arenasLen = 40;
-    l.heapArenaBytes = kArenaBytes;
-    l.arenaBaseOffset = kArenaBaseOffset;
-    l.spanSize = 160;
-    l.startAddr = slot(24, 8);
-    l.npages = slot(32, 8);
-    l.freeindex = slot(48, 2);
-    l.nelems = slot(50, 2);
-    l.allocBits = slot(64, 8);
-    l.gcmarkBits = slot(72, 8);
-    l.sweepgen = slot(88, 4);
-    l.allocCount = slot(96, 2);
-    l.spanclass = slot(98, 1);
-    l.state = slot(99, 1);
-    l.elemsize = slot(104, 8);
-    l.pageSize = kPage;
-    l.stateDead = 0;
-    l.stateInUse = 1;
-    l.stateManual = 2;
-    return l;
-}
 
 class HeapChecksTest : public ::testing::Test {
   protected:

@@ -11,8 +11,11 @@
 
 #include "fake_memory.h"
 #include "gomapcore/heap_model.h"
+#include "heap_layout_fixture.h"
 
 namespace {
+
+using namespace gmtest::heap;
 
 using gmtest::FakeMemory;
 using gomapcore::FieldSlot;
@@ -26,59 +29,6 @@ using gomapcore::SpanState;
 using gomapcore::SweepState;
 
 // The fake address space.
-constexpr std::uint64_t kMheap = 0x500000;      // captured 0x1000: runtime.mheap_
-constexpr std::uint64_t kRecords = 0x600000;    // captured 0x10000: mspan records
-constexpr std::uint64_t kAllspans = 0x680000;   // captured 0x1000: the allspans array
-constexpr std::uint64_t kArenaList = 0x690000;  // captured 0x1000: the arena index list
-constexpr std::uint64_t kBits = 0x700000;       // captured 0x1000: alloc and mark bitmaps
-constexpr std::uint64_t kBitsNc = 0x710000;     // not captured 0x1000
-constexpr std::uint64_t kArena = 0xc000000000;  // one 64 MiB heap arena (its bytes are not needed)
-constexpr std::uint64_t kPage = 8192;
-constexpr std::uint64_t kArenaBytes = std::uint64_t{64} << 20;
-constexpr std::uint64_t kArenaBaseOffset = 0xffff800000000000;  // amd64, runtime/malloc.go
-
-constexpr std::uint8_t kDead = 0, kInUse = 1, kManual = 2;
-constexpr std::uint32_t kHeapGen = 10;
-
-FieldSlot slot(std::uint64_t offset, std::uint64_t size) {
-    FieldSlot s;
-    s.offset = offset;
-    s.size = size;
-    s.present = true;
-    return s;
-}
-
-// runtime.mspan as Go 1.23 lays it out (a test choice; the model takes whatever it is given).
-HeapLayout testLayout() {
-    HeapLayout l;
-    l.heapSweepgen = 0;
-    l.allspansArray = 8;
-    l.allspansLen = 16;
-    l.allspansCap = 24;
-    l.hasArenas = true;
-    l.arenasArray = 32;
-    l.arenasLen = 40;
-    l.arenaIndexSize = 8;
-    l.heapArenaBytes = kArenaBytes;
-    l.arenaBaseOffset = kArenaBaseOffset;
-    l.spanSize = 160;
-    l.startAddr = slot(24, 8);
-    l.npages = slot(32, 8);
-    l.freeindex = slot(48, 2);
-    l.nelems = slot(50, 2);
-    l.allocBits = slot(64, 8);
-    l.gcmarkBits = slot(72, 8);
-    l.sweepgen = slot(88, 4);
-    l.allocCount = slot(96, 2);
-    l.spanclass = slot(98, 1);
-    l.state = slot(99, 1);
-    l.elemsize = slot(104, 8);
-    l.pageSize = kPage;
-    l.stateDead = kDead;
-    l.stateInUse = kInUse;
-    l.stateManual = kManual;
-    return l;
-}
 
 struct Span {
     std::uint64_t start = 0;

@@ -1,0 +1,63 @@
+// The fake Go heap both heap unit tests build on: one address plan and one runtime.mspan
+// layout (Go 1.23's offsets, a test choice; the model takes whatever layout it is given).
+#pragma once
+
+#include <cstdint>
+
+#include "gomapcore/heap_model.h"
+
+namespace gmtest::heap {
+
+constexpr std::uint64_t kMheap = 0x500000;      // captured: runtime.mheap_
+constexpr std::uint64_t kRecords = 0x600000;    // captured: mspan records
+constexpr std::uint64_t kAllspans = 0x680000;   // captured: the allspans array
+constexpr std::uint64_t kArenaList = 0x690000;  // captured: the arena index list
+constexpr std::uint64_t kBits = 0x700000;       // captured: alloc and mark bitmaps
+constexpr std::uint64_t kBitsNc = 0x710000;     // not captured
+constexpr std::uint64_t kArena = 0xc000000000;  // one 64 MiB heap arena (its bytes are not needed)
+constexpr std::uint64_t kPage = 8192;
+constexpr std::uint64_t kArenaBytes = std::uint64_t{64} << 20;
+constexpr std::uint64_t kArenaBaseOffset = 0xffff800000000000;  // amd64, runtime/malloc.go
+constexpr std::uint8_t kDead = 0, kInUse = 1, kManual = 2;
+constexpr std::uint32_t kHeapGen = 10;
+
+inline gomapcore::FieldSlot slot(std::uint64_t offset, std::uint64_t size) {
+    gomapcore::FieldSlot s;
+    s.offset = offset;
+    s.size = size;
+    s.present = true;
+    return s;
+}
+
+inline gomapcore::HeapLayout testLayout() {
+    gomapcore::HeapLayout l;
+    l.heapSweepgen = 0;
+    l.allspansArray = 8;
+    l.allspansLen = 16;
+    l.allspansCap = 24;
+    l.hasArenas = true;
+    l.arenasArray = 32;
+    l.arenasLen = 40;
+    l.arenaIndexSize = 8;
+    l.heapArenaBytes = kArenaBytes;
+    l.arenaBaseOffset = kArenaBaseOffset;
+    l.spanSize = 160;
+    l.startAddr = slot(24, 8);
+    l.npages = slot(32, 8);
+    l.freeindex = slot(48, 2);
+    l.nelems = slot(50, 2);
+    l.allocBits = slot(64, 8);
+    l.gcmarkBits = slot(72, 8);
+    l.sweepgen = slot(88, 4);
+    l.allocCount = slot(96, 2);
+    l.spanclass = slot(98, 1);
+    l.state = slot(99, 1);
+    l.elemsize = slot(104, 8);
+    l.pageSize = kPage;
+    l.stateDead = kDead;
+    l.stateInUse = kInUse;
+    l.stateManual = kManual;
+    return l;
+}
+
+}  // namespace gmtest::heap
