@@ -290,27 +290,63 @@ void Analysis::addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits&
                  frameVariables().variables(frame, i > 0 ? &goroutine.frames[i - 1] : nullptr))
                 if (v.type != nullptr && v.type->kind == GoKind::Map && !v.address)
                     named.emplace_back(v.name, v.type);
+            std::string where = fmt::format("goroutine {} {}", goroutine.id, frame.function->name);
+            // Each header-sized stack object with the frame's map variables it validates as.
+            struct Candidate {
+                std::uint64_t address;
+                std::vector<std::pair<std::string, const Type*>> variables;
+            };
+            std::vector<Candidate> candidates;
             for (const StackObject& object : objects) {
                 if (static_cast<std::uint64_t>(object.size) != headerSize) continue;
                 std::uint64_t address = object.offset < 0 ? varp - static_cast<std::uint64_t>(-object.offset)
                                                           : argp + static_cast<std::uint64_t>(object.offset);
                 if (known.count(address)) continue;
-                std::vector<std::pair<std::string, const Type*>> valid;
-                for (const auto& candidate : named)
-                    if (validatesAsMap(address, candidate.second, probe)) valid.push_back(candidate);
-                std::string where = fmt::format("goroutine {} {}", goroutine.id, frame.function->name);
+                Candidate candidate{address, {}};
+                for (const auto& variable : named)
+                    if (validatesAsMap(address, variable.second, probe))
+                        candidate.variables.push_back(variable);
+                candidates.push_back(std::move(candidate));
+            }
+            // Same-shaped types (map[string]int and map[int]string have the same bucket size)
+            // can both validate: pair objects with variables by elimination, an object that
+            // fits one remaining variable taking it. What stays ambiguous is named as such.
+            for (bool progress = true; progress;) {
+                progress = false;
+                for (Candidate& c : candidates) {
+                    if (c.variables.size() != 1) continue;
+                    std::string taken = c.variables.front().first;
+                    for (Candidate& other : candidates) {
+                        if (&other == &c) continue;
+                        auto before = other.variables.size();
+                        std::erase_if(other.variables, [&](const auto& v) { return v.first == taken; });
+                        progress = progress || other.variables.size() != before;
+                    }
+                }
+            }
+            for (const Candidate& c : candidates) {
+                const std::uint64_t address = c.address;
+                const auto& valid = c.variables;
                 if (!valid.empty()) {
-                    if (valid.size() > 1)
+                    std::string name = valid.front().first;
+                    if (valid.size() > 1) {
+                        name = "(";
+                        for (std::size_t v = 0; v < valid.size(); ++v)
+                            name += (v == 0 ? "" : v + 1 == valid.size() ? " or " : ", ") + valid[v].first;
+                        name += ")";
                         notes_.push_back(
-                            fmt::format("stack map at {:#x} in {} validates as more than one of its "
-                                        "variables; it is reported under the first",
-                                        address, where));
-                    roots.push_back(MapRoot{where + " " + valid.front().first,
-                                            RootKind::Stack,
-                                            address,
-                                            valid.front().second,
-                                            true,
-                                            {}});
+                            fmt::format("stack map at {:#x} in {} validates as each of {}; it is "
+                                        "walked as {}",
+                                        address, where, name, valid.front().second->name));
+                    }
+                    MapRoot root{
+                        where + " " + name, RootKind::Stack, address, valid.front().second, true, {}};
+                    for (const auto& variable : valid)
+                        if (std::find(root.typeCandidates.begin(), root.typeCandidates.end(),
+                                      variable.second->name) == root.typeCandidates.end())
+                            root.typeCandidates.push_back(variable.second->name);
+                    if (root.typeCandidates.size() < 2) root.typeCandidates.clear();  // one type: known
+                    roots.push_back(std::move(root));
                     known.insert(address);
                     continue;
                 }
