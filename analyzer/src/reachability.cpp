@@ -59,7 +59,7 @@ bool Reachability::mayHoldPointers(const Type* type) {
     if (memo != pointerMemo_.end()) return memo->second;
     pointerMemo_[type] = false;  // breaks recursion through named types
     bool result = false;
-    const Type* u = type->kind == GoKind::Map ? type : type->underlying();
+    const Type* u = type->kind == GoKind::Map || type->kind == GoKind::Interface ? type : type->underlying();
     switch (u->kind) {
         case GoKind::Pointer:
         case GoKind::Map:
@@ -97,6 +97,11 @@ void Reachability::expand(const Pending& item) {
     Reader reader(memory_);
     // A map type is a typedef of its header pointer; its kind says Map before typedefs are
     // followed (src/cmd/link/internal/ld/dwarf.go synthesizes them that way).
+    // Likewise an interface type is a typedef of runtime.eface/iface, a plain struct.
+    if (item.type->kind == GoKind::Interface) {
+        expandInterface(item, item.type);
+        return;
+    }
     const Type* type = item.type->kind == GoKind::Map ? item.type : item.type->underlying();
     RootKind childKind = RootKind::Heap;
     switch (type->kind) {
@@ -169,9 +174,6 @@ void Reachability::expand(const Pending& item) {
                     Pending{fmt::format("{}[{}]", item.path, i), childKind, *data + i * size, element});
             return;
         }
-        case GoKind::Interface:
-            expandInterface(item, type);
-            return;
         default:
             return;
     }
