@@ -31,8 +31,10 @@ constexpr unsigned kUserAddressBits = 47;
 bool isEmpty(std::uint8_t top) {
     return top <= kEmptyOne;
 }
+// Every value below minTopHash except the two empty states is an evacuation mark.
 bool isEvacuatedMark(std::uint8_t top) {
-    return top >= kEvacuatedX && top <= kEvacuatedEmpty;
+    static_assert(kEvacuatedEmpty + 1 == kMinTopHash);
+    return top >= kEvacuatedX && top < kMinTopHash;
 }
 
 // What the walk learned about an old bucket's evacuation (evacuated() in map.go). Unknown when

@@ -1,0 +1,49 @@
+// Fuzz target: the ELF core and note parser, and the memory view built on it.
+//
+// Any byte string must either parse into a CoreFile or raise gomapcore::Error; reads through
+// CoreMemory must stay inside the file and report what they could not fill.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "fuzz_input_file.h"
+#include "gomapcore/core_file.h"
+#include "gomapcore/core_memory.h"
+#include "gomapcore/error.h"
+
+using namespace gomapcore;
+
+namespace {
+volatile std::size_t sink;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    fuzz::InputFile input(data, size);
+    if (!input.ok()) return 0;
+    std::unique_ptr<CoreFile> core;
+    try {
+        core = CoreFile::open(input.path());
+    } catch (const Error&) {
+        return 0;
+    }
+    CoreMemory memory(*core, nullptr, 0);
+    std::vector<std::byte> buffer(256);
+    std::size_t checksum = 0;
+    for (const auto& segment : core->segments()) {
+        // Read at the start, across the end of what was captured, and across the segment's end.
+        for (std::uint64_t probe :
+             {segment.vaddr, segment.vaddr + segment.capturedSize - 8, segment.end() - 8}) {
+            ReadResult result = memory.read(probe, buffer);
+            checksum += result.bytesRead;
+            checksum += static_cast<std::size_t>(memory.classify(probe));
+            if (auto region = memory.regionAt(probe)) checksum += region->name.size();
+        }
+    }
+    for (const auto& thread : core->threads())
+        checksum += thread.signal;
+    for (const auto& mapping : core->fileMappings())
+        checksum += mapping.path.size();
+    checksum += core->noteProblems().size() + core->auxv().size();
+    sink = checksum;  // keeps the reads from being optimized away
+    return 0;
+}
