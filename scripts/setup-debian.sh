@@ -10,6 +10,7 @@ PACKAGES=(
   qt6-base-dev qt6-svg-dev libgl-dev xvfb xauth
   liblldb-19-dev lldb-19 python3 python3-lldb-19
   clang-format-14
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -5,9 +5,13 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "gomapcore/analysis.h"
 #include "gomapcore/error.h"
@@ -25,6 +29,8 @@ struct CommonOptions {
     std::uint64_t maxBuckets = gomapcore::WalkLimits{}.maxBucketsPerMap;
     std::uint32_t maxChain = gomapcore::WalkLimits{}.maxChainLength;
     std::size_t maxObjects = gomapcore::ReachLimits{}.maxObjects;
+    std::uint64_t maxMemoryMiB = gomapcore::kDefaultMaxMemoryBytes >> 20;
+    double timeLimitSeconds = -1;  // none
     bool redact = false;
 };
 
@@ -36,6 +42,15 @@ void addCommon(CLI::App* command, CommonOptions& options) {
     command->add_option("--max-chain", options.maxChain, "limit on overflow buckets behind one bucket");
     command->add_option("--max-objects", options.maxObjects,
                         "limit on heap objects followed while searching for maps");
+    command
+        ->add_option("--max-memory", options.maxMemoryMiB,
+                     "MiB the walks' results may hold in all; walks stop there and say so")
+        ->check(CLI::PositiveNumber);
+    command
+        ->add_option("--time-limit", options.timeLimitSeconds,
+                     "seconds the analysis may take: walks stop there and the report says what was cut "
+                     "short; with no report by the limit plus a grace period, exit 2")
+        ->check(CLI::NonNegativeNumber);
     command->add_flag("--redact", options.redact,
                       "show map keys, values and panic values only as their type and length");
 }
@@ -45,8 +60,32 @@ gomapcore::AnalysisOptions analysisOptions(const CommonOptions& common) {
     options.limits.maxBucketsPerMap = common.maxBuckets;
     options.limits.maxChainLength = common.maxChain;
     options.reach.maxObjects = common.maxObjects;
+    options.maxMemoryBytes = common.maxMemoryMiB << 20;
+    if (common.timeLimitSeconds >= 0)
+        options.timeLimit =
+            std::chrono::milliseconds(static_cast<std::int64_t>(common.timeLimitSeconds * 1000));
     options.redact = common.redact;
     return options;
+}
+
+// The hard bound behind --time-limit: the walks stop themselves at the limit, but some steps
+// cannot be cut short (opening the files, indexing DWARF, unwinding goroutines). If no report is
+// out by the limit plus a grace period, give up with exit 2 so a pipeline is never stuck.
+void startWatchdog(const CommonOptions& common) {
+    if (common.timeLimitSeconds < 0) return;
+    double grace = std::max(5.0, common.timeLimitSeconds / 10);
+    auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::milliseconds(static_cast<std::int64_t>((common.timeLimitSeconds + grace) * 1000));
+    double limit = common.timeLimitSeconds;
+    std::thread([deadline, limit, grace] {
+        std::this_thread::sleep_until(deadline);
+        std::fprintf(stderr,
+                     "gomapcore: no report within the time limit of %g s (plus %g s grace); giving up\n",
+                     limit, grace);
+        std::fflush(stderr);
+        std::_Exit(kExitUnanalyzable);
+    }).detach();
 }
 
 void writeOutput(const std::string& text, const std::string& path) {
@@ -120,6 +159,7 @@ int main(int argc, char** argv) {
 
     try {
         if (analyze->parsed()) {
+            startWatchdog(analyzeCommon);
             auto analysis = gomapcore::Analysis::open(analyzeCommon.core, analyzeCommon.exe);
             gomapcore::Report report = analysis->run(analysisOptions(analyzeCommon));
             writeOutput(format == "json" ? gomapcore::renderJson(report) : gomapcore::renderText(report),
@@ -131,12 +171,14 @@ int main(int argc, char** argv) {
             return report.countAtLeast(threshold) > 0 ? kExitFindings : kExitClean;
         }
         if (maps->parsed()) {
+            startWatchdog(mapsCommon);
             auto analysis = gomapcore::Analysis::open(mapsCommon.core, mapsCommon.exe);
             gomapcore::Report report = analysis->run(analysisOptions(mapsCommon));
             writeOutput(gomapcore::renderMapList(report), "");
             return kExitClean;
         }
         if (goroutines->parsed()) {
+            startWatchdog(goroutinesCommon);
             auto analysis = gomapcore::Analysis::open(goroutinesCommon.core, goroutinesCommon.exe);
             const gomapcore::GoroutineTable* table = analysis->goroutines();
             if (table == nullptr) {
@@ -150,9 +192,16 @@ int main(int argc, char** argv) {
             return kExitClean;
         }
         if (show->parsed()) {
+            startWatchdog(showCommon);
             auto analysis = gomapcore::Analysis::open(showCommon.core, showCommon.exe);
             auto options = analysisOptions(showCommon);
             options.limits.collectSlots = true;
+            // show walks outside run(): the same budget, drawn on by its own walks.
+            gomapcore::AnalysisBudget budget;
+            if (options.timeLimit) budget.limitTime(*options.timeLimit);
+            budget.limitMemory(options.maxMemoryBytes);
+            options.limits.budget = &budget;
+            options.reach.budget = &budget;
             auto address = parseAddress(which);
             const std::vector<gomapcore::MapRoot> roots =
                 analysis->findRoots(options.reach, options.limits, options.redact);

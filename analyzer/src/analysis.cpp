@@ -242,7 +242,11 @@ std::vector<MapRoot> Analysis::findRoots(const ReachLimits& reachLimits, const W
 bool Analysis::validatesAsMap(std::uint64_t address, const Type* mapType, const WalkLimits& limits) {
     const MapTypeLayout* layout = layouts_->layoutFor(mapType, nullptr);
     if (layout == nullptr) return false;
-    MapResult result = walkMap(*memory_, *layout, address, limits);
+    // A validation walk is thrown away: it does not draw on the analysis's memory budget (its
+    // callers check the time themselves, and it is bounded by limits).
+    WalkLimits unbudgeted = limits;
+    unbudgeted.budget = nullptr;
+    MapResult result = walkMap(*memory_, *layout, address, unbudgeted);
     if (!result.headerReadable || !result.complete) return false;
     for (const Finding& finding : result.findings())
         if (finding.severity >= Severity::Warning) return false;
@@ -436,10 +440,18 @@ Report Analysis::run(const AnalysisOptions& options) {
     else if (!core_->threads().empty())
         report.target.signal = core_->threads().front().signal;
 
+    AnalysisBudget budget;
+    if (options.timeLimit) budget.limitTime(*options.timeLimit);
+    budget.limitMemory(options.maxMemoryBytes);
+    WalkLimits limits = options.limits;
+    limits.budget = &budget;
+    ReachLimits reach = options.reach;
+    reach.budget = &budget;
+
     // One entry per distinct map header, with every root that reaches it.
     std::map<std::uint64_t, std::vector<const MapRoot*>> byAddress;
     redact_ = options.redact;
-    std::vector<MapRoot> roots = findRoots(options.reach, options.limits, options.redact);
+    std::vector<MapRoot> roots = findRoots(reach, limits, options.redact);
     for (const MapRoot& root : roots) {
         if (root.mapAddress == 0) {
             report.nilMaps.push_back(NilMap{root.name, root.type ? root.type->name : ""});
@@ -448,7 +460,7 @@ Report Analysis::run(const AnalysisOptions& options) {
         byAddress[root.mapAddress].push_back(&root);
     }
     for (const auto& [address, holders] : byAddress) {
-        MapResult result = walk(address, holders.front()->type, options.limits);
+        MapResult result = walk(address, holders.front()->type, limits);
         bool heuristic = true;
         for (const MapRoot* root : holders) {
             result.roots.push_back(root->name);
@@ -463,7 +475,7 @@ Report Analysis::run(const AnalysisOptions& options) {
     }
     report.crash = explainCrash(roots, report.maps);
     // After the crash is explained: it names maps from the runtime's own frames, never these.
-    addUnreachedMaps(report.maps, options.limits, options.unreached);
+    addUnreachedMaps(report.maps, limits, options.unreached);
     if (report.crash->kind == crash_kinds::kNilMapWrite)
         for (const std::string& root : report.crash->mapRoots)
             if (std::none_of(report.nilMaps.begin(), report.nilMaps.end(),
@@ -474,6 +486,18 @@ Report Analysis::run(const AnalysisOptions& options) {
     if (core_->truncated())
         report.notes.push_back("the core file is truncated: memory past its end is reported as not captured");
     report.notes.insert(report.notes.end(), notes_.begin(), notes_.end());
+    if (budget.timeExpired()) {
+        limitsHit_.push_back(budget.timeLimitName());
+        report.notes.push_back(budget.timeLimitName() +
+                               " ran out: the walks stopped where they were; maps with that limit in their "
+                               "limits_hit are incomplete");
+    }
+    if (budget.memoryExhausted()) {
+        limitsHit_.push_back(budget.memoryLimitName());
+        report.notes.push_back(budget.memoryLimitName() +
+                               " was reached: the walks stopped where they were; maps with that limit in "
+                               "their limits_hit are incomplete");
+    }
     for (const std::string& limit : limitsHit_)
         if (std::find(report.limitsHit.begin(), report.limitsHit.end(), limit) == report.limitsHit.end())
             report.limitsHit.push_back(limit);

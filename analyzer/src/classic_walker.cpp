@@ -173,7 +173,7 @@ Chain ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index, bool ol
     std::uint64_t address = bucket;
     std::vector<std::byte> buffer(c_.bucketSize);
     for (std::uint32_t link = 0; address != 0; ++link) {
-        if (!budgetLeft()) return chain;
+        if (!budgetLeft() || !analysisBudgetLeft(nodeBytes())) return chain;
         MapNode node;
         node.kind = link == 0 ? (old ? NodeKind::OldBucket : NodeKind::Bucket)
                               : (old ? NodeKind::OldOverflowBucket : NodeKind::OverflowBucket);

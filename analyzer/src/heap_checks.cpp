@@ -219,6 +219,7 @@ void Analysis::addUnreachedMaps(std::vector<MapResult>& maps, const WalkLimits& 
     std::vector<std::byte> bytes(headerSize);
     std::size_t validations = 0;
     bool validationLimit = false;
+    bool outOfTime = false;
     std::vector<std::pair<std::uint64_t, std::vector<const Type*>>> found;
     // An allocated object at exactly address, and its size.
     auto objectAt = [&](std::uint64_t address) -> std::optional<std::uint64_t> {
@@ -230,6 +231,10 @@ void Analysis::addUnreachedMaps(std::vector<MapResult>& maps, const WalkLimits& 
     ObjectWalk scan = model->forEachAllocatedObject(
         *classSize,
         [&](std::uint64_t address, std::uint64_t) {
+            if (limits.budget != nullptr && limits.budget->timeUp()) {
+                outOfTime = true;
+                return false;
+            }
             if (known.count(address) || !memory_->read(address, bytes).complete()) return true;
             // Cheap, type-independent checks of what the runtime can have written; then the
             // map types whose storage fits the object it points at.
@@ -306,18 +311,24 @@ void Analysis::addUnreachedMaps(std::vector<MapResult>& maps, const WalkLimits& 
         },
         bounds.maxCandidates);
 
-    if (validationLimit) limitsHit_.push_back("max-unreached-validations");
-    if (!validationLimit && scan.stopped) limitsHit_.push_back("max-unreached-candidates");
-    if (validationLimit)
+    if (outOfTime) {
+        limitsHit_.push_back(limits.budget->timeLimitName());
+        notes_.push_back(
+            fmt::format("unreached maps: the time limit ran out after {} heap objects of {} bytes",
+                        scan.objects, *classSize));
+    } else if (validationLimit) {
+        limitsHit_.push_back("max-unreached-validations");
         notes_.push_back(
             fmt::format("unreached maps: the scan stopped after {} validation walks (limit "
                         "max_validations); later heap objects were not looked at",
                         validations));
-    else if (scan.stopped)
+    } else if (scan.stopped) {
+        limitsHit_.push_back("max-unreached-candidates");
         notes_.push_back(
             fmt::format("unreached maps: the scan stopped after {} heap objects of {} bytes (limit "
                         "max_candidates); later ones were not looked at",
                         scan.objects, *classSize));
+    }
     for (auto& [address, types] : found) {
         MapResult result = walk(address, types.front(), limits);
         result.confidence = "heuristic";

@@ -84,13 +84,26 @@ bool Reachability::mayHoldPointers(const Type* type) {
 }
 
 void Reachability::run() {
-    Reader reader(memory_);
+    // What one expanded value keeps alive: its queue entry and path while it waits, and its
+    // entry in visited_ afterwards (an estimate charged to the analysis budget).
+    constexpr std::size_t kVisitedEntryBytes = 64;
     while (!queue_.empty()) {
         Pending item = std::move(queue_.front());
         queue_.pop_front();
+        if (AnalysisBudget* budget = limits_.budget) {
+            if (budget->timeUp()) {
+                hitLimit(budget->timeLimitName());
+                queue_.clear();
+                return;
+            }
+            if (!budget->charge(sizeof(Pending) + item.path.size() + kVisitedEntryBytes)) {
+                hitLimit(budget->memoryLimitName());
+                queue_.clear();
+                return;
+            }
+        }
         expand(item);
     }
-    (void)reader;
 }
 
 void Reachability::expand(const Pending& item) {

@@ -231,7 +231,7 @@ void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode&
     GroupCounts counts;
     bool allRead = true;
     for (std::uint64_t g = 0; g <= lengthMask; ++g) {
-        if (!budgetLeft()) {
+        if (!budgetLeft() || !analysisBudgetLeft(nodeBytes())) {
             allRead = false;
             break;
         }
@@ -269,6 +269,10 @@ void SwissWalker::walkDirectory() {
     directory.kind = NodeKind::Directory;
     directory.address = dirPtr_;
     directory.size = length * 8;
+    if (!analysisBudgetLeft(length * 8)) {
+        header().children.push_back(std::move(directory));
+        return;
+    }
     std::vector<std::uint64_t> entries(length);
     ReadResult read =
         memory_.read(dirPtr_, std::span<std::byte>(reinterpret_cast<std::byte*>(entries.data()), length * 8));
@@ -305,6 +309,7 @@ void SwissWalker::walkDirectory() {
             }
             continue;  // an alias of a table already walked
         }
+        if (!analysisBudgetLeft(nodeBytes())) break;
         Placement& placement = seen[table];
         if (!followable(directory, table, s_.tableSize, field.c_str(), rules::kTableUnmapped,
                         rules::kTableUnmapped))

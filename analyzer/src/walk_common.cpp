@@ -196,9 +196,42 @@ void MapWalker::hitLimit(const std::string& limit) {
 }
 
 bool MapWalker::budgetLeft(std::uint64_t spent) {
-    if (spent < limits_.maxBucketsPerMap) return true;
-    hitLimit(fmt::format("max-buckets-per-map ({})", limits_.maxBucketsPerMap));
-    return false;
+    if (spent >= limits_.maxBucketsPerMap) {
+        hitLimit(fmt::format("max-buckets-per-map ({})", limits_.maxBucketsPerMap));
+        return false;
+    }
+    AnalysisBudget* budget = limits_.budget;
+    if (budget == nullptr) return true;
+    if (budget->timeUp()) {
+        hitLimit(budget->timeLimitName());
+        return false;
+    }
+    if (budget->memoryExhausted()) {
+        hitLimit(budget->memoryLimitName());
+        return false;
+    }
+    return true;
+}
+
+bool MapWalker::analysisBudgetLeft(std::uint64_t bytes) {
+    AnalysisBudget* budget = limits_.budget;
+    if (budget == nullptr) return true;
+    if (budget->timeUp()) {
+        hitLimit(budget->timeLimitName());
+        return false;
+    }
+    if (!budget->charge(bytes)) {
+        hitLimit(budget->memoryLimitName());
+        return false;
+    }
+    return true;
+}
+
+std::uint64_t MapWalker::nodeBytes() const {
+    // The node, its eight control bytes (heap-allocated), and its slots when they are kept.
+    constexpr std::uint64_t kSlotsPerNode = 8;
+    return sizeof(MapNode) + 2 * sizeof(void*) + kSlotsPerNode +
+           (limits_.collectSlots ? kSlotsPerNode * sizeof(Slot) : 0);
 }
 
 bool MapWalker::countComparable() const {

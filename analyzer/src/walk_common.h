@@ -68,8 +68,14 @@ class MapWalker {
 
     // The walk stopped at a limit: records it once per walk and marks the walk incomplete.
     void hitLimit(const std::string& limit);
-    // False (and the limit recorded) once spent buckets or groups reach maxBucketsPerMap.
+    // False (and the limit recorded) once spent buckets or groups reach maxBucketsPerMap, or the
+    // analysis-wide budget has run out of time or memory.
     bool budgetLeft(std::uint64_t spent);
+    // Charges a node about to be kept to the analysis-wide budget: false (and the limit
+    // recorded) once the budget has run out of time or cannot hold nodeBytes more.
+    bool analysisBudgetLeft(std::uint64_t nodeBytes);
+    // What a bucket, group or table node of this walk holds, as charged to the analysis budget.
+    std::uint64_t nodeBytes() const;
 
     // A count-mismatch verdict needs a walk that saw every entry: a complete walk, and no
     // structural error (a header, pointer, chain or directory that is itself wrong) that could hide

@@ -607,6 +607,74 @@ TEST_F(ClassicWalkerTest, ZeroBucketBudgetDuringGrowthStopsCleanly) {
     EXPECT_EQ(r.status(), "incomplete");
 }
 
+// --- the analysis-wide budget (--max-memory, --time-limit) ------------------------------------
+
+TEST_F(ClassicWalkerTest, MemoryBudgetStopsTheWalkAndNamesTheLimit) {
+    writeHeader({.count = 8, .B = 3, .buckets = kHeap});
+    for (unsigned i = 0; i < 8; ++i)
+        fill(bucket(kHeap, i), 1, 10 * i);
+    // Room for a little more than two bucket nodes: the third cannot be charged.
+    gomapcore::AnalysisBudget budget;
+    const std::uint64_t room = 2 * sizeof(gomapcore::MapNode) + 2 * sizeof(gomapcore::MapNode) / 2;
+    budget.limitMemory(room);
+    WalkLimits limits;
+    limits.budget = &budget;
+    MapResult r = walk(limits);
+    expectNoFindings(r);
+    EXPECT_EQ(r.limitsHit, (std::vector<std::string>{"max-memory (" + std::to_string(room) + " bytes)"}));
+    EXPECT_EQ(r.root.children.size(), 2u);
+    EXPECT_FALSE(r.complete);
+    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_TRUE(budget.memoryExhausted());
+    EXPECT_LE(budget.charged(), 3 * sizeof(gomapcore::MapNode));
+}
+
+TEST_F(ClassicWalkerTest, AnExhaustedMemoryBudgetStopsTheNextWalkAtOnce) {
+    writeHeader({.count = 8, .B = 3, .buckets = kHeap});
+    for (unsigned i = 0; i < 8; ++i)
+        fill(bucket(kHeap, i), 1, 10 * i);
+    gomapcore::AnalysisBudget budget;
+    budget.limitMemory(std::uint64_t{64} << 20);
+    WalkLimits limits;
+    limits.budget = &budget;
+    MapResult first = walk(limits);
+    expectHealthy(first, 8);
+    EXPECT_GT(budget.charged(), 8 * sizeof(gomapcore::MapNode));
+    budget.limitMemory(budget.charged());  // nothing left
+    MapResult second = walk(limits);
+    EXPECT_EQ(second.limitsHit,
+              (std::vector<std::string>{"max-memory (" + std::to_string(budget.charged()) + " bytes)"}));
+    EXPECT_TRUE(second.root.children.empty());
+    EXPECT_FALSE(second.complete);
+}
+
+TEST_F(ClassicWalkerTest, ExpiredTimeLimitStopsTheWalkAndNamesTheLimit) {
+    writeHeader({.count = 0, .B = 10, .buckets = kHeap});  // 1024 empty buckets
+    gomapcore::AnalysisBudget budget;
+    budget.limitTime(std::chrono::milliseconds(0));
+    WalkLimits limits;
+    limits.budget = &budget;
+    MapResult r = walk(limits);
+    expectNoFindings(r);
+    EXPECT_EQ(r.limitsHit, (std::vector<std::string>{"time-limit (0 s)"}));
+    // The clock is read once every few steps: the walk stops within the first hundred buckets.
+    EXPECT_LT(r.root.children.size(), 100u);
+    EXPECT_FALSE(r.complete);
+    EXPECT_TRUE(budget.timeExpired());
+}
+
+TEST_F(ClassicWalkerTest, UnexpiredTimeLimitLetsTheWalkFinish) {
+    writeHeader({.count = 0, .B = 10, .buckets = kHeap});
+    gomapcore::AnalysisBudget budget;
+    budget.limitTime(std::chrono::hours(1));
+    WalkLimits limits;
+    limits.budget = &budget;
+    MapResult r = walk(limits);
+    expectHealthy(r, 0);
+    EXPECT_EQ(r.root.children.size(), 1024u);
+    EXPECT_FALSE(budget.timeExpired());
+}
+
 // --- count-mismatch ---------------------------------------------------------------------------
 
 TEST_F(ClassicWalkerTest, CountDifferentFromLiveCellsIsCountMismatch) {

@@ -213,6 +213,26 @@ TEST_F(SwissWalkerTest, AliasedDirectoryIsFine) {
     EXPECT_EQ(r.root.children[0].children.size(), 3u);  // each table once
 }
 
+TEST_F(SwissWalkerTest, MemoryBudgetStopsTheDirectoryWalkAndNamesTheLimit) {
+    writeHeader({.used = 3, .dirPtr = kDir, .dirLen = 4, .globalDepth = 2, .globalShift = 62});
+    writeDirectory(kDir, {kTableA, kTableA, kTableB, kTableC});
+    simpleTable(kTableA, kGroupsA, 2, 1, 0, 1);
+    simpleTable(kTableB, kGroupsB, 1, 2, 2, 10);
+    simpleTable(kTableC, kGroupsC, 0, 2, 3);
+    // The directory (32 bytes) and little more: the first table node does not fit.
+    gomapcore::AnalysisBudget budget;
+    budget.limitMemory(40);
+    WalkLimits limits;
+    limits.budget = &budget;
+    MapResult r = walk(limits);
+    expectNoFindings(r);
+    EXPECT_EQ(r.limitsHit, (std::vector<std::string>{"max-memory (40 bytes)"}));
+    EXPECT_FALSE(r.complete);
+    EXPECT_EQ(r.liveEntries, 0u);
+    ASSERT_EQ(r.root.children.size(), 1u);
+    EXPECT_TRUE(r.root.children[0].children.empty());  // no table walked
+}
+
 TEST_F(SwissWalkerTest, TombstonesWithMatchingGrowthLeftAreFine) {
     // capacity 16: 14 insertions allowed; 5 used + 2 tombstones leave growthLeft 7.
     oneTableMap(5, kTableA);

@@ -2,6 +2,8 @@
 // (CLI, LLDB plugin, GUI) open one and ask it for a Report.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +27,7 @@ namespace gomapcore {
 
 inline constexpr const char* kReportSchema = "gomapcore/report-v1";
 inline constexpr const char* kVersion = "0.1.0";
+inline constexpr std::uint64_t kDefaultMaxMemoryBytes = std::uint64_t{2048} << 20;
 
 struct AnalysisOptions {
     WalkLimits limits;
@@ -33,6 +36,12 @@ struct AnalysisOptions {
     // and length. Cores hold secrets.
     bool redact = false;
     UnreachedLimits unreached;
+    // Wall-clock time the walks may take in all (from the start of run()); none if unset.
+    // When it runs out, every walk stops where it is and the report says so in limits_hit.
+    std::optional<std::chrono::milliseconds> timeLimit;
+    // Memory the walks' results and work lists may hold in all (an estimate of the structures
+    // kept, not of the process's RSS; see README "Resource bounds").
+    std::uint64_t maxMemoryBytes = kDefaultMaxMemoryBytes;
 };
 
 struct NilMap {

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "gomapcore/budget.h"
+
 #include "gomapcore/map_layout.h"
 #include "gomapcore/memory.h"
 
@@ -84,6 +86,8 @@ struct WalkLimits {
     std::uint32_t maxChainLength = 4096;           // overflow buckets behind one bucket
     std::uint64_t maxDirectoryEntries = 1u << 20;  // swiss directory length
     bool collectSlots = false;                     // keep per-slot addresses (show, GUI)
+    // The analysis-wide time and memory budget this walk draws on (not owned; none if null).
+    AnalysisBudget* budget = nullptr;
 };
 
 struct MapResult {

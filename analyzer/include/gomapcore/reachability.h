@@ -35,6 +35,7 @@ struct ReachLimits {
     std::size_t maxObjects = 1u << 21;           // distinct (address, type) values expanded
     std::size_t maxElementsPerArray = 1u << 16;  // slice/array elements followed per value
     std::size_t maxMapEntries = 1u << 20;        // map entries followed per map
+    AnalysisBudget* budget = nullptr;            // analysis-wide time and memory (not owned)
 };
 
 // Maps a runtime type descriptor (the first word of an interface value, or its itab's type)
