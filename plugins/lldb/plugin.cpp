@@ -1,22 +1,89 @@
 // LLDB command plugin: `plugin load libgomapcore_lldb.so` adds the `gomap` command.
-// The subcommands arrive with the LLDB plugin issue; until then every subcommand says so and
-// fails, rather than pretending.
+//
+// `gomap analyze` runs the gomapcore engine on the target's core file and its executable, as the
+// CLI does, and prints the report into lldb. A live process needs a memory backend over the SB
+// API, which is not written yet: there the command says so and fails rather than pretending.
 #include <lldb/API/SBCommandInterpreter.h>
 #include <lldb/API/SBCommandReturnObject.h>
 #include <lldb/API/SBDebugger.h>
+#include <lldb/API/SBFileSpec.h>
+#include <lldb/API/SBProcess.h>
+#include <lldb/API/SBTarget.h>
 
+#include <climits>
+#include <cstdio>
 #include <cstring>
+#include <string>
+
+#include "gomapcore/analysis.h"
+#include "gomapcore/error.h"
+#include "gomapcore/report.h"
 
 namespace {
 
-class NotYetCommand : public lldb::SBCommandPluginInterface {
+constexpr const char* kAnalyzeUsage =
+    "usage: gomap analyze [--format text|json] [--redact] [--exe EXECUTABLE]";
+
+std::string pathOf(const lldb::SBFileSpec& spec) {
+    if (!spec.IsValid()) return {};
+    char buffer[PATH_MAX];
+    std::uint32_t length = spec.GetPath(buffer, sizeof buffer);
+    if (length == 0 || length >= sizeof buffer) return {};
+    return std::string(buffer, length);
+}
+
+bool fail(lldb::SBCommandReturnObject& result, const std::string& message) {
+    result.SetError(("gomap: " + message).c_str());
+    result.SetStatus(lldb::eReturnStatusFailed);
+    return false;
+}
+
+class AnalyzeCommand : public lldb::SBCommandPluginInterface {
   public:
-    bool DoExecute(lldb::SBDebugger, char**, lldb::SBCommandReturnObject& result) override {
-        result.SetError(
-            "gomap: not implemented yet in the LLDB plugin; use the gomapcore CLI "
-            "(gomapcore analyze CORE --exe EXE) meanwhile");
-        result.SetStatus(lldb::eReturnStatusFailed);
-        return false;
+    bool DoExecute(lldb::SBDebugger debugger, char** arguments,
+                   lldb::SBCommandReturnObject& result) override {
+        bool json = false;
+        gomapcore::AnalysisOptions options;
+        std::string exe;
+        for (char** arg = arguments; arg != nullptr && *arg != nullptr; ++arg) {
+            std::string a = *arg;
+            if (a == "--redact") {
+                options.redact = true;
+            } else if (a == "--format" && arg[1] != nullptr &&
+                       (std::strcmp(arg[1], "json") == 0 || std::strcmp(arg[1], "text") == 0)) {
+                json = std::strcmp(*++arg, "json") == 0;
+            } else if (a == "--exe" && arg[1] != nullptr) {
+                exe = *++arg;
+            } else {
+                return fail(result, "unknown argument '" + a + "'; " + kAnalyzeUsage);
+            }
+        }
+        lldb::SBTarget target = debugger.GetSelectedTarget();
+        if (!target.IsValid())
+            return fail(result, "no target; load one with: target create --core CORE EXECUTABLE");
+        lldb::SBProcess process = target.GetProcess();
+        if (!process.IsValid())
+            return fail(result,
+                        "the target has no process; load a core with: target create --core CORE EXECUTABLE");
+        std::string core = pathOf(process.GetCoreFile());
+        if (core.empty())
+            return fail(
+                result,
+                "live processes are not supported yet (the plugin reads core files only); write a core "
+                "with gcore PID and open that");
+        if (exe.empty()) exe = pathOf(target.GetExecutable());
+        try {
+            auto analysis = gomapcore::Analysis::open(core, exe);
+            gomapcore::Report report = analysis->run(options);
+            std::string text = json ? gomapcore::renderJson(report) : gomapcore::renderText(report);
+            result.AppendMessage(text.c_str());
+            result.SetStatus(lldb::eReturnStatusSuccessFinishResult);
+            return true;
+        } catch (const gomapcore::Error& e) {
+            return fail(result, e.what());
+        } catch (const std::exception& e) {
+            return fail(result, std::string("internal error: ") + e.what());
+        }
     }
 };
 
@@ -32,8 +99,12 @@ __attribute__((visibility("default"))) bool PluginInitialize(SBDebugger debugger
     }
     SBCommandInterpreter interpreter = debugger.GetCommandInterpreter();
     SBCommand gomap = interpreter.AddMultiwordCommand("gomap", "Go map analysis (gomapcore)");
-    gomap.AddCommand("analyze", new NotYetCommand(),
-                     "analyze every Go map of the target (not implemented yet)");
+    gomap.AddCommand(
+        "analyze", new AnalyzeCommand(),
+        "find, decode and validate every Go map of the target's core file and explain the crash; "
+        "options: --format text|json, --redact (keys, values and panic values only as type and "
+        "length), --exe EXECUTABLE",
+        kAnalyzeUsage);
     return true;
 }
 }  // namespace lldb
