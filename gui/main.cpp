@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
     parser.addPositionalArgument("core", "ELF core dump of the Go process");
     QCommandLineOption exe("exe", "the Go executable that produced the core", "executable");
     parser.addOption(exe);
+    QCommandLineOption redact("redact",
+                              "show and export map keys, values and panic values only as type and length");
+    parser.addOption(redact);
     parser.process(app);
     if (parser.positionalArguments().size() != 1) {
         std::fprintf(stderr,
@@ -21,7 +24,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     MapListWindow window;
-    if (!window.openCore(parser.positionalArguments().front(), parser.value(exe))) {
+    if (!window.openCore(parser.positionalArguments().front(), parser.value(exe), parser.isSet(redact))) {
         std::fprintf(stderr, "gomapcore-gui: %s\n", window.lastError().toUtf8().constData());
         return 2;
     }

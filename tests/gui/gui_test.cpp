@@ -1,7 +1,11 @@
 // The GUI's map list, in a real QApplication on the offscreen platform, against a real core.
 #include <gtest/gtest.h>
 
+#include <QAction>
 #include <QApplication>
+#include <QFile>
+#include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTreeWidget>
 
 #include "corpus.h"
@@ -38,6 +42,78 @@ TEST(GuiMapList, DamagedMapIsExpandedWithItsFinding) {
         EXPECT_EQ(item->child(0)->text(1), "buckets-unmapped");
     }
     EXPECT_EQ(damaged, 1);
+}
+
+// The healthy sample keeps sessions keyed by "eu"/"us" and panics with "healthy: done": what
+// --redact must keep out of every export.
+const QRegularExpression kSecrets(R"(sessions\[[^<]|healthy: done)");
+
+QString readAll(const QString& path) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) return {};
+    return QString::fromUtf8(file.readAll());
+}
+
+TEST(GuiExport, ExportsTheReportAsJsonAndText) {
+    const std::string dir = gomapcore::testing::corpusDir() + "/go1.26/";
+    MapListWindow window;
+    ASSERT_TRUE(window.openCore(QString::fromStdString(dir + "healthy.core"),
+                                QString::fromStdString(dir + "mapcrash")));
+    QTemporaryDir tmp;
+    ASSERT_TRUE(window.exportReport(tmp.filePath("report.json"), false)) << window.lastError().toStdString();
+    ASSERT_TRUE(window.exportReport(tmp.filePath("report.txt"), false)) << window.lastError().toStdString();
+    QString json = readAll(tmp.filePath("report.json"));
+    EXPECT_TRUE(json.contains(R"("schema": "gomapcore/report-v1")"));
+    EXPECT_TRUE(json.contains(kSecrets));  // unredacted: the pattern below can match
+    EXPECT_TRUE(readAll(tmp.filePath("report.txt")).startsWith("gomapcore "));
+}
+
+TEST(GuiExport, RedactedExportOfAnUnredactedWindowLeaksNothing) {
+    const std::string dir = gomapcore::testing::corpusDir() + "/go1.26/";
+    MapListWindow window;
+    ASSERT_TRUE(window.openCore(QString::fromStdString(dir + "healthy.core"),
+                                QString::fromStdString(dir + "mapcrash")));
+    QTemporaryDir tmp;
+    ASSERT_TRUE(window.exportReport(tmp.filePath("redacted.json"), true)) << window.lastError().toStdString();
+    QString json = readAll(tmp.filePath("redacted.json"));
+    EXPECT_TRUE(json.contains("sessions[<string, 2 bytes>]"));
+    EXPECT_FALSE(json.contains(kSecrets)) << kSecrets.match(json).captured(0).toStdString();
+    // The window itself still shows what it was opened with.
+    bool keysShown = false;
+    for (int i = 0; i < window.mapTree()->topLevelItemCount(); ++i)
+        keysShown |= window.mapTree()->topLevelItem(i)->text(5).contains(kSecrets);
+    EXPECT_TRUE(keysShown);
+}
+
+TEST(GuiExport, RedactedWindowShowsAndExportsNoKeys) {
+    const std::string dir = gomapcore::testing::corpusDir() + "/go1.26/";
+    MapListWindow window;
+    ASSERT_TRUE(window.openCore(QString::fromStdString(dir + "healthy.core"),
+                                QString::fromStdString(dir + "mapcrash"),
+                                /*redact=*/true));
+    bool redactedShown = false;
+    for (int i = 0; i < window.mapTree()->topLevelItemCount(); ++i) {
+        QString roots = window.mapTree()->topLevelItem(i)->text(5);
+        EXPECT_FALSE(roots.contains(kSecrets)) << roots.toStdString();
+        redactedShown |= roots.contains("sessions[<string, 2 bytes>]");
+    }
+    EXPECT_TRUE(redactedShown);
+    QTemporaryDir tmp;
+    // Even an export that does not ask for redaction stays redacted.
+    ASSERT_TRUE(window.exportReport(tmp.filePath("report.txt"), false));
+    QString text = readAll(tmp.filePath("report.txt"));
+    EXPECT_FALSE(text.isEmpty());
+    EXPECT_FALSE(text.contains(kSecrets));
+}
+
+TEST(GuiExport, NothingToExportBeforeACoreIsOpen) {
+    MapListWindow window;
+    QTemporaryDir tmp;
+    EXPECT_FALSE(window.exportReport(tmp.filePath("report.json"), false));
+    EXPECT_EQ(window.lastError(), "no core is open");
+    // Both exports are in the File menu.
+    EXPECT_NE(window.findChild<QAction*>("exportReport"), nullptr);
+    EXPECT_NE(window.findChild<QAction*>("exportRedactedReport"), nullptr);
 }
 
 TEST(GuiMapList, BadInputIsReportedNotThrown) {
