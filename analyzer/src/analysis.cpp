@@ -242,10 +242,13 @@ std::vector<MapRoot> Analysis::findRoots(const ReachLimits& reachLimits, const W
 bool Analysis::validatesAsMap(std::uint64_t address, const Type* mapType, const WalkLimits& limits) {
     const MapTypeLayout* layout = layouts_->layoutFor(mapType, nullptr);
     if (layout == nullptr) return false;
-    // A validation walk is thrown away: it does not draw on the analysis's memory budget (its
-    // callers check the time themselves, and it is bounded by limits).
+    // A validation walk is thrown away: bounded in time, not charged to the memory budget.
     WalkLimits unbudgeted = limits;
-    unbudgeted.budget = nullptr;
+    AnalysisBudget timeOnly;
+    if (limits.budget != nullptr) {
+        timeOnly = limits.budget->timeOnly();
+        unbudgeted.budget = &timeOnly;
+    }
     MapResult result = walkMap(*memory_, *layout, address, unbudgeted);
     if (!result.headerReadable || !result.complete) return false;
     for (const Finding& finding : result.findings())

@@ -21,6 +21,14 @@ void AnalysisBudget::limitMemory(std::uint64_t bytes) {
     memoryExhausted_ = charged_ > memoryLimit_;
 }
 
+AnalysisBudget AnalysisBudget::timeOnly() const {
+    AnalysisBudget copy;
+    copy.deadline_ = deadline_;
+    copy.duration_ = duration_;
+    copy.timeExpired_ = timeExpired_;
+    return copy;
+}
+
 bool AnalysisBudget::timeUp() {
     if (timeExpired_) return true;
     if (!deadline_) return false;

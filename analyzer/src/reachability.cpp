@@ -49,6 +49,18 @@ void Reachability::addRoot(const std::string& name, RootKind kind, std::uint64_t
     queue_.push_back(Pending{name, kind, address, type});
 }
 
+bool Reachability::firstVisit(std::uint64_t address, const Type* type) {
+    auto& seen = visited_[address];
+    if (std::find(seen.begin(), seen.end(), type) != seen.end()) return false;
+    if (objectsVisited_ >= limits_.maxObjects) {
+        hitLimit("max-objects");
+        return false;
+    }
+    seen.push_back(type);
+    ++objectsVisited_;
+    return true;
+}
+
 void Reachability::hitLimit(const std::string& what) {
     if (std::find(limitsHit_.begin(), limitsHit_.end(), what) == limitsHit_.end()) limitsHit_.push_back(what);
 }
@@ -59,7 +71,9 @@ bool Reachability::mayHoldPointers(const Type* type) {
     if (memo != pointerMemo_.end()) return memo->second;
     pointerMemo_[type] = false;  // breaks recursion through named types
     bool result = false;
-    const Type* u = type->kind == GoKind::Map || type->kind == GoKind::Interface ? type : type->underlying();
+    const Type* u = type->kind == GoKind::Map || type->kind == GoKind::Interface || type->kind == GoKind::Chan
+                        ? type
+                        : type->underlying();
     switch (u->kind) {
         case GoKind::Pointer:
         case GoKind::Map:
@@ -71,12 +85,16 @@ bool Reachability::mayHoldPointers(const Type* type) {
             for (const Field& field : u->fields)
                 if (mayHoldPointers(field.type)) result = true;
             break;
+        case GoKind::Chan:
+            // Only the buffered elements are followed.
+            result = mayHoldPointers(type->elem);
+            break;
         case GoKind::Array:
             result = u->count > 0 && mayHoldPointers(u->target != nullptr ? u->target : u->elem);
             break;
         default:
-            // Strings, channels, funcs and unsafe.Pointer are pointers too, but nothing typed
-            // lies behind them for this walk (channel buffers and closures are not followed).
+            // Strings, funcs and unsafe.Pointer are pointers too, but nothing typed lies behind
+            // them for this walk (closures are not followed).
             result = false;
     }
     pointerMemo_[type] = result;
@@ -115,6 +133,11 @@ void Reachability::expand(const Pending& item) {
         expandInterface(item, item.type);
         return;
     }
+    // And a channel type is a typedef of *hchan<T>, whose buffer DWARF leaves untyped.
+    if (item.type->kind == GoKind::Chan) {
+        expandChannel(item, item.type);
+        return;
+    }
     const Type* type = item.type->kind == GoKind::Map ? item.type : item.type->underlying();
     RootKind childKind = RootKind::Heap;
     switch (type->kind) {
@@ -131,14 +154,7 @@ void Reachability::expand(const Pending& item) {
             auto pointer = reader.u64(item.address);
             if (!pointer || *pointer == 0) return;
             // A new object: visit each (address, type) once.
-            auto& seen = visited_[*pointer];
-            if (std::find(seen.begin(), seen.end(), target) != seen.end()) return;
-            if (objectsVisited_ >= limits_.maxObjects) {
-                hitLimit("max-objects");
-                return;
-            }
-            seen.push_back(target);
-            ++objectsVisited_;
+            if (!firstVisit(*pointer, target)) return;
             // Go dereferences pointers to structs implicitly, and names read the same way.
             queue_.push_back(Pending{item.path, childKind, *pointer, target});
             return;
@@ -175,10 +191,7 @@ void Reachability::expand(const Pending& item) {
             auto data = reader.u64(item.address + array->offset);
             auto len = reader.u64(item.address + length->offset);
             if (!data || !len || *data == 0) return;
-            auto& seen = visited_[*data];
-            if (std::find(seen.begin(), seen.end(), type) != seen.end()) return;
-            seen.push_back(type);
-            ++objectsVisited_;
+            if (!firstVisit(*data, type)) return;
             std::uint64_t size = element->byteSize();
             std::uint64_t count = std::min<std::uint64_t>(*len, limits_.maxElementsPerArray);
             if (count < *len) hitLimit("max-elements-per-array");
@@ -189,6 +202,45 @@ void Reachability::expand(const Pending& item) {
         }
         default:
             return;
+    }
+}
+
+void Reachability::expandChannel(const Pending& item, const Type* chanType) {
+    // src/runtime/chan.go: a channel value is a *hchan; qcount elements wait in the circular
+    // buffer buf of dataqsiz slots, the oldest at slot recvx (chanbuf(c, i) = buf + i*elemsize).
+    // The linker synthesizes hchan<T> for DWARF (src/cmd/link/internal/ld/dwarf.go,
+    // synthesizechantypes) with buf untyped; the element type is the channel's DW_AT_go_elem.
+    // Slots outside the queue hold stale values and are not followed.
+    const Type* element = chanType->elem;
+    if (element == nullptr || !mayHoldPointers(element)) return;
+    const Type* pointer = chanType->underlying();
+    const Type* hchan =
+        pointer != nullptr && pointer->target != nullptr ? pointer->target->underlying() : nullptr;
+    if (hchan == nullptr) return;
+    const Field* qcount = hchan->field("qcount");
+    const Field* dataqsiz = hchan->field("dataqsiz");
+    const Field* buf = hchan->field("buf");
+    const Field* recvx = hchan->field("recvx");
+    if (qcount == nullptr || dataqsiz == nullptr || buf == nullptr || recvx == nullptr) return;
+    Reader reader(memory_);
+    auto channel = reader.u64(item.address);
+    if (!channel || *channel == 0) return;
+    if (!firstVisit(*channel, chanType)) return;
+    auto count = reader.u64(*channel + qcount->offset);
+    auto slots = reader.u64(*channel + dataqsiz->offset);
+    auto data = reader.u64(*channel + buf->offset);
+    auto first = reader.u64(*channel + recvx->offset);
+    const std::uint64_t elementSize = element->byteSize();
+    // What makechan and the send/receive paths maintain; anything else is not followed.
+    if (!count || !slots || !data || !first || *count == 0 || *count > *slots || *first >= *slots ||
+        *data == 0 || elementSize == 0 || *slots > (std::uint64_t{1} << 40) / elementSize)
+        return;
+    std::uint64_t followed = std::min<std::uint64_t>(*count, limits_.maxElementsPerArray);
+    if (followed < *count) hitLimit("max-elements-per-array");
+    for (std::uint64_t i = 0; i < followed; ++i) {
+        std::uint64_t slot = (*first + i) % *slots;
+        queue_.push_back(Pending{fmt::format("{}.buf[{}]", item.path, slot), RootKind::Heap,
+                                 *data + slot * elementSize, element});
     }
 }
 
@@ -224,28 +276,24 @@ void Reachability::expandInterface(const Pending& item, const Type* interfaceTyp
     }
     auto value = reader.u64(item.address + data->offset);
     if (!value || *value == 0) return;
-    auto& seen = visited_[*value];
-    if (std::find(seen.begin(), seen.end(), dynamic) != seen.end()) return;
-    if (objectsVisited_ >= limits_.maxObjects) {
-        hitLimit("max-objects");
-        return;
-    }
-    seen.push_back(dynamic);
-    ++objectsVisited_;
+    if (!firstVisit(*value, dynamic)) return;
     queue_.push_back(Pending{path, RootKind::Heap, *value, dynamic});
 }
 
 void Reachability::expandMapEntries(const Pending& item, std::uint64_t header, const Type* mapType) {
     const Type* elem = mapType->elem != nullptr ? mapType->elem : mapType->underlying()->elem;
     if (!mayHoldPointers(elem)) return;
-    auto& seen = visited_[header];
-    if (std::find(seen.begin(), seen.end(), mapType) != seen.end()) return;
-    seen.push_back(mapType);
-    ++objectsVisited_;
+    if (!firstVisit(header, mapType)) return;
     const MapTypeLayout* layout = layouts_.layoutFor(mapType, nullptr);
     if (layout == nullptr) return;
     WalkLimits limits = walkLimits_;
     limits.collectSlots = true;
+    // The walk is only read for its slots and then dropped: bounded in time, not charged.
+    AnalysisBudget timeOnly;
+    if (limits.budget != nullptr) {
+        timeOnly = limits.budget->timeOnly();
+        limits.budget = &timeOnly;
+    }
     MapResult result = walkMap(memory_, *layout, header, limits);
     std::size_t followed = 0;
     std::vector<const MapNode*> nodes{&result.root};

@@ -3,6 +3,10 @@
 // value behind it), pointers and struct fields, with each object visited once.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+#include <string>
+
 #include "../unit/fake_memory.h"
 #include "corpus.h"
 #include "gomapcore/executable.h"
@@ -104,6 +108,167 @@ TEST_F(ReachabilityTest, EachObjectIsExpandedOnce) {
     ASSERT_EQ(walk.maps().size(), 1u);
     EXPECT_EQ(walk.maps()[0].name, "main.a.(*main.Server).sessions");
     EXPECT_EQ(walk.objectsVisited(), 2u);  // the Server and its sessions map, once each
+}
+
+TEST_F(ReachabilityTest, MaxMapEntriesBoundsTheEntriesFollowed) {
+    // main.Server.sessions, map[string]*main.Session, as a small swiss map (one group, no
+    // directory) holding three sessions, each with its own byID map.
+    const Type* sessionsType = server_->underlying()->field("sessions")->type;
+    const MapTypeLayout* layout = layouts_->layoutFor(sessionsType);
+    ASSERT_NE(layout, nullptr);
+    ASSERT_EQ(layout->kind, MapLayoutKind::Swiss);
+    const Type* session = types_->byName("main.Session");
+    ASSERT_NE(session, nullptr);
+    const std::uint64_t byIdOffset = session->underlying()->field("byID")->offset;
+    const SwissLayout& w = layout->swiss;
+    constexpr std::uint64_t kGroup = 0x410000, kKeys = 0x420000, kSessions = 0x430000;
+    memory_.addCaptured(kHeader, 0x1000);
+    memory_.addCaptured(kGroup, 0x1000);
+    memory_.addCaptured(kKeys, 0x1000);
+    memory_.addCaptured(kSessions, 0x1000);
+    memory_.putLittleEndian(kHeader + w.used.offset, 3, w.used.size);
+    memory_.put64(kHeader + w.dirPtr.offset, kGroup);
+    std::uint64_t ctrl = 0x8080808080808080ULL;  // all empty
+    for (unsigned i = 0; i < 3; ++i) {
+        ctrl &= ~(std::uint64_t{0xff} << (8 * i));
+        ctrl |= std::uint64_t{0x10 + i} << (8 * i);  // full, h2 = 0x10 + i
+        memory_.put8(kKeys + i, static_cast<std::uint8_t>('a' + i));
+        memory_.put64(layout->keySlot(kGroup, i), kKeys + i);  // key: a one-byte string
+        memory_.put64(layout->keySlot(kGroup, i) + 8, 1);
+        memory_.put64(layout->elemSlot(kGroup, i), kSessions + 0x100 * i);
+        memory_.put64(kSessions + 0x100 * i + byIdOffset, 0x440000 + 0x100 * i);
+    }
+    memory_.put64(kGroup + w.ctrl.offset, ctrl);
+    memory_.put64(kRoot, kServer);
+
+    auto run = [&](std::size_t maxEntries) {
+        ReachLimits limits;
+        limits.maxMapEntries = maxEntries;
+        Reachability walk(memory_, *layouts_, limits, {});
+        walk.addRoot("main.srv", RootKind::Global, kRoot, serverPointer_);
+        walk.run();
+        std::set<std::string> names;
+        for (const MapRoot& m : walk.maps())
+            names.insert(m.name);
+        return std::make_pair(names, walk.limitsHit());
+    };
+    auto [all, noLimit] = run(3);
+    EXPECT_EQ(all,
+              (std::set<std::string>{"main.srv.sessions", R"(main.srv.sessions["a"].byID)",
+                                     R"(main.srv.sessions["b"].byID)", R"(main.srv.sessions["c"].byID)"}));
+    EXPECT_TRUE(noLimit.empty());
+    auto [cut, limit] = run(2);
+    EXPECT_EQ(cut.size(), 3u);  // the map itself and two of its entries' maps
+    EXPECT_EQ(limit, (std::vector<std::string>{"max-map-entries"}));
+}
+
+// A buffered channel of *main.Server. The sample has no such channel, but hchan<T> is laid out
+// the same for every T (src/runtime/chan.go), so the real chan int type with its element type
+// swapped stands for it.
+class ChannelReachabilityTest : public ReachabilityTest {
+  protected:
+    static constexpr std::uint64_t kChannel = 0x500000;
+    static constexpr std::uint64_t kBuffer = 0x600000;
+    static constexpr std::uint64_t kServers = 0x700000;  // one main.Server per 0x1000
+
+    void SetUp() override {
+        ReachabilityTest::SetUp();
+        const Type* chanInt = types_->byName("chan int");
+        ASSERT_NE(chanInt, nullptr);
+        ASSERT_EQ(chanInt->kind, GoKind::Chan);
+        chanOfServers_ = *chanInt;
+        chanOfServers_.name = "chan *main.Server";
+        chanOfServers_.elem = serverPointer_;
+        const Type* hchan = chanInt->underlying()->target->underlying();
+        ASSERT_EQ(hchan->name, "hchan<int>");
+        for (const char* name : {"qcount", "dataqsiz", "buf", "recvx"}) {
+            const Field* field = hchan->field(name);
+            ASSERT_NE(field, nullptr) << name;
+            offsets_[name] = field->offset;
+        }
+        memory_.addCaptured(kChannel, 0x1000);
+        memory_.addCaptured(kBuffer, 0x1000);
+        memory_.addCaptured(kServers, 0x10000);
+        memory_.put64(kRoot, kChannel);
+    }
+    // A channel of capacity slots holding count elements from slot recvx; every slot of the
+    // buffer points to its own server, whose sessions map is at kHeader + slot.
+    void fill(std::uint64_t count, std::uint64_t slots, std::uint64_t recvx) {
+        memory_.put64(kChannel + offsets_["qcount"], count);
+        memory_.put64(kChannel + offsets_["dataqsiz"], slots);
+        memory_.put64(kChannel + offsets_["buf"], kBuffer);
+        memory_.put64(kChannel + offsets_["recvx"], recvx);
+        for (std::uint64_t i = 0; i < slots; ++i) {
+            std::uint64_t server = kServers + i * 0x1000;
+            memory_.put64(kBuffer + i * 8, server);
+            memory_.put64(server + sessionsOffset_, kHeader + 0x100 * i);
+        }
+    }
+    std::set<std::string> names(const std::vector<MapRoot>& maps) {
+        std::set<std::string> out;
+        for (const MapRoot& m : maps)
+            out.insert(m.name);
+        return out;
+    }
+
+    Type chanOfServers_;
+    std::map<std::string, std::uint64_t> offsets_;
+};
+
+TEST_F(ChannelReachabilityTest, FollowsTheQueuedElementsOfAWrappedBuffer) {
+    // Capacity 4, two queued elements from slot 3: slots 3 and 0. Slots 1 and 2 are stale.
+    fill(2, 4, 3);
+    auto maps = reach("main.q", &chanOfServers_);
+    EXPECT_EQ(names(maps), (std::set<std::string>{"main.q.buf[3].sessions", "main.q.buf[0].sessions"}));
+    for (const MapRoot& m : maps) {
+        EXPECT_EQ(m.kind, RootKind::Heap);
+        EXPECT_EQ(m.mapAddress, m.name == "main.q.buf[3].sessions" ? kHeader + 0x300 : kHeader);
+    }
+}
+
+TEST_F(ChannelReachabilityTest, EmptyChannelLeadsNowhere) {
+    fill(0, 4, 1);
+    EXPECT_TRUE(reach("main.q", &chanOfServers_).empty());
+}
+
+TEST_F(ChannelReachabilityTest, ImpossibleChannelStateIsNotFollowed) {
+    fill(5, 4, 0);  // more queued than the buffer holds
+    EXPECT_TRUE(reach("main.q", &chanOfServers_).empty());
+    fill(1, 4, 4);  // recvx outside the buffer
+    EXPECT_TRUE(reach("main.q", &chanOfServers_).empty());
+}
+
+TEST_F(ChannelReachabilityTest, MaxElementsPerArrayBoundsTheQueuedElementsFollowed) {
+    fill(3, 4, 0);
+    ReachLimits limits;
+    limits.maxElementsPerArray = 2;
+    Reachability walk(memory_, *layouts_, limits, {});
+    walk.addRoot("main.q", RootKind::Global, kRoot, &chanOfServers_);
+    walk.run();
+    EXPECT_EQ(names(walk.maps()),
+              (std::set<std::string>{"main.q.buf[0].sessions", "main.q.buf[1].sessions"}));
+    EXPECT_EQ(walk.limitsHit(), (std::vector<std::string>{"max-elements-per-array"}));
+}
+
+TEST_F(ChannelReachabilityTest, MaxObjectsBoundsTheObjectsExpanded) {
+    fill(3, 4, 0);
+    ReachLimits limits;
+    limits.maxObjects = 2;  // the channel and one server
+    Reachability walk(memory_, *layouts_, limits, {});
+    walk.addRoot("main.q", RootKind::Global, kRoot, &chanOfServers_);
+    walk.run();
+    EXPECT_EQ(walk.objectsVisited(), 2u);
+    EXPECT_EQ(names(walk.maps()), (std::set<std::string>{"main.q.buf[0].sessions"}));
+    EXPECT_EQ(walk.limitsHit(), (std::vector<std::string>{"max-objects"}));
+}
+
+TEST_F(ChannelReachabilityTest, ChannelOfPlainValuesIsNotExpanded) {
+    fill(2, 4, 0);
+    Reachability walk(memory_, *layouts_, {}, {});
+    walk.addRoot("main.q", RootKind::Global, kRoot, types_->byName("chan int"));
+    walk.run();
+    EXPECT_TRUE(walk.maps().empty());
+    EXPECT_EQ(walk.objectsVisited(), 0u);
 }
 
 }  // namespace

@@ -99,5 +99,34 @@ TEST_P(UnreachedTest, NoMapPointsIntoFreeMemory) {
 INSTANTIATE_TEST_SUITE_P(Corpus, UnreachedTest, ::testing::ValuesIn(testing::corpusCases()),
                          testing::caseTestName);
 
+// The scan's own bounds, on a real core with unreached maps: each stops the scan, is named in
+// the report's limits_hit, and leaves a note.
+TEST(UnreachedScanBounds, EachBoundStopsTheScanAndIsReported) {
+    const std::string dir = testing::corpusDir() + "/go1.23/";
+    auto countUnreached = [](const Report& r) {
+        return std::count_if(r.maps.begin(), r.maps.end(),
+                             [](const MapResult& m) { return m.roots.empty(); });
+    };
+    auto has = [](const Report& r, const std::string& limit) {
+        return std::find(r.limitsHit.begin(), r.limitsHit.end(), limit) != r.limitsHit.end();
+    };
+    Report unbounded = Analysis::open(dir + "healthy.core", dir + "mapcrash")->run({});
+    ASSERT_GE(countUnreached(unbounded), 2);
+    EXPECT_FALSE(has(unbounded, "max-unreached-candidates"));
+    EXPECT_FALSE(has(unbounded, "max-unreached-validations"));
+
+    AnalysisOptions fewCandidates;
+    fewCandidates.unreached.maxCandidates = 1;
+    Report a = Analysis::open(dir + "healthy.core", dir + "mapcrash")->run(fewCandidates);
+    EXPECT_TRUE(has(a, "max-unreached-candidates"));
+    EXPECT_LT(countUnreached(a), countUnreached(unbounded));
+
+    AnalysisOptions fewValidations;
+    fewValidations.unreached.maxValidations = 1;
+    Report b = Analysis::open(dir + "healthy.core", dir + "mapcrash")->run(fewValidations);
+    EXPECT_TRUE(has(b, "max-unreached-validations"));
+    EXPECT_LE(countUnreached(b), 1);
+}
+
 }  // namespace
 }  // namespace gomapcore

@@ -27,6 +27,10 @@ class AnalysisBudget {
     // Takes bytes from the memory budget; false once they do not fit, and from then on.
     bool charge(std::uint64_t bytes);
 
+    // The same deadline without the memory bound, for walks whose results are thrown away at
+    // once (validation, following map entries): they must stop in time but hold nothing.
+    AnalysisBudget timeOnly() const;
+
     bool timeExpired() const { return timeExpired_; }
     bool memoryExhausted() const { return memoryExhausted_; }
     std::uint64_t charged() const { return charged_; }

@@ -69,6 +69,10 @@ class Reachability {
     void expandMapEntries(const Pending& item, std::uint64_t header, const Type* mapType);
     bool mayHoldPointers(const Type* type);
     void expandInterface(const Pending& item, const Type* interfaceType);
+    void expandChannel(const Pending& item, const Type* chanType);
+    // True the first time the object (address, type) is met, which it records; false when it
+    // was met before or maxObjects objects were (then the limit is recorded).
+    bool firstVisit(std::uint64_t address, const Type* type);
     void hitLimit(const std::string& what);
 
     const Memory& memory_;
