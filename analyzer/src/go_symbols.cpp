@@ -143,6 +143,7 @@ std::unique_ptr<GoSymbols> GoSymbols::load(const Memory& memory, TypeTable& type
         symbols->hasGofunc_ = true;
         symbols->gofunc_ = *value;
     }
+    if (auto rodata = offsetOf("rodata")) symbols->rodata_ = reader.u64(moduleAddress + *rodata);
 
     struct SliceField {
         const char* name;
@@ -344,9 +345,26 @@ std::vector<StackObject> GoSymbols::stackObjects(const GoFunction& function) con
         std::memcpy(&object.offset, bytes->data() + i * 16, 4);
         std::memcpy(&object.size, bytes->data() + i * 16 + 4, 4);
         std::memcpy(&object.pointerBytes, bytes->data() + i * 16 + 8, 4);
+        std::memcpy(&object.gcdataOffset, bytes->data() + i * 16 + 12, 4);
         objects.push_back(object);
     }
     return objects;
+}
+
+std::optional<std::vector<bool>> GoSymbols::pointerWords(const StackObject& object) const {
+    // gcdata is a ptrmask: bit i (LSB first) of byte i/8 says whether word i is a pointer
+    // (src/runtime/stack.go scanframeworker / stackObjectRecord.gcdata; src/cmd/compile
+    // internal/liveness emitStackObjects writes it with objw.BitVec).
+    if (!rodata_ || object.pointerBytes < 0 || object.size < 0 || object.pointerBytes > object.size)
+        return std::nullopt;
+    const std::size_t words = static_cast<std::size_t>(object.pointerBytes) / 8;
+    std::vector<bool> pointers(words);
+    if (words == 0) return pointers;
+    auto mask = Reader(*memory_).bytes(*rodata_ + object.gcdataOffset, (words + 7) / 8);
+    if (!mask) return std::nullopt;
+    for (std::size_t w = 0; w < words; ++w)
+        pointers[w] = (std::to_integer<unsigned>((*mask)[w / 8]) >> (w % 8)) & 1;
+    return pointers;
 }
 
 std::vector<SourceFrame> GoSymbols::sourceFrames(const GoFunction& function, std::uint64_t pc) const {

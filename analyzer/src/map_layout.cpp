@@ -2,6 +2,9 @@
 
 #include "gomapcore/error.h"
 
+#include <algorithm>
+#include <tuple>
+
 namespace gomapcore {
 namespace {
 
@@ -61,6 +64,32 @@ std::uint64_t MapTypeLayout::elemSlot(std::uint64_t container, unsigned i) const
     if (kind == MapLayoutKind::Classic) return container + classic.values.offset + i * classic.elemSlotSize;
     if (swiss.splitGroup) return container + swiss.elemsOffset + i * swiss.elemStride;
     return container + swiss.slotsOffset + i * swiss.slotStride + swiss.elemInSlot;
+}
+
+std::optional<std::vector<bool>> MapTypeLayout::storagePointerWords() const {
+    std::vector<bool> words;
+    for (unsigned i = 0; i < 8; ++i) {
+        for (auto [indirect, type, at] : {std::tuple{indirectKey, keyType, keySlot(0, i)},
+                                          std::tuple{indirectElem, elemType, elemSlot(0, i)}}) {
+            if (indirect) {
+                if (words.size() <= at / 8) words.resize(at / 8 + 1);
+                words[at / 8] = true;
+            } else if (!markPointerWords(type, at, words)) {
+                return std::nullopt;
+            }
+        }
+    }
+    // runtime/map.go (bmap): when neither key nor elem holds pointers the bucket is pointer-free
+    // and overflow is typed uintptr; otherwise overflow is a pointer the GC scans.
+    bool anyPointer = std::find(words.begin(), words.end(), true) != words.end();
+    if (kind == MapLayoutKind::Classic && anyPointer && classic.overflow.present) {
+        std::uint64_t at = classic.overflow.offset;
+        if (words.size() <= at / 8) words.resize(at / 8 + 1);
+        words[at / 8] = true;
+    }
+    while (!words.empty() && !words.back())
+        words.pop_back();
+    return words;
 }
 
 const MapTypeLayout* LayoutCatalog::layoutFor(const Type* mapType, std::string* whyNot) {

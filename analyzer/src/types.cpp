@@ -1,8 +1,10 @@
 #include "gomapcore/types.h"
 
 #include <dwarf.h>
+
 #include <elfutils/libdw.h>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "gomapcore/error.h"
 
@@ -95,6 +97,62 @@ const Type* Type::underlying() const {
     for (int i = 0; i < kMaxTypeDepth && t->tag == TypeTag::Typedef && t->target != nullptr; ++i)
         t = t->target;
     return t;
+}
+
+namespace {
+bool markPointerWordsAt(const Type* type, std::uint64_t offset, std::vector<bool>& words, int depth) {
+    if (type == nullptr || depth > kMaxTypeDepth) return false;
+    auto mark = [&](std::uint64_t at) {
+        if (at % 8 != 0) return false;
+        if (words.size() <= at / 8) words.resize(at / 8 + 1);
+        words[at / 8] = true;
+        return true;
+    };
+    // Map, chan and interface types are typedefs of their runtime shapes: their kind says what
+    // they are before the typedef is followed.
+    switch (type->kind) {
+        case GoKind::Map:
+        case GoKind::Chan:
+        case GoKind::Func:
+        case GoKind::Pointer:
+        case GoKind::UnsafePointer:
+        case GoKind::String:
+        case GoKind::Slice:
+            return mark(offset);
+        case GoKind::Interface:
+            return mark(offset) && mark(offset + 8);
+        default:
+            break;
+    }
+    const Type* u = type->underlying();
+    if (u != type && u->kind != GoKind::Invalid && u->kind != GoKind::Struct && u->kind != GoKind::Array)
+        return markPointerWordsAt(u, offset, words, depth + 1);
+    if (u->tag == TypeTag::Pointer) return mark(offset);
+    if (u->tag == TypeTag::Struct) {
+        for (const Field& f : u->fields)
+            if (!markPointerWordsAt(f.type, offset + f.offset, words, depth + 1)) return false;
+        return true;
+    }
+    if (u->tag == TypeTag::Array) {
+        const Type* element = u->target != nullptr ? u->target : u->elem;
+        if (u->count == 0) return true;
+        if (element == nullptr) return false;
+        const std::uint64_t size = element->byteSize();
+        // A pointer-free element marks nothing: skip the loop over a large array of them.
+        std::vector<bool> one;
+        if (!markPointerWordsAt(element, 0, one, depth + 1)) return false;
+        if (std::find(one.begin(), one.end(), true) == one.end()) return true;
+        for (std::uint64_t i = 0; i < u->count && i < (std::uint64_t{1} << 20); ++i)
+            for (std::size_t w = 0; w < one.size(); ++w)
+                if (one[w] && !mark(offset + i * size + w * 8)) return false;
+        return true;
+    }
+    return u->tag == TypeTag::Base;
+}
+}  // namespace
+
+bool markPointerWords(const Type* type, std::uint64_t offset, std::vector<bool>& words) {
+    return markPointerWordsAt(type, offset, words, 0);
 }
 
 const Field* Type::field(std::string_view wanted) const {

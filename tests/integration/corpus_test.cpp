@@ -64,6 +64,34 @@ class CorpusCaseTest : public ::testing::TestWithParam<CorpusCase> {
                     if (v.name == variable) return true;
         return false;
     }
+    // The compiler's pointer bitmap of the stack object at address in the frame of function in
+    // goroutine id (FUNCDATA_StackObjects), trailing non-pointer words dropped; nullopt when no
+    // stack object of that frame starts there.
+    std::optional<std::vector<bool>> stackObjectPointerWords(std::int64_t id, const std::string& function,
+                                                             std::uint64_t address) {
+        const GoroutineTable* table = analysis_->goroutines();
+        const GoSymbols* symbols = analysis_->symbols();
+        const Goroutine* g = table != nullptr ? table->byId(id) : nullptr;
+        if (g == nullptr || symbols == nullptr) return std::nullopt;
+        for (const StackFrame& frame : g->frames) {
+            if (frame.function == nullptr || frame.function->name != function) continue;
+            // src/runtime/traceback.go: varp is below the return address and the saved frame
+            // pointer; argp is the CFA.
+            std::uint64_t varp = frame.fp - 8;
+            if (varp > frame.sp) varp -= 8;
+            for (const StackObject& object : symbols->stackObjects(*frame.function)) {
+                std::uint64_t at = object.offset < 0 ? varp - static_cast<std::uint64_t>(-object.offset)
+                                                     : frame.fp + static_cast<std::uint64_t>(object.offset);
+                if (at != address) continue;
+                auto words = symbols->pointerWords(object);
+                if (words)
+                    while (!words->empty() && !words->back())
+                        words->pop_back();
+                return words;
+            }
+        }
+        return std::nullopt;
+    }
     std::set<std::uint64_t> damagedMaps() const {
         std::set<std::uint64_t> maps;
         for (const auto& d : GetParam().records("damage"))
@@ -121,6 +149,34 @@ TEST_P(CorpusCaseTest, MapsMatchTruth) {
             std::vector<std::string> types = map->typeCandidates;
             if (types.empty()) types.push_back(map->typeName());
             EXPECT_NE(std::find(types.begin(), types.end(), truth.value("type", "")), types.end()) << root;
+            // A map with one group or bucket whose storage is a stack object of the same frame:
+            // the compiler's bitmap for it equals the one derived from DWARF for the true type,
+            // and every candidate left shares it.
+            std::uint64_t storage = 0, shape = 1;
+            for (const auto& [name, value] : map->header) {
+                if (name == "dirPtr" || name == "buckets") storage = value;
+                if (name == "dirLen" || name == "B") shape = value;
+            }
+            std::istringstream words(root);
+            std::string word, function;
+            std::int64_t id = 0;
+            words >> word >> id >> function;
+            const std::uint64_t distance =
+                storage > map->address ? storage - map->address : map->address - storage;
+            if (shape == 0 && storage != 0 && distance < 0x10000) {
+                // Storage next to the header: in the same frame, so a stack object of it.
+                auto compiled = stackObjectPointerWords(id, function, storage);
+                ASSERT_TRUE(compiled.has_value()) << root << ": no stack object holds its storage";
+                const Type* truthType = analysis_->types().byName(truth.value("type", ""));
+                ASSERT_NE(truthType, nullptr);
+                EXPECT_EQ(analysis_->layouts().layoutFor(truthType)->storagePointerWords(), compiled) << root;
+                for (const std::string& candidate : types)
+                    EXPECT_EQ(analysis_->layouts()
+                                  .layoutFor(analysis_->types().byName(candidate))
+                                  ->storagePointerWords(),
+                              compiled)
+                        << root << " candidate " << candidate;
+            }
             ++checked;
             continue;
         }

@@ -109,6 +109,39 @@ TEST_P(LayoutTest, EveryMapTypeMatchesTheRuntime) {
     EXPECT_EQ(checked, static_cast<int>(names.size()));
 }
 
+// The pointer words of a bucket or group, as gomapcore derives them from DWARF to compare with
+// the bitmaps the compiler writes for stack objects: a string key's data word in each slot, a
+// string elem's likewise, and (classic) the overflow pointer when anything else is a pointer.
+TEST_P(LayoutTest, StoragePointerWordsFollowTheSlots) {
+    auto wordsOf = [&](const char* name) -> std::vector<bool> {
+        const Type* type = types_->byName(name);
+        EXPECT_NE(type, nullptr) << name;
+        const MapTypeLayout* layout = type != nullptr ? catalog_->layoutFor(type) : nullptr;
+        EXPECT_NE(layout, nullptr) << name;
+        if (layout == nullptr) return {};
+        auto words = layout->storagePointerWords();
+        EXPECT_TRUE(words.has_value()) << name;
+        return words.value_or(std::vector<bool>{});
+    };
+    auto expected = [&](const char* name, bool keyPointer, bool elemPointer) {
+        const MapTypeLayout* layout = catalog_->layoutFor(types_->byName(name));
+        std::vector<bool> words(layout->storageSize() / 8);
+        for (unsigned i = 0; i < 8; ++i) {
+            if (keyPointer) words.at(layout->keySlot(0, i) / 8) = true;
+            if (elemPointer) words.at(layout->elemSlot(0, i) / 8) = true;
+        }
+        if (layout->kind == MapLayoutKind::Classic && (keyPointer || elemPointer))
+            words.at(layout->classic.overflow.offset / 8) = true;
+        while (!words.empty() && !words.back())
+            words.pop_back();
+        return words;
+    };
+    EXPECT_EQ(wordsOf("map[string]int"), expected("map[string]int", true, false));
+    EXPECT_EQ(wordsOf("map[int]string"), expected("map[int]string", false, true));
+    // No pointer at all: the classic bucket's overflow is a uintptr then (runtime/map.go bmap).
+    EXPECT_EQ(wordsOf("map[int]int"), std::vector<bool>{});
+}
+
 std::string buildName(const ::testing::TestParamInfo<std::string>& param) {
     return testing::testName(param.param);
 }

@@ -39,7 +39,8 @@ struct GoFunction {
 struct StackObject {
     std::int32_t offset = 0;  // negative: from the frame's varp; otherwise from its argp
     std::int32_t size = 0;
-    std::int32_t pointerBytes = 0;  // bytes that hold pointers (negative: a GC program)
+    std::int32_t pointerBytes = 0;   // bytes that hold pointers (negative: a GC program)
+    std::uint32_t gcdataOffset = 0;  // its pointer bitmap, from moduledata.rodata
 };
 
 // One source-level frame at a PC: the physical function, or a call inlined into it.
@@ -75,6 +76,10 @@ class GoSymbols {
     // The stack objects of a function (FUNCDATA_StackObjects, src/runtime/stack.go
     // stackObjectRecord); empty when it has none or they are not captured.
     std::vector<StackObject> stackObjects(const GoFunction& function) const;
+    // Which words of a stack object hold pointers, as the GC scans it: one flag per word of
+    // its first pointerBytes bytes (src/runtime/stack.go stackObjectRecord.gcdata). nullopt
+    // when the bitmap is not captured or the object uses a GC program.
+    std::optional<std::vector<bool>> pointerWords(const StackObject& object) const;
 
     // Decodes a pc-value table (runtime.pcvalue). Public for unit tests.
     static std::optional<std::int32_t> pcValue(const std::vector<std::byte>& table, std::uint32_t offset,
@@ -101,7 +106,8 @@ class GoSymbols {
     std::uint32_t pcQuantum_ = 1;
     std::uint64_t text_ = 0;
     std::uint64_t gofunc_ = 0;
-    bool hasGofunc_ = false;  // Go 1.19+: funcdata are offsets from moduledata.gofunc
+    bool hasGofunc_ = false;               // Go 1.19+: funcdata are offsets from moduledata.gofunc
+    std::optional<std::uint64_t> rodata_;  // moduledata.rodata: base of stack object bitmaps
     std::uint64_t pclntableAddress_ = 0;
     std::vector<std::byte> funcnametab_, cutab_, filetab_, pctab_, pclntable_;
     std::vector<GoFunction> functions_;

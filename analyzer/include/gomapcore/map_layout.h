@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "gomapcore/types.h"
 
@@ -65,6 +66,13 @@ struct MapTypeLayout {
     // Address of key/elem slot i of a bucket (classic) or group (swiss).
     std::uint64_t keySlot(std::uint64_t container, unsigned i) const;
     std::uint64_t elemSlot(std::uint64_t container, unsigned i) const;
+    // Bytes of one bucket (classic) or group (swiss).
+    std::uint64_t storageSize() const {
+        return kind == MapLayoutKind::Classic ? classic.bucketSize : swiss.groupSize;
+    }
+    // Which words of one bucket or group hold pointers, as the GC scans it, up to the last
+    // pointer word (its PtrBytes); nullopt when a key or elem type is not fully described.
+    std::optional<std::vector<bool>> storagePointerWords() const;
 };
 
 // Derives and caches layouts per map type.

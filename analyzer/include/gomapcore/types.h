@@ -78,6 +78,13 @@ struct Type {
     std::uint64_t byteSize() const;
 };
 
+// Marks the words of a value of type at byte offset that hold pointers, as Go's GC sees them
+// (src/internal/abi/type.go PtrBytes/GCData; cmd/compile/internal/reflectdata fillptrmask):
+// pointers, maps, channels, funcs and unsafe.Pointer are one pointer word; a string's and a
+// slice's first word; both words of an interface. words grows as needed. False when the type is
+// not fully described (a missing size or field type).
+bool markPointerWords(const Type* type, std::uint64_t offset, std::vector<bool>& words);
+
 struct GlobalVariable {
     std::string name;
     std::uint64_t address = 0;
