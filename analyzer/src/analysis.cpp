@@ -368,7 +368,7 @@ void Analysis::addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits&
                 for (std::size_t t = 0; t < allMapTypes.size() && t < kMaxTypesTried; ++t)
                     if (validatesAsMap(address, allMapTypes[t], probe)) types.push_back(allMapTypes[t]);
                 if (types.empty()) continue;
-                if (types.size() > 1) types = narrowByStorageObject(address, types, objects, varp, argp);
+                if (types.size() > 1) types = narrowByStorage(address, types, &objects, varp, argp);
                 std::string name = fmt::format("{} stack object at fp-{:#x}", where, frame.fp - address);
                 MapRoot root{name, RootKind::Stack, address, types.front(), true, {}};
                 // Walked as the first type that fits; with several, the type is reported as
@@ -383,19 +383,20 @@ void Analysis::addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits&
     }
 }
 
-std::vector<const Type*> Analysis::narrowByStorageObject(std::uint64_t header,
-                                                         const std::vector<const Type*>& types,
-                                                         const std::vector<StackObject>& objects,
-                                                         std::uint64_t varp, std::uint64_t argp) {
-    // A map that does not escape often has its storage in the frame too: the one group of a
-    // small swiss map (dirLen 0, dirPtr the group), or the one bucket of a classic map with
-    // B = 0 (src/cmd/compile/internal/walk/builtin.go walkMakeMap). That storage is a stack
-    // object whose pointer bitmap the compiler wrote for the GC; only the map types whose
-    // bucket or group has the same size and the same pointer words can have made it. Map types
-    // that differ only in non-pointer words (map[string]int, map[string]uint) stay candidates.
+std::vector<const Type*> Analysis::narrowByStorage(std::uint64_t header,
+                                                   const std::vector<const Type*>& types,
+                                                   const std::vector<StackObject>* frameObjects,
+                                                   std::uint64_t varp, std::uint64_t argp) {
+    // The one group of a small swiss map (dirLen 0, dirPtr the group) or the buckets of a
+    // classic map are an allocation the GC scans, and it records which of their words hold
+    // pointers: in the frame, the bitmap the compiler wrote for the stack object
+    // (src/cmd/compile/internal/walk/builtin.go walkMakeMap puts a non-escaping map's storage
+    // there); on the heap, the span's heap bits, or the noscan span class (Go 1.22+,
+    // src/runtime/mbitmap.go). Only the map types whose bucket or group has those pointer words
+    // can have made it. Types that differ only in non-pointer words (map[string]int,
+    // map[string]bool) stay candidates; when nothing can be told, all do.
     const MapTypeLayout* first = layouts_->layoutFor(types.front(), nullptr);
-    const GoSymbols* functions = symbols();
-    if (first == nullptr || functions == nullptr) return types;
+    if (first == nullptr) return types;
     Reader reader(*memory_);
     std::optional<std::uint64_t> storage;
     if (first->kind == MapLayoutKind::Swiss) {
@@ -403,30 +404,49 @@ std::vector<const Type*> Analysis::narrowByStorageObject(std::uint64_t header,
         auto dirLen = reader.unsignedOfSize(header + s.dirLen.offset, s.dirLen.size);
         if (dirLen && *dirLen == 0) storage = reader.u64(header + s.dirPtr.offset);
     } else {
-        const ClassicLayout& c = first->classic;
-        auto b = reader.unsignedOfSize(header + c.B.offset, c.B.size);
-        if (b && *b == 0) storage = reader.u64(header + c.buckets.offset);
+        storage = reader.u64(header + first->classic.buckets.offset);
     }
     if (!storage || *storage == 0) return types;
-    for (const StackObject& object : objects) {
-        std::uint64_t at = object.offset < 0 ? varp - static_cast<std::uint64_t>(-object.offset)
-                                             : argp + static_cast<std::uint64_t>(object.offset);
-        if (at != *storage) continue;
-        std::optional<std::vector<bool>> mask = functions->pointerWords(object);
-        if (!mask) return types;
-        while (!mask->empty() && !mask->back())
-            mask->pop_back();
-        std::vector<const Type*> fitting;
-        for (const Type* type : types) {
-            const MapTypeLayout* layout = layouts_->layoutFor(type, nullptr);
-            if (layout == nullptr || layout->storageSize() != static_cast<std::uint64_t>(object.size))
-                continue;
-            if (auto words = layout->storagePointerWords(); words && *words == *mask) fitting.push_back(type);
+    std::optional<std::vector<bool>> mask;
+    std::optional<std::uint64_t> exactSize, maxSize;
+    const GoSymbols* functions = symbols();
+    if (frameObjects != nullptr && functions != nullptr) {
+        for (const StackObject& object : *frameObjects) {
+            std::uint64_t at = object.offset < 0 ? varp - static_cast<std::uint64_t>(-object.offset)
+                                                 : argp + static_cast<std::uint64_t>(object.offset);
+            if (at != *storage) continue;
+            mask = functions->pointerWords(object);
+            exactSize = static_cast<std::uint64_t>(object.size);
+            break;
         }
-        // An object no candidate fits says nothing certain about the map: keep them all.
-        return fitting.empty() ? types : fitting;
     }
-    return types;
+    if (!exactSize) {
+        const HeapModel* model = heap();
+        if (model == nullptr) return types;
+        mask = model->objectPointerWords(*storage);
+        if (mask) maxSize = model->classify(*storage).objectSize;
+    }
+    if (!mask) return types;
+    while (!mask->empty() && !mask->back())
+        mask->pop_back();
+    std::vector<const Type*> fitting;
+    for (const Type* type : types) {
+        const MapTypeLayout* layout = layouts_->layoutFor(type, nullptr);
+        if (layout == nullptr) continue;
+        const std::uint64_t size = layout->storageSize();
+        if ((exactSize && size != *exactSize) || (maxSize && size > *maxSize)) continue;
+        auto words = layout->storagePointerWords();
+        if (!words) continue;
+        // A heap object may hold several buckets or groups (an array, bits repeating) and be
+        // rounded up to its size class: compare the words of the first one.
+        std::vector<bool> firstWords(mask->begin(),
+                                     mask->begin() + std::min<std::size_t>(mask->size(), size / 8));
+        while (!firstWords.empty() && !firstWords.back())
+            firstWords.pop_back();
+        if (*words == firstWords) fitting.push_back(type);
+    }
+    // An allocation no candidate fits says nothing certain about the map: keep them all.
+    return fitting.empty() ? types : fitting;
 }
 
 const FrameVariables& Analysis::frameVariables() {

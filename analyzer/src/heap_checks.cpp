@@ -330,6 +330,7 @@ void Analysis::addUnreachedMaps(std::vector<MapResult>& maps, const WalkLimits& 
                         scan.objects, *classSize));
     }
     for (auto& [address, types] : found) {
+        if (types.size() > 1) types = narrowByStorage(address, types);
         MapResult result = walk(address, types.front(), limits);
         result.confidence = "heuristic";
         // With several fitting types the map is walked as the first and reported as of

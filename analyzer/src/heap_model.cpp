@@ -27,7 +27,7 @@ constexpr std::uint64_t kFallbackPageSize = 8192;
 // 0xffff800000000000 on amd64 (the only architecture gomapcore decodes).
 constexpr std::uint64_t kFallbackHeapArenaBytes = std::uint64_t{64} << 20;
 constexpr std::uint64_t kFallbackArenaBaseOffset = 0xffff800000000000;
-// Only needed with Green Tea (Go 1.25+): src/internal/runtime/gc/malloc.go MinSizeForMallocHeader =
+// Needed with allocation headers (Go 1.22+): src/internal/runtime/gc/malloc.go MinSizeForMallocHeader =
 // goarch.PtrSize * goarch.PtrBits, which runtime/malloc.go re-exports as minSizeForMallocHeader.
 constexpr std::uint64_t kFallbackMinSizeForMallocHeader = 8 * 64;
 // src/runtime/mgcmark_greenteagc.go, gcUsesSpanInlineMarkBits: heapBitsInSpan(size) && size >= 16.
@@ -299,6 +299,15 @@ std::optional<HeapLayout> HeapLayout::fromDwarf(TypeTable& types, std::string* w
                          kFallbackMinSizeForMallocHeader, "internal/runtime/gc/malloc.go");
         }
     }
+    // Allocation headers (Go 1.22, src/runtime/mbitmap.go) brought mspan.largeType; with them,
+    // small objects' pointer bits moved from the arena bitmap to the end of their span.
+    if (span->field("largeType") != nullptr) {
+        layout.heapBitsInSpan = true;
+        if (layout.minSizeForMallocHeader == 0)
+            layout.minSizeForMallocHeader =
+                constant({"runtime.minSizeForMallocHeader", "internal/runtime/gc.MinSizeForMallocHeader"},
+                         kFallbackMinSizeForMallocHeader, "runtime/mbitmap.go");
+    }
     return layout;
 }
 
@@ -568,6 +577,18 @@ std::optional<std::uint64_t> inlineMarksAddress(const HeapLayout& layout, const 
     return span.start + layout.pageSize - layout.inlineMarkBitsSize + layout.inlineMarksOffset;
 }
 
+// src/runtime/mbitmap.go spanHeapBitsRange: one bit per word of the span, in its last
+// spanSize/64 bytes, below the inline mark bits when Green Tea keeps them in the span.
+std::optional<std::uint64_t> heapBitsAddress(const HeapLayout& layout, const SpanInfo& span) {
+    if (!layout.heapBitsInSpan || span.noscan || span.elemSize == 0 ||
+        span.elemSize > layout.minSizeForMallocHeader)
+        return std::nullopt;
+    const std::uint64_t spanBytes = span.end - span.start;
+    std::uint64_t base = span.end - spanBytes / 64;
+    if (inlineMarksAddress(layout, span)) base -= layout.inlineMarkBitsSize;
+    return base;
+}
+
 std::optional<bool> bitAt(const Memory& memory, std::uint64_t bitmap, std::uint64_t i) {
     if (bitmap == 0) return std::nullopt;
     std::byte b[1];
@@ -584,6 +605,30 @@ std::optional<bool> either(std::optional<bool> a, std::optional<bool> b, bool ne
 }
 
 }  // namespace
+
+std::optional<std::vector<bool>> HeapModel::objectPointerWords(std::uint64_t objectStart) const {
+    HeapAddress h = classify(objectStart);
+    if (h.kind != HeapAddressKind::InUseObjectAllocated || h.objectStart != objectStart || h.span == nullptr)
+        return std::nullopt;
+    const SpanInfo& span = *h.span;
+    if (!layout_.heapBitsInSpan) return std::nullopt;
+    std::vector<bool> words;
+    if (span.noscan) return words;  // spanclass says: no pointers in any object of the span
+    auto bits = heapBitsAddress(layout_, span);
+    if (!bits) return std::nullopt;  // a malloc header or largeType describes the object
+    const std::uint64_t first = (objectStart - span.start) / 8;
+    const std::uint64_t count = span.elemSize / 8;
+    std::vector<std::byte> bytes((first + count) / 8 - first / 8 + 1);
+    if (!memory_->read(*bits + first / 8, bytes).complete()) return std::nullopt;
+    words.resize(count);
+    for (std::uint64_t w = 0; w < count; ++w) {
+        std::uint64_t bit = first + w;
+        words[w] = (std::to_integer<unsigned>(bytes[bit / 8 - first / 8]) >> (bit % 8)) & 1;
+    }
+    while (!words.empty() && !words.back())
+        words.pop_back();
+    return words;
+}
 
 HeapAddress HeapModel::classify(std::uint64_t address) const {
     HeapAddress out;

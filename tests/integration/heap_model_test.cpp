@@ -215,6 +215,43 @@ TEST_P(HeapModelCorpusTest, MapHeadersAreAllocatedHeapObjects) {
     EXPECT_EQ(found, want);
 }
 
+// The pointer words the heap records for a map's storage (its buckets, or a small swiss map's one
+// group) against those derived from DWARF for the map's true type: the span's heap bits (Go
+// 1.22+, objects of at most 512 bytes) or an empty set for a noscan span.
+TEST_P(HeapModelCorpusTest, ObjectPointerWordsMatchTheMapTypes) {
+    int compared = 0;
+    for (const auto& truth : heapMaps()) {
+        const Type* type = analysis_->types().byName(truth.value("type", ""));
+        ASSERT_NE(type, nullptr) << truth.value("type", "");
+        const MapTypeLayout* layout = analysis_->layouts().layoutFor(type);
+        ASSERT_NE(layout, nullptr);
+        MapResult map = analysis_->walk(parseHex(truth["addr"]), type, {});
+        std::uint64_t storage = 0, dirLen = 0;
+        for (const auto& [name, value] : map.header) {
+            if (name == "buckets" || name == "dirPtr") storage = value;
+            if (name == "dirLen") dirLen = value;
+        }
+        if (storage == 0 || dirLen != 0) continue;
+        auto words = model_->objectPointerWords(storage);
+        if (!model_->layout().heapBitsInSpan) {
+            EXPECT_FALSE(words.has_value()) << "no heap bits in spans before Go 1.22";
+            continue;
+        }
+        if (!words) continue;  // a malloc header describes it
+        std::vector<bool> first(
+            words->begin(), words->begin() + std::min<std::size_t>(words->size(), layout->storageSize() / 8));
+        while (!first.empty() && !first.back())
+            first.pop_back();
+        EXPECT_EQ(layout->storagePointerWords(), first) << truth.value("root", "") << " " << type->name;
+        ++compared;
+    }
+    std::cout << "[heap] " << GetParam().build << "/" << GetParam().scenario << ": " << compared
+              << " map storages' pointer words compared\n";
+    if (model_->layout().heapBitsInSpan && GetParam().scenario == "healthy") {
+        EXPECT_GT(compared, 0);
+    }
+}
+
 TEST_P(HeapModelCorpusTest, StacksAndNonHeapAddresses) {
     // runtime.mheap_ itself is a global in the executable's data, not a heap object.
     for (const GlobalVariable& global : analysis_->types().globals()) {

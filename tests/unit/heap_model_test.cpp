@@ -394,6 +394,86 @@ TEST_F(HeapModelTest, GreenTeaInlineMarksCountForUnsweptSmallSpans) {
     EXPECT_EQ(objects, 2);
 }
 
+// --- Pointer words of an object (Go 1.22+ heap bits) -------------------------------------------
+
+class HeapBitsTest : public HeapModelTest {
+  protected:
+    static constexpr std::uint64_t kSpan = 0xc000200000;  // one page of 48-byte objects
+    // runtime/mbitmap.go spanHeapBitsRange: one bit per word in the last 8192/64 = 128 bytes.
+    static constexpr std::uint64_t kHeapBits = kSpan + kPage - kPage / 64;
+
+    void SetUp() override {
+        L.heapBitsInSpan = true;
+        L.minSizeForMallocHeader = 512;
+        mem.addCaptured(kSpan, kPage, "span");
+    }
+    void addSpan(std::uint8_t spanclass, std::uint64_t elemsize, std::uint16_t nelems) {
+        Span s = small48(kSpan, kBits);
+        s.spanclass = spanclass;
+        s.elemsize = elemsize;
+        s.nelems = nelems;
+        s.freeindex = nelems;  // every slot allocated
+        s.allocCount = nelems;
+        add(s);
+    }
+};
+
+TEST_F(HeapBitsTest, SmallObjectWordsComeFromTheSpanHeapBits) {
+    addSpan(10, 48, 167);
+    // Object 1 (words 6..11 of the span): pointers in its words 0 and 3.
+    setBit(kHeapBits, 6 + 0);
+    setBit(kHeapBits, 6 + 3);
+    setBit(kHeapBits, 12);  // object 2's first word: not object 1's
+    HeapModel model = mustLoad();
+    auto words = model.objectPointerWords(kSpan + 48);
+    ASSERT_TRUE(words.has_value());
+    EXPECT_EQ(*words, (std::vector<bool>{true, false, false, true}));  // trailing words dropped
+    EXPECT_FALSE(model.objectPointerWords(kSpan + 50).has_value()) << "not an object start";
+}
+
+TEST_F(HeapBitsTest, NoscanObjectsHoldNoPointers) {
+    addSpan(11, 48, 167);  // spanclass 5<<1 | noscan
+    setBit(kHeapBits, 6);  // stale bits are not read for a noscan span
+    HeapModel model = mustLoad();
+    auto words = model.objectPointerWords(kSpan + 48);
+    ASSERT_TRUE(words.has_value());
+    EXPECT_TRUE(words->empty());
+}
+
+TEST_F(HeapBitsTest, GreenTeaInlineMarksSitAboveTheHeapBits) {
+    L.inlineMarkBits = true;
+    L.inlineMarkBitsSize = 128;
+    L.inlineMarksOffset = 64;
+    addSpan(10, 48, 164);
+    const std::uint64_t bits = kHeapBits - 128;  // below spanInlineMarkBits
+    setBit(bits, 6 + 1);
+    HeapModel model = mustLoad();
+    EXPECT_EQ(model.objectPointerWords(kSpan + 48), (std::optional<std::vector<bool>>{{false, true}}));
+}
+
+TEST_F(HeapBitsTest, LargerObjectsHaveAMallocHeaderInstead) {
+    addSpan(40, 576, 14);  // above minSizeForMallocHeader
+    HeapModel model = mustLoad();
+    EXPECT_FALSE(model.objectPointerWords(kSpan).has_value());
+}
+
+TEST_F(HeapBitsTest, BeforeGo122NothingIsRead) {
+    L.heapBitsInSpan = false;
+    addSpan(10, 48, 167);
+    HeapModel model = mustLoad();
+    EXPECT_FALSE(model.objectPointerWords(kSpan + 48).has_value());
+}
+
+TEST_F(HeapBitsTest, HeapBitsNotCapturedSayNothing) {
+    Span s = small48(0xc000300000, kBits);  // a span whose page the core does not hold
+    s.freeindex = s.nelems;
+    s.allocCount = s.nelems;
+    add(s);
+    HeapModel model = mustLoad();
+    EXPECT_EQ(model.classify(0xc000300000 + 48).kind, HeapAddressKind::InUseObjectAllocated);
+    EXPECT_FALSE(model.objectPointerWords(0xc000300000 + 48).has_value());
+}
+
 TEST_F(HeapModelTest, GreenTeaInlineMarksNotCapturedIsUnknown) {
     L.inlineMarkBits = true;
     L.inlineMarkBitsSize = 128;

@@ -120,12 +120,12 @@ class Analysis {
     void addStackRoots(Reachability& reach);
     void addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits& limits);
     bool validatesAsMap(std::uint64_t address, const Type* mapType, const WalkLimits& limits);
-    // Of the map types a stack header validates as, those whose bucket or group matches the
-    // stack object holding its storage (size and pointer bitmap); all of them when it cannot tell.
-    std::vector<const Type*> narrowByStorageObject(std::uint64_t header,
-                                                   const std::vector<const Type*>& types,
-                                                   const std::vector<StackObject>& objects,
-                                                   std::uint64_t varp, std::uint64_t argp);
+    // Of the map types a header validates as, those whose bucket or group matches what the GC
+    // records of the allocation holding its storage: a stack object of the frame (frameObjects,
+    // placed from varp and argp) or a heap object. All of them when it cannot tell.
+    std::vector<const Type*> narrowByStorage(std::uint64_t header, const std::vector<const Type*>& types,
+                                             const std::vector<StackObject>* frameObjects = nullptr,
+                                             std::uint64_t varp = 0, std::uint64_t argp = 0);
     // Heap objects of the map header's size class that no root reached and that validate as
     // maps: appended to maps with no roots, confidence "heuristic" (heap_checks.cpp).
     void addUnreachedMaps(std::vector<MapResult>& maps, const WalkLimits& limits,

@@ -52,6 +52,9 @@ struct HeapLayout {
     std::uint64_t inlineMarkBitsSize = 0;      // sizeof(runtime.spanInlineMarkBits)
     std::uint64_t inlineMarksOffset = 0;       // offset of its marks array
     std::uint64_t minSizeForMallocHeader = 0;  // largest elemsize with heap bits in the span
+    // Go 1.22+ allocation headers (runtime/mbitmap.go): a scannable span of objects of at most
+    // minSizeForMallocHeader bytes keeps their pointer bits at its end, one bit per word.
+    bool heapBitsInSpan = false;
 
     // The layout the executable's DWARF describes, or nullopt with the reason in whyNot. Runtime
     // constants come from TypeTable::constant (the DW_TAG_constant entries the Go compiler emits
@@ -164,6 +167,11 @@ class HeapModel {
 
     // The live (in-use, manual or unknown-state) span holding address, or nullptr. O(log n).
     const SpanInfo* spanFor(std::uint64_t address) const;
+    // Which words of the allocated object starting at objectStart hold pointers, as the GC
+    // scans it, trailing non-pointer words dropped: empty for an object of a noscan span, the
+    // span's heap bits for a small object (Go 1.22+). nullopt when the heap does not say
+    // (older Go, objects with a malloc header, bits not captured, not an object start).
+    std::optional<std::vector<bool>> objectPointerWords(std::uint64_t objectStart) const;
     HeapAddress classify(std::uint64_t address) const;
 
     // Calls callback(objectStart, size) for every allocated object in the in-use spans that
