@@ -355,7 +355,10 @@ std::optional<std::vector<bool>> GoSymbols::pointerWords(const StackObject& obje
     // gcdata is a ptrmask: bit i (LSB first) of byte i/8 says whether word i is a pointer
     // (src/runtime/stack.go scanframeworker / stackObjectRecord.gcdata; src/cmd/compile
     // internal/liveness emitStackObjects writes it with objw.BitVec).
-    if (!rodata_ || object.pointerBytes < 0 || object.size < 0 || object.pointerBytes > object.size)
+    // A frame is at most a few MiB; a larger claim is damage, not a bitmap to allocate.
+    constexpr std::int32_t kMaxPointerBytes = 1 << 24;
+    if (!rodata_ || object.pointerBytes < 0 || object.size < 0 || object.pointerBytes > object.size ||
+        object.pointerBytes > kMaxPointerBytes)
         return std::nullopt;
     const std::size_t words = static_cast<std::size_t>(object.pointerBytes) / 8;
     std::vector<bool> pointers(words);
