@@ -555,7 +555,11 @@ Report Analysis::run(const AnalysisOptions& options) {
         report.notes.push_back("core: " + problem);
     if (core_->truncated())
         report.notes.push_back("the core file is truncated: memory past its end is reported as not captured");
-    report.notes.insert(report.notes.end(), notes_.begin(), notes_.end());
+    // notes_ lives as long as the Analysis: a second run (the GUI's redacted export) must not
+    // repeat what the first one noted.
+    for (const std::string& note : notes_)
+        if (std::find(report.notes.begin(), report.notes.end(), note) == report.notes.end())
+            report.notes.push_back(note);
     if (budget.timeExpired()) {
         limitsHit_.push_back(budget.timeLimitName());
         report.notes.push_back(budget.timeLimitName() +

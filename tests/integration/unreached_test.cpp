@@ -117,9 +117,16 @@ TEST(UnreachedScanBounds, EachBoundStopsTheScanAndIsReported) {
 
     AnalysisOptions fewCandidates;
     fewCandidates.unreached.maxCandidates = 1;
-    Report a = Analysis::open(dir + "healthy.core", dir + "mapcrash")->run(fewCandidates);
+    auto analysis = Analysis::open(dir + "healthy.core", dir + "mapcrash");
+    Report a = analysis->run(fewCandidates);
     EXPECT_TRUE(has(a, "max-unreached-candidates"));
     EXPECT_LT(countUnreached(a), countUnreached(unbounded));
+    ASSERT_FALSE(a.notes.empty());
+    // A second run of the same Analysis (the GUI's redacted export) repeats no note or limit.
+    Report again = analysis->run(fewCandidates);
+    EXPECT_EQ(std::set<std::string>(again.notes.begin(), again.notes.end()).size(), again.notes.size());
+    EXPECT_EQ(std::set<std::string>(again.limitsHit.begin(), again.limitsHit.end()).size(),
+              again.limitsHit.size());
 
     AnalysisOptions fewValidations;
     fewValidations.unreached.maxValidations = 1;
