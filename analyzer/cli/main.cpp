@@ -22,6 +22,10 @@ namespace {
 constexpr int kExitClean = 0;
 constexpr int kExitFindings = 1;
 constexpr int kExitUnanalyzable = 2;
+// Bounds of --max-memory (MiB; 2^40 MiB is beyond any machine, and bytes still fit 64 bits) and
+// --time-limit (seconds; a year, and milliseconds still fit 64 bits).
+constexpr std::uint64_t kMaxMemoryMiB = std::uint64_t{1} << 40;
+constexpr double kMaxTimeLimitSeconds = 365.0 * 24 * 3600;
 
 struct CommonOptions {
     std::string core;
@@ -45,12 +49,12 @@ void addCommon(CLI::App* command, CommonOptions& options) {
     command
         ->add_option("--max-memory", options.maxMemoryMiB,
                      "MiB the walks' results may hold in all; walks stop there and say so")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(std::uint64_t{1}, kMaxMemoryMiB));
     command
         ->add_option("--time-limit", options.timeLimitSeconds,
                      "seconds the analysis may take: walks stop there and the report says what was cut "
                      "short; with no report by the limit plus a grace period, exit 2")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(0.0, kMaxTimeLimitSeconds));
     command->add_flag("--redact", options.redact,
                       "show map keys, values and panic values only as their type and length");
 }
@@ -197,9 +201,7 @@ int main(int argc, char** argv) {
             auto options = analysisOptions(showCommon);
             options.limits.collectSlots = true;
             // show walks outside run(): the same budget, drawn on by its own walks.
-            gomapcore::AnalysisBudget budget;
-            if (options.timeLimit) budget.limitTime(*options.timeLimit);
-            budget.limitMemory(options.maxMemoryBytes);
+            gomapcore::AnalysisBudget budget = options.makeBudget();
             options.limits.budget = &budget;
             options.reach.budget = &budget;
             auto address = parseAddress(which);

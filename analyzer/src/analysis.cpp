@@ -287,11 +287,6 @@ void Analysis::addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits&
             if (frame.function == nullptr || runtimeInternal(frame.function->name) || frame.fp == 0) continue;
             std::vector<StackObject> objects = functions->stackObjects(*frame.function);
             if (objects.empty()) continue;
-            // src/runtime/traceback.go: varp is below the return address and, with frame
-            // pointers (always on amd64), below the saved frame pointer; argp is the CFA.
-            std::uint64_t varp = frame.fp - 8;
-            if (varp > frame.sp) varp -= 8;
-            const std::uint64_t argp = frame.fp;
             std::vector<std::pair<std::string, const Type*>> named;
             for (const FrameVariable& v :
                  frameVariables().variables(frame, i > 0 ? &goroutine.frames[i - 1] : nullptr))
@@ -306,8 +301,7 @@ void Analysis::addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits&
             std::vector<Candidate> candidates;
             for (const StackObject& object : objects) {
                 if (static_cast<std::uint64_t>(object.size) != headerSize) continue;
-                std::uint64_t address = object.offset < 0 ? varp - static_cast<std::uint64_t>(-object.offset)
-                                                          : argp + static_cast<std::uint64_t>(object.offset);
+                std::uint64_t address = frame.addressOf(object);
                 if (known.count(address)) continue;
                 Candidate candidate{address, {}};
                 for (const auto& variable : named)
@@ -368,7 +362,15 @@ void Analysis::addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits&
                 for (std::size_t t = 0; t < allMapTypes.size() && t < kMaxTypesTried; ++t)
                     if (validatesAsMap(address, allMapTypes[t], probe)) types.push_back(allMapTypes[t]);
                 if (types.empty()) continue;
-                if (types.size() > 1) types = narrowByStorage(address, types, &objects, varp, argp);
+                types = narrowByStorage(address, types, &frame, &objects);
+                if (types.empty()) {
+                    notes_.push_back(
+                        fmt::format("{}: the stack object at {:#x} validates as a map header, but "
+                                    "the GC's pointer bits for its storage fit none of those map "
+                                    "types; not reported",
+                                    where, address));
+                    continue;
+                }
                 std::string name = fmt::format("{} stack object at fp-{:#x}", where, frame.fp - address);
                 MapRoot root{name, RootKind::Stack, address, types.front(), true, {}};
                 // Walked as the first type that fits; with several, the type is reported as
@@ -385,8 +387,8 @@ void Analysis::addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits&
 
 std::vector<const Type*> Analysis::narrowByStorage(std::uint64_t header,
                                                    const std::vector<const Type*>& types,
-                                                   const std::vector<StackObject>* frameObjects,
-                                                   std::uint64_t varp, std::uint64_t argp) {
+                                                   const StackFrame* frame,
+                                                   const std::vector<StackObject>* frameObjects) {
     // The one group of a small swiss map (dirLen 0, dirPtr the group) or the buckets of a
     // classic map are an allocation the GC scans, and it records which of their words hold
     // pointers: in the frame, the bitmap the compiler wrote for the stack object
@@ -410,11 +412,9 @@ std::vector<const Type*> Analysis::narrowByStorage(std::uint64_t header,
     std::optional<std::vector<bool>> mask;
     std::optional<std::uint64_t> exactSize, maxSize;
     const GoSymbols* functions = symbols();
-    if (frameObjects != nullptr && functions != nullptr) {
+    if (frame != nullptr && frameObjects != nullptr && functions != nullptr) {
         for (const StackObject& object : *frameObjects) {
-            std::uint64_t at = object.offset < 0 ? varp - static_cast<std::uint64_t>(-object.offset)
-                                                 : argp + static_cast<std::uint64_t>(object.offset);
-            if (at != *storage) continue;
+            if (frame->addressOf(object) != *storage) continue;
             mask = functions->pointerWords(object);
             exactSize = static_cast<std::uint64_t>(object.size);
             break;
@@ -445,8 +445,9 @@ std::vector<const Type*> Analysis::narrowByStorage(std::uint64_t header,
             firstWords.pop_back();
         if (*words == firstWords) fitting.push_back(type);
     }
-    // An allocation no candidate fits says nothing certain about the map: keep them all.
-    return fitting.empty() ? types : fitting;
+    // Empty when the GC's record fits none of them: the header only looks like a map of those
+    // types (seen on go1.23 for objects whose buckets hold (word, pointer) keys).
+    return fitting;
 }
 
 const FrameVariables& Analysis::frameVariables() {
@@ -510,9 +511,7 @@ Report Analysis::run(const AnalysisOptions& options) {
     else if (!core_->threads().empty())
         report.target.signal = core_->threads().front().signal;
 
-    AnalysisBudget budget;
-    if (options.timeLimit) budget.limitTime(*options.timeLimit);
-    budget.limitMemory(options.maxMemoryBytes);
+    AnalysisBudget budget = options.makeBudget();
     WalkLimits limits = options.limits;
     limits.budget = &budget;
     ReachLimits reach = options.reach;

@@ -329,8 +329,13 @@ void Analysis::addUnreachedMaps(std::vector<MapResult>& maps, const WalkLimits& 
                         "max_candidates); later ones were not looked at",
                         scan.objects, *classSize));
     }
+    std::size_t contradicted = 0;
     for (auto& [address, types] : found) {
-        if (types.size() > 1) types = narrowByStorage(address, types);
+        types = narrowByStorage(address, types);
+        if (types.empty()) {
+            ++contradicted;
+            continue;
+        }
         MapResult result = walk(address, types.front(), limits);
         result.confidence = "heuristic";
         // With several fitting types the map is walked as the first and reported as of
@@ -341,6 +346,11 @@ void Analysis::addUnreachedMaps(std::vector<MapResult>& maps, const WalkLimits& 
         checkFreedStructures(*model, result);
         maps.push_back(std::move(result));
     }
+    if (contradicted > 0)
+        notes_.push_back(
+            fmt::format("unreached maps: {} heap objects validate as map headers, but the GC's "
+                        "pointer bits for their storage fit none of those map types; not reported",
+                        contradicted));
 }
 
 }  // namespace gomapcore

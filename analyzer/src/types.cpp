@@ -124,30 +124,31 @@ bool markPointerWordsAt(const Type* type, std::uint64_t offset, std::vector<bool
         default:
             break;
     }
-    const Type* u = type->underlying();
-    if (u != type && u->kind != GoKind::Invalid && u->kind != GoKind::Struct && u->kind != GoKind::Array)
-        return markPointerWordsAt(u, offset, words, depth + 1);
-    if (u->tag == TypeTag::Pointer) return mark(offset);
-    if (u->tag == TypeTag::Struct) {
-        for (const Field& f : u->fields)
+    // A named type's typedef: its target says what it is.
+    if (type->tag == TypeTag::Typedef) return markPointerWordsAt(type->target, offset, words, depth + 1);
+    if (type->tag == TypeTag::Pointer) return mark(offset);
+    if (type->tag == TypeTag::Struct) {
+        for (const Field& f : type->fields)
             if (!markPointerWordsAt(f.type, offset + f.offset, words, depth + 1)) return false;
         return true;
     }
-    if (u->tag == TypeTag::Array) {
-        const Type* element = u->target != nullptr ? u->target : u->elem;
-        if (u->count == 0) return true;
+    if (type->tag == TypeTag::Array) {
+        const Type* element = type->target != nullptr ? type->target : type->elem;
+        if (type->count == 0) return true;
         if (element == nullptr) return false;
         const std::uint64_t size = element->byteSize();
         // A pointer-free element marks nothing: skip the loop over a large array of them.
         std::vector<bool> one;
         if (!markPointerWordsAt(element, 0, one, depth + 1)) return false;
         if (std::find(one.begin(), one.end(), true) == one.end()) return true;
-        for (std::uint64_t i = 0; i < u->count && i < (std::uint64_t{1} << 20); ++i)
+        // Bounded work: an array of pointers this long cannot be a map key or elem stored inline.
+        if (type->count > (std::uint64_t{1} << 20)) return false;
+        for (std::uint64_t i = 0; i < type->count; ++i)
             for (std::size_t w = 0; w < one.size(); ++w)
                 if (one[w] && !mark(offset + i * size + w * 8)) return false;
         return true;
     }
-    return u->tag == TypeTag::Base;
+    return type->tag == TypeTag::Base;
 }
 }  // namespace
 

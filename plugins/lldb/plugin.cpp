@@ -49,10 +49,14 @@ class AnalyzeCommand : public lldb::SBCommandPluginInterface {
             std::string a = *arg;
             if (a == "--redact") {
                 options.redact = true;
-            } else if (a == "--format" && arg[1] != nullptr &&
-                       (std::strcmp(arg[1], "json") == 0 || std::strcmp(arg[1], "text") == 0)) {
-                json = std::strcmp(*++arg, "json") == 0;
-            } else if (a == "--exe" && arg[1] != nullptr) {
+            } else if (a == "--format") {
+                std::string value = arg[1] != nullptr ? *++arg : "";
+                if (value != "json" && value != "text")
+                    return fail(result, "--format takes text or json, not '" + value + "'; " + kAnalyzeUsage);
+                json = value == "json";
+            } else if (a == "--exe") {
+                if (arg[1] == nullptr)
+                    return fail(result, std::string("--exe needs a path; ") + kAnalyzeUsage);
                 exe = *++arg;
             } else {
                 return fail(result, "unknown argument '" + a + "'; " + kAnalyzeUsage);

@@ -75,14 +75,8 @@ class CorpusCaseTest : public ::testing::TestWithParam<CorpusCase> {
         if (g == nullptr || symbols == nullptr) return std::nullopt;
         for (const StackFrame& frame : g->frames) {
             if (frame.function == nullptr || frame.function->name != function) continue;
-            // src/runtime/traceback.go: varp is below the return address and the saved frame
-            // pointer; argp is the CFA.
-            std::uint64_t varp = frame.fp - 8;
-            if (varp > frame.sp) varp -= 8;
             for (const StackObject& object : symbols->stackObjects(*frame.function)) {
-                std::uint64_t at = object.offset < 0 ? varp - static_cast<std::uint64_t>(-object.offset)
-                                                     : frame.fp + static_cast<std::uint64_t>(object.offset);
-                if (at != address) continue;
+                if (frame.addressOf(object) != address) continue;
                 auto words = symbols->pointerWords(object);
                 if (words)
                     while (!words->empty() && !words->back())

@@ -99,6 +99,43 @@ TEST_P(UnreachedTest, NoMapPointsIntoFreeMemory) {
 INSTANTIATE_TEST_SUITE_P(Corpus, UnreachedTest, ::testing::ValuesIn(testing::corpusCases()),
                          testing::caseTestName);
 
+// An unreached map's candidate types all have the pointer words the heap records for its
+// storage (a small map's one group, or the buckets): those that do not were dropped.
+TEST_P(UnreachedTest, CandidateTypesShareTheHeapPointerWordsOfTheStorage) {
+    const HeapModel* heap = analysis_->heap();
+    ASSERT_NE(heap, nullptr);
+    int compared = 0;
+    for (const MapResult* map : unreached()) {
+        std::uint64_t storage = 0, dirLen = 0;
+        for (const auto& [name, value] : map->header) {
+            if (name == "buckets" || name == "dirPtr") storage = value;
+            if (name == "dirLen") dirLen = value;
+        }
+        if (storage == 0 || dirLen != 0) continue;
+        auto words = heap->objectPointerWords(storage);
+        if (!words) continue;
+        std::vector<std::string> types = map->typeCandidates;
+        if (types.empty()) types.push_back(map->typeName());
+        for (const std::string& name : types) {
+            const MapTypeLayout* layout = analysis_->layouts().layoutFor(analysis_->types().byName(name));
+            ASSERT_NE(layout, nullptr) << name;
+            std::vector<bool> first(
+                words->begin(),
+                words->begin() + std::min<std::size_t>(words->size(), layout->storageSize() / 8));
+            while (!first.empty() && !first.back())
+                first.pop_back();
+            EXPECT_EQ(layout->storagePointerWords(), first)
+                << "unreached map at 0x" << std::hex << map->address << " candidate " << name;
+        }
+        ++compared;
+    }
+    std::cout << "[unreached] " << GetParam().build << "/" << GetParam().scenario << ": " << compared
+              << " unreached maps' candidates checked against heap pointer words\n";
+    if (heap->layout().heapBitsInSpan && GetParam().scenario == "healthy") {
+        EXPECT_GT(compared, 0);
+    }
+}
+
 // The scan's own bounds, on a real core with unreached maps: each stops the scan, is named in
 // the report's limits_hit, and leaves a note.
 TEST(UnreachedScanBounds, EachBoundStopsTheScanAndIsReported) {

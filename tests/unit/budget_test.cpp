@@ -56,6 +56,20 @@ TEST(AnalysisBudgetTest, TimeRunsOutWithinAFewChecksOfTheDeadline) {
     EXPECT_TRUE(budget.timeUp());  // and stays up
 }
 
+TEST(AnalysisBudgetTest, TimeOnlyKeepsTheDeadlineButNotTheMemoryBound) {
+    AnalysisBudget budget;
+    budget.limitTime(std::chrono::milliseconds(0));
+    budget.limitMemory(10);
+    AnalysisBudget copy = budget.timeOnly();
+    EXPECT_TRUE(copy.charge(std::uint64_t{1} << 40));  // throwaway walks are not charged
+    int checks = 0;
+    while (!copy.timeUp() && checks < 1000)
+        ++checks;
+    EXPECT_TRUE(copy.timeExpired());  // but they stop in time
+    EXPECT_EQ(copy.timeLimitName(), budget.timeLimitName());
+    EXPECT_EQ(budget.charged(), 0u);  // and the original is untouched
+}
+
 TEST(AnalysisBudgetTest, NamesItsLimitsAsLimitsHitReportsThem) {
     AnalysisBudget budget;
     budget.limitTime(std::chrono::milliseconds(1500));

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "field_slot.h"
 #include "gomapcore/heap_model.h"
 
 namespace gmtest::heap {
@@ -21,13 +22,7 @@ constexpr std::uint64_t kArenaBaseOffset = 0xffff800000000000;  // amd64, runtim
 constexpr std::uint8_t kDead = 0, kInUse = 1, kManual = 2;
 constexpr std::uint32_t kHeapGen = 10;
 
-inline gomapcore::FieldSlot slot(std::uint64_t offset, std::uint64_t size) {
-    gomapcore::FieldSlot s;
-    s.offset = offset;
-    s.size = size;
-    s.present = true;
-    return s;
-}
+using gmtest::fieldSlot;
 
 inline gomapcore::HeapLayout testLayout() {
     gomapcore::HeapLayout l;
@@ -42,17 +37,17 @@ inline gomapcore::HeapLayout testLayout() {
     l.heapArenaBytes = kArenaBytes;
     l.arenaBaseOffset = kArenaBaseOffset;
     l.spanSize = 160;
-    l.startAddr = slot(24, 8);
-    l.npages = slot(32, 8);
-    l.freeindex = slot(48, 2);
-    l.nelems = slot(50, 2);
-    l.allocBits = slot(64, 8);
-    l.gcmarkBits = slot(72, 8);
-    l.sweepgen = slot(88, 4);
-    l.allocCount = slot(96, 2);
-    l.spanclass = slot(98, 1);
-    l.state = slot(99, 1);
-    l.elemsize = slot(104, 8);
+    l.startAddr = fieldSlot(24, 8);
+    l.npages = fieldSlot(32, 8);
+    l.freeindex = fieldSlot(48, 2);
+    l.nelems = fieldSlot(50, 2);
+    l.allocBits = fieldSlot(64, 8);
+    l.gcmarkBits = fieldSlot(72, 8);
+    l.sweepgen = fieldSlot(88, 4);
+    l.allocCount = fieldSlot(96, 2);
+    l.spanclass = fieldSlot(98, 1);
+    l.state = fieldSlot(99, 1);
+    l.elemsize = fieldSlot(104, 8);
     l.pageSize = kPage;
     l.stateDead = kDead;
     l.stateInUse = kInUse;

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "field_slot.h"
 #include "gomapcore/map_layout.h"
 #include "gomapcore/types.h"
 
@@ -140,26 +141,26 @@ class LayoutFactory {
         const std::uint64_t ks = keySlot->byteSize();
         const std::uint64_t es = elemSlot->byteSize();
         c.headerSize = 48;
-        c.count = slot(0, 8);
-        c.flags = slot(8, 1);
-        c.B = slot(9, 1);
-        c.noverflow = slot(10, 2);
-        c.hash0 = slot(12, 4);
-        c.buckets = slot(16, 8);
-        c.oldbuckets = slot(24, 8);
-        c.nevacuate = slot(32, 8);
+        c.count = fieldSlot(0, 8);
+        c.flags = fieldSlot(8, 1);
+        c.B = fieldSlot(9, 1);
+        c.noverflow = fieldSlot(10, 2);
+        c.hash0 = fieldSlot(12, 4);
+        c.buckets = fieldSlot(16, 8);
+        c.oldbuckets = fieldSlot(24, 8);
+        c.nevacuate = fieldSlot(32, 8);
         c.clearSeq = gomapcore::FieldSlot{};  // only in 56-byte 1.24/1.25 noswiss headers
-        c.extra = slot(40, 8);
+        c.extra = fieldSlot(40, 8);
         c.keySlotSize = ks;
         c.elemSlotSize = es;
-        c.tophash = slot(0, 8);
-        c.keys = slot(8, 8 * ks);
-        c.values = slot(8 + 8 * ks, 8 * es);
-        c.overflow = slot(8 + 8 * ks + 8 * es, 8);  // 8*ks and 8*es keep it 8-aligned
+        c.tophash = fieldSlot(0, 8);
+        c.keys = fieldSlot(8, 8 * ks);
+        c.values = fieldSlot(8 + 8 * ks, 8 * es);
+        c.overflow = fieldSlot(8 + 8 * ks + 8 * es, 8);  // 8*ks and 8*es keep it 8-aligned
         c.bucketSize = c.overflow.offset + 8;
-        c.extraOverflow = slot(0, 8);
-        c.extraOldOverflow = slot(8, 8);
-        c.extraNextOverflow = slot(16, 8);
+        c.extraOverflow = fieldSlot(0, 8);
+        c.extraOldOverflow = fieldSlot(8, 8);
+        c.extraNextOverflow = fieldSlot(16, 8);
         return layout;
     }
 
@@ -194,24 +195,24 @@ class LayoutFactory {
 
         gomapcore::SwissLayout& s = layout.swiss;
         s.headerSize = 48;
-        s.used = slot(0, 8);
-        s.seed = slot(8, 8);
-        s.dirPtr = slot(16, 8);
-        s.dirLen = slot(24, 8);
-        s.globalDepth = slot(32, 1);
-        s.globalShift = slot(33, 1);
-        s.writing = slot(34, 1);
-        s.tombstonePossible = slot(35, 1);
-        s.clearSeq = slot(40, 8);
+        s.used = fieldSlot(0, 8);
+        s.seed = fieldSlot(8, 8);
+        s.dirPtr = fieldSlot(16, 8);
+        s.dirLen = fieldSlot(24, 8);
+        s.globalDepth = fieldSlot(32, 1);
+        s.globalShift = fieldSlot(33, 1);
+        s.writing = fieldSlot(34, 1);
+        s.tombstonePossible = fieldSlot(35, 1);
+        s.clearSeq = fieldSlot(40, 8);
         s.tableSize = 32;
-        s.tableUsed = slot(0, 2);
-        s.capacity = slot(2, 2);
-        s.growthLeft = slot(4, 2);
-        s.localDepth = slot(6, 1);
-        s.index = slot(8, 8);
-        s.groupsData = slot(16, 8);
-        s.lengthMask = slot(24, 8);
-        s.ctrl = slot(0, 8);
+        s.tableUsed = fieldSlot(0, 2);
+        s.capacity = fieldSlot(2, 2);
+        s.growthLeft = fieldSlot(4, 2);
+        s.localDepth = fieldSlot(6, 1);
+        s.index = fieldSlot(8, 8);
+        s.groupsData = fieldSlot(16, 8);
+        s.lengthMask = fieldSlot(24, 8);
+        s.ctrl = fieldSlot(0, 8);
         s.splitGroup = false;
         // Slot {key; elem}: elem aligned after key; a trailing zero-size elem gets one padding
         // byte; the stride is rounded up to the slot's alignment.
@@ -262,10 +263,6 @@ class LayoutFactory {
     }
 
   private:
-    static gomapcore::FieldSlot slot(std::uint64_t offset, std::uint64_t size) {
-        return gomapcore::FieldSlot{offset, size, true};
-    }
-
     gomapcore::Type* newType(std::string name, gomapcore::TypeTag tag, gomapcore::GoKind kind,
                              std::uint64_t size) {
         gomapcore::Type& t = types_.emplace_back();

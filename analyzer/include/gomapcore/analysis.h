@@ -42,6 +42,14 @@ struct AnalysisOptions {
     // Memory the walks' results and work lists may hold in all (an estimate of the structures
     // kept, not of the process's RSS; see README "Resource bounds").
     std::uint64_t maxMemoryBytes = kDefaultMaxMemoryBytes;
+
+    // A budget of timeLimit (from now) and maxMemoryBytes, for walks done outside run().
+    AnalysisBudget makeBudget() const {
+        AnalysisBudget budget;
+        if (timeLimit) budget.limitTime(*timeLimit);
+        budget.limitMemory(maxMemoryBytes);
+        return budget;
+    }
 };
 
 struct NilMap {
@@ -121,11 +129,12 @@ class Analysis {
     void addStackObjectMaps(std::vector<MapRoot>& roots, const WalkLimits& limits);
     bool validatesAsMap(std::uint64_t address, const Type* mapType, const WalkLimits& limits);
     // Of the map types a header validates as, those whose bucket or group matches what the GC
-    // records of the allocation holding its storage: a stack object of the frame (frameObjects,
-    // placed from varp and argp) or a heap object. All of them when it cannot tell.
+    // records of the allocation holding its storage: one of frameObjects, the stack objects of
+    // frame, or a heap object. All of them when it cannot tell; none when the record fits none
+    // (then the header is not reported as a map).
     std::vector<const Type*> narrowByStorage(std::uint64_t header, const std::vector<const Type*>& types,
-                                             const std::vector<StackObject>* frameObjects = nullptr,
-                                             std::uint64_t varp = 0, std::uint64_t argp = 0);
+                                             const StackFrame* frame = nullptr,
+                                             const std::vector<StackObject>* frameObjects = nullptr);
     // Heap objects of the map header's size class that no root reached and that validate as
     // maps: appended to maps with no roots, confidence "heuristic" (heap_checks.cpp).
     void addUnreachedMaps(std::vector<MapResult>& maps, const WalkLimits& limits,

@@ -24,6 +24,18 @@ struct StackFrame {
     // The pc looked up for file and line: pc-1 for a return address (runtime tracepc).
     std::uint64_t symbolPc = 0;
     std::vector<SourceFrame> source;  // innermost first; inlined calls expanded
+
+    // src/runtime/traceback.go: varp is below the return address and, with frame pointers
+    // (always on amd64), below the saved frame pointer; argp is the CFA.
+    std::uint64_t varp() const { return fp - 8 > sp ? fp - 16 : fp - 8; }
+    std::uint64_t argp() const { return fp; }
+    // Where a stack object of this frame's function lies: negative offsets count from varp,
+    // the others from argp (src/runtime/stack.go stackObjectRecord).
+    std::uint64_t addressOf(const StackObject& object) const {
+        return object.offset < 0
+                   ? varp() - static_cast<std::uint64_t>(-static_cast<std::int64_t>(object.offset))
+                   : argp() + static_cast<std::uint64_t>(object.offset);
+    }
 };
 
 struct Goroutine {
