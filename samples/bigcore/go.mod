@@ -1,0 +1,3 @@
+module gomapcore/samples/bigcore
+
+go 1.19
