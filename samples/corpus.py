@@ -3,14 +3,20 @@
 
 Used by make-corpus.sh; can also be run by hand:
 
-  corpus.py check RUNDIR SCENARIO LAYOUT    check one run (RUNDIR/core, RUNDIR/stderr)
+  corpus.py check RUNDIR SCENARIO LAYOUT [ARCH]
+                                            check one run (RUNDIR/core, RUNDIR/stderr); with ARCH
+                                            (amd64, arm64) the core must be of that architecture;
+                                            RUNDIR/core-name, if present, is the name qemu gave the core
   corpus.py verify CORPUSDIR [BUILD...]     decompress every committed case and check it again
   corpus.py manifest CORPUSDIR SPEC...      write CORPUSDIR/manifest.json; SPEC = build-name:goexperiment
+  corpus.py manifest --arch arm64 --core-writer WHAT CORPUSDIR SPEC...
+                                            the same for a corpus of another architecture (tests/corpus-arm64)
   corpus.py scenarios LAYOUT                list the scenarios of a layout (classic, swiss)
 
 A check reads the ELF core directly (PT_LOAD segments) and compares every truth record with
 the memory it describes: map headers hold the reported count, damaged fields hold the
-reported bad value, munmapped regions are absent from the core, and so on.
+reported bad value, munmapped regions are absent from the core, and so on. Cores may be
+x86-64 (kernel cores) or AArch64 (qemu-aarch64's guest cores, see samples/README.md).
 Standard library only.
 """
 import hashlib
@@ -63,12 +69,20 @@ CRASH_KIND = {"concurrent-writes": "concurrent-map-writes", "concurrent-read-wri
               "fault-in-map": "map-memory-fault"}
 
 
+EM_X86_64, EM_AARCH64 = 62, 183
+ARCH_OF_MACHINE = {EM_X86_64: "amd64", EM_AARCH64: "arm64"}
+
+
 class Core:
     def __init__(self, path):
         self.f = open(path, "rb")
         hdr = self.f.read(64)
         if hdr[:4] != b"\x7fELF" or hdr[4] != 2 or struct.unpack_from("<H", hdr, 16)[0] != 4:
             raise ValueError(f"{path}: not an ELF64 core")
+        machine, = struct.unpack_from("<H", hdr, 18)
+        if machine not in ARCH_OF_MACHINE:
+            raise ValueError(f"{path}: e_machine {machine} is neither x86-64 nor AArch64")
+        self.arch = ARCH_OF_MACHINE[machine]
         phoff, = struct.unpack_from("<Q", hdr, 32)
         phentsize, phnum = struct.unpack_from("<HH", hdr, 54)
         self.loads, self.pid = [], None
@@ -86,7 +100,10 @@ class Core:
         while pos + 12 <= len(data):
             namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
             desc = pos + 12 + (namesz + 3) // 4 * 4
-            if ntype == 3 and self.pid is None:  # NT_PRPSINFO: pr_pid at +24 (NT_PRSTATUS has TIDs)
+            # NT_PRPSINFO: pr_pid at +24 (NT_PRSTATUS has TIDs). The same layout on AArch64
+            # (32-bit uid/gid), and qemu-user fills it with its own getpid(), which is the
+            # guest's: the pid the program printed.
+            if ntype == 3 and self.pid is None:
                 self.pid, = struct.unpack_from("<i", data, desc + 24)
             pos = desc + (descsz + 3) // 4 * 4
 
@@ -120,8 +137,15 @@ def parse_truth(stderr_text):
     return recs
 
 
-def check_run(core_path, stderr_text, scenario, layout):
-    """Returns a list of problems (empty if the run is good)."""
+QEMU_CORE_NAME = re.compile(r"qemu_.+_\d{8}-\d{6}_(\d+)\.core")
+
+
+def check_run(core_path, stderr_text, scenario, layout, arch=None, core_name=None):
+    """Returns a list of problems (empty if the run is good).
+
+    arch: the architecture the core must be (None: either). core_name: the file name qemu-user
+    gave the core (qemu_<prog>_<yyyymmdd-hhmmss>_<pid>.core); its pid must be the case's too.
+    """
     errs = []
     recs = parse_truth(stderr_text)
     if "GOMAPCORE-ERROR" in stderr_text:
@@ -139,8 +163,14 @@ def check_run(core_path, stderr_text, scenario, layout):
     if not os.path.exists(core_path):
         return errs + ["no core"]
     core = Core(core_path)
+    if arch and core.arch != arch:
+        errs.append(f"core is {core.arch}, not {arch}")
     if core.pid != case["pid"]:
         errs.append(f"core pid {core.pid} != case pid {case['pid']}")
+    if core_name is not None:
+        m = QEMU_CORE_NAME.fullmatch(core_name)
+        if not m or int(m.group(1)) != case["pid"]:
+            errs.append(f"qemu core name {core_name!r} does not end in the case pid {case['pid']}")
 
     maps = [r for r in recs if r["record"] == "map"]
     damages = [r for r in recs if r["record"] == "damage"]
@@ -286,7 +316,7 @@ def read_text(path):
         return f.read()
 
 
-def cmd_manifest(cdir, specs):
+def cmd_manifest(cdir, specs, arch=None, core_writer=None):
     builds = []
     for spec in specs:
         name, goexp = spec.split(":")
@@ -321,6 +351,11 @@ def cmd_manifest(cdir, specs):
         builds.append(info)
     manifest = {"format": 1, "generator": "samples/make-corpus.sh",
                 "truth_format": "samples/README.md#ground-truth-format", "builds": builds}
+    if arch:
+        # Only the other-architecture corpora say so; tests/corpus/manifest.json (amd64,
+        # kernel cores) stays as it always was.
+        manifest = {"format": 1, "generator": f"samples/make-corpus.sh --arch {arch}", "arch": arch,
+                    "core_writer": core_writer, "truth_format": manifest["truth_format"], "builds": builds}
     with open(os.path.join(cdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
@@ -339,7 +374,8 @@ def cmd_verify(cdir, only):
                 core = os.path.join(tmp, "core")
                 subprocess.run(["zstd", "-dqf", "--long=31", os.path.join(bdir, c["core"]["file"]), "-o", core],
                                check=True)
-                errs = check_run(core, read_text(os.path.join(bdir, c["stderr"]["file"])), c["scenario"], b["layout"])
+                errs = check_run(core, read_text(os.path.join(bdir, c["stderr"]["file"])), c["scenario"], b["layout"],
+                                 manifest.get("arch", "amd64"))
                 if sha256_of(core)[0] != c["core"]["sha256"]:
                     errs.append("core sha256 differs from the manifest")
             print(f"{b['name']:18} {c['scenario']:28} {'ok' if not errs else 'FAIL'}")
@@ -350,17 +386,29 @@ def cmd_verify(cdir, only):
 
 
 def main(argv):
-    if len(argv) >= 4 and argv[0] == "check":
+    if len(argv) in (4, 5) and argv[0] == "check":
         rundir, scenario, layout = argv[1:4]
+        arch = argv[4] if len(argv) == 5 else None
+        core_name = None
+        if os.path.exists(os.path.join(rundir, "core-name")):
+            with open(os.path.join(rundir, "core-name")) as f:
+                core_name = f.read().strip()
         with open(os.path.join(rundir, "stderr"), encoding="utf-8", errors="replace") as f:
-            errs = check_run(os.path.join(rundir, "core"), f.read(), scenario, layout)
+            errs = check_run(os.path.join(rundir, "core"), f.read(), scenario, layout, arch, core_name)
         for e in errs:
             print(e)
         return 1 if errs else 0
     if len(argv) >= 2 and argv[0] == "verify":
         return cmd_verify(argv[1], argv[2:])
     if len(argv) >= 2 and argv[0] == "manifest":
-        cmd_manifest(argv[1], argv[2:])
+        args, opts = argv[1:], {}
+        while args and args[0] in ("--arch", "--core-writer") and len(args) >= 2:
+            opts[args[0][2:].replace("-", "_")] = args[1]
+            args = args[2:]
+        if not args or opts.get("arch", "amd64") not in ARCH_OF_MACHINE.values():
+            print(__doc__, file=sys.stderr)
+            return 64
+        cmd_manifest(args[0], args[1:], opts.get("arch"), opts.get("core_writer"))
         return 0
     if len(argv) == 2 and argv[0] == "scenarios":
         print("\n".join(scenarios_for(argv[1])))

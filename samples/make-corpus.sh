@@ -3,20 +3,24 @@
 # applies to the build's map layout until it dumps core, checks the core against the truth
 # the program printed (samples/corpus.py check), and stores the result in tests/corpus/.
 #
-# usage: samples/make-corpus.sh [--builds a,b] [--scenarios x,y] [--keep-going]
+# usage: samples/make-corpus.sh [--arch amd64|arm64] [--builds a,b] [--scenarios x,y] [--keep-going]
 #
-#   --builds      regenerate only these builds (names below); default: all
+#   --arch        amd64 (default): native runs, kernel cores, tests/corpus/.
+#                 arm64: GOARCH=arm64 builds run under qemu-aarch64 (qemu-user), whose own
+#                 guest cores (qemu_<prog>_<time>_<pid>.core) go to tests/corpus-arm64/;
+#                 default builds go1.23,go1.26 (see samples/README.md, "arm64 corpus")
+#   --builds      regenerate only these builds (names below); default: all (arm64: go1.23,go1.26)
 #   --scenarios   regenerate only these scenarios; default: all that apply to each build
 #   --keep-going  go on with the next case after a case failed 5 times (exit status 1 at the end)
 #
 # Environment: GOMAPCORE_GO_DIR (toolchains, default ~/.cache/gomapcore/go; missing ones are
-# fetched with samples/fetch-go-toolchains.sh), GOMAPCORE_CORPUS_DIR (default tests/corpus).
-# Needs: zstd, python3, a core_pattern that writes a file (e.g. "core").
+# fetched with samples/fetch-go-toolchains.sh), GOMAPCORE_CORPUS_DIR (default tests/corpus,
+# or tests/corpus-arm64 with --arch arm64).
+# Needs: zstd, python3, a core_pattern that writes a file (e.g. "core"); arm64: qemu-aarch64.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
-CORPUS=${GOMAPCORE_CORPUS_DIR:-$REPO/tests/corpus}
 GODIR=${GOMAPCORE_GO_DIR:-$HOME/.cache/gomapcore/go}
 ATTEMPTS=5
 RUN_TIMEOUT=120
@@ -32,34 +36,61 @@ declare -A LAYOUT=([go1.19]=classic [go1.23]=classic [go1.24-noswiss]=classic [g
 die() { echo "make-corpus: $*" >&2; exit 1; }
 
 BUILDS=("${ALL_BUILDS[@]}")
+BUILDS_GIVEN=0
+ARCH=amd64
 ONLY_SCENARIOS=()
 KEEP_GOING=0
 while [ $# -gt 0 ]; do
   case $1 in
-    --builds) [ $# -ge 2 ] || die "--builds needs a value"; IFS=, read -ra BUILDS <<<"$2"; shift 2 ;;
-    --builds=*) IFS=, read -ra BUILDS <<<"${1#*=}"; shift ;;
+    --arch) [ $# -ge 2 ] || die "--arch needs a value"; ARCH=$2; shift 2 ;;
+    --arch=*) ARCH=${1#*=}; shift ;;
+    --builds) [ $# -ge 2 ] || die "--builds needs a value"; IFS=, read -ra BUILDS <<<"$2"; BUILDS_GIVEN=1; shift 2 ;;
+    --builds=*) IFS=, read -ra BUILDS <<<"${1#*=}"; BUILDS_GIVEN=1; shift ;;
     --scenarios) [ $# -ge 2 ] || die "--scenarios needs a value"; IFS=, read -ra ONLY_SCENARIOS <<<"$2"; shift 2 ;;
     --scenarios=*) IFS=, read -ra ONLY_SCENARIOS <<<"${1#*=}"; shift ;;
     --keep-going) KEEP_GOING=1; shift ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
+case $ARCH in
+  amd64) CORPUS=${GOMAPCORE_CORPUS_DIR:-$REPO/tests/corpus} ;;
+  arm64)
+    # The engine reads amd64 cores only so far (issue #20): arm64 cores live in their own
+    # folder with their own manifest, out of tests/corpus/ which the test suite enumerates.
+    CORPUS=${GOMAPCORE_CORPUS_DIR:-$REPO/tests/corpus-arm64}
+    [ $BUILDS_GIVEN = 1 ] || BUILDS=(go1.23 go1.26)
+    ;;
+  *) die "unknown --arch $ARCH (amd64 or arm64)" ;;
+esac
 for b in "${BUILDS[@]}"; do [ -n "${TOOLCHAIN[$b]:-}" ] || die "unknown build $b (known: ${ALL_BUILDS[*]})"; done
 all_scenarios=$( (python3 "$HERE/corpus.py" scenarios classic; python3 "$HERE/corpus.py" scenarios swiss) | sort -u)
 for s in "${ONLY_SCENARIOS[@]}"; do grep -qx -- "$s" <<<"$all_scenarios" || die "unknown scenario $s"; done
 
 command -v zstd >/dev/null || die "zstd is needed (apt-get install zstd)"
 command -v python3 >/dev/null || die "python3 is needed"
-pattern=$(cat /proc/sys/kernel/core_pattern)
-case $pattern in
-  '|'* | */*) die "kernel.core_pattern is '$pattern'; cores must be written to the working directory (sysctl -w kernel.core_pattern=core)" ;;
-esac
+if [ "$ARCH" = amd64 ]; then
+  pattern=$(cat /proc/sys/kernel/core_pattern)
+  case $pattern in
+    '|'* | */*) die "kernel.core_pattern is '$pattern'; cores must be written to the working directory (sysctl -w kernel.core_pattern=core)" ;;
+  esac
+else
+  # qemu-user writes the guest's core itself, into the working directory, whatever the
+  # core_pattern; it needs only a nonzero RLIMIT_CORE (and honours it as a size limit).
+  command -v qemu-aarch64 >/dev/null || die "qemu-aarch64 is needed (apt-get install qemu-user)"
+fi
 ulimit -c unlimited || die "cannot raise the core size limit (ulimit -c unlimited)"
 
 # A fixed work folder keeps the paths recorded in the cores (the executable's path in
 # NT_FILE and the command line in NT_PRPSINFO) the same from one generation to the next.
 WORK=${TMPDIR:-/tmp}/gomapcore-corpus
+KEEP_PREFIX=
+RUNNER=()
+if [ "$ARCH" = arm64 ]; then
+  WORK=${TMPDIR:-/tmp}/gomapcore-corpus-arm64
+  KEEP_PREFIX=arm64-
+  RUNNER=(qemu-aarch64)
+fi
 command -v flock >/dev/null || die "flock is needed (util-linux)"
 exec 9>"$WORK.lock"
 flock -n 9 || die "another make-corpus.sh is running ($WORK.lock)"
@@ -73,6 +104,10 @@ run_case() {
   local exe=$1 scen=$2 layout=$3 dir=$4
   rm -rf "$dir"
   mkdir -p "$dir"
+  if [ "$ARCH" = arm64 ]; then
+    run_case_qemu "$@"
+    return
+  fi
   # The program's stderr goes to the file; timeout's own messages do not.
   # (the trailing true keeps bash's "Aborted (core dumped)" job message in the subshell)
   (cd "$dir" && GOMAXPROCS=2 GOTRACEBACK= GODEBUG= timeout -s KILL "$RUN_TIMEOUT" \
@@ -85,6 +120,30 @@ run_case() {
   python3 "$HERE/corpus.py" check "$dir" "$scen" "$layout" >"$dir/check.txt" 2>&1
 }
 
+# run_case_qemu: run_case for --arch arm64. qemu-aarch64 runs the guest; when the guest dies
+# of a core-dumping signal, qemu writes the guest's aarch64 core as qemu_<prog>_<time>_<pid>.core
+# in the working directory, then kills itself with the same signal. qemu 7.2 does not lower
+# its own RLIMIT_CORE first (it believes the guest dump failed: no "qemu: uncaught target
+# signal" line), so the kernel would also write a ~200 MB x86-64 core of qemu itself. An empty
+# folder named like that core ("core", and "core.PID" for core_uses_pid=1: the shell's pid is
+# qemu's after exec) makes the kernel's open fail, so it writes nothing.
+run_case_qemu() {
+  local exe=$1 scen=$2 layout=$3 dir=$4
+  (cd "$dir" && GOMAXPROCS=2 GOTRACEBACK= GODEBUG= timeout -s KILL "$RUN_TIMEOUT" \
+    sh -c 'mkdir core "core.$$" && exec qemu-aarch64 "$0" "$1" 2>stderr >stdout' "$exe" "$scen"; true) 2>/dev/null
+  find "$dir" -maxdepth 1 -name 'core*' -type d -empty -delete
+  rm -f "$dir/core" "$dir"/core.* # a core of qemu itself, if one got through after all
+  local cores=("$dir"/qemu_*.core)
+  if [ ${#cores[@]} -eq 1 ] && [ -e "${cores[0]}" ]; then
+    basename "${cores[0]}" >"$dir/core-name"
+    mv "${cores[0]}" "$dir/core"
+  elif [ ${#cores[@]} -gt 1 ]; then
+    echo "${#cores[@]} qemu cores: ${cores[*]}" >"$dir/check.txt"
+    return 1
+  fi
+  python3 "$HERE/corpus.py" check "$dir" "$scen" "$layout" arm64 >"$dir/check.txt" 2>&1
+}
+
 for b in "${BUILDS[@]}"; do
   v=${TOOLCHAIN[$b]} exp=${EXPERIMENT[$b]:-} layout=${LAYOUT[$b]}
   goroot=$GODIR/go$v
@@ -92,17 +151,21 @@ for b in "${BUILDS[@]}"; do
     echo "== go$v missing: fetching it"
     "$HERE/fetch-go-toolchains.sh" "$GODIR" "$v"
   fi
-  echo "== $b: $("$goroot/bin/go" version) GOEXPERIMENT=${exp:-(none)} layout=$layout"
+  if [ "$ARCH" = amd64 ]; then
+    echo "== $b: $("$goroot/bin/go" version) GOEXPERIMENT=${exp:-(none)} layout=$layout"
+  else
+    echo "== $b: $("$goroot/bin/go" version) GOARCH=$ARCH GOEXPERIMENT=${exp:-(none)} layout=$layout"
+  fi
   bwork=$WORK/$b
   mkdir -p "$bwork"
   (cd "$HERE/mapcrash" && env GOROOT="$goroot" PATH="$goroot/bin:$PATH" GOTOOLCHAIN=local GOENV=off GOFLAGS= \
-    GOEXPERIMENT="$exp" GOCACHE="$WORK/gocache" GOPATH="$WORK/gopath" CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \
+    GOEXPERIMENT="$exp" GOCACHE="$WORK/gocache" GOPATH="$WORK/gopath" CGO_ENABLED=0 GOOS=linux GOARCH="$ARCH" \
     go build -buildvcs=false -o "$bwork/mapcrash" .)
   exe=$bwork/mapcrash
 
   scenarios=$(python3 "$HERE/corpus.py" scenarios "$layout")
-  [ "$("$exe" list | sort)" = "$(sort <<<"$scenarios")" ] ||
-    die "$b: the executable's scenarios ($("$exe" list | tr '\n' ' ')) differ from the $layout list"
+  [ "$("${RUNNER[@]}" "$exe" list | sort)" = "$(sort <<<"$scenarios")" ] ||
+    die "$b: the executable's scenarios ($("${RUNNER[@]}" "$exe" list | tr '\n' ' ')) differ from the $layout list"
   full=1
   if [ ${#ONLY_SCENARIOS[@]} -gt 0 ]; then
     full=0
@@ -132,7 +195,7 @@ for b in "${BUILDS[@]}"; do
     done
     if [ $ok = 0 ]; then
       FAILED+=("$b/$s")
-      keep=${TMPDIR:-/tmp}/gomapcore-failed/$b-$s
+      keep=${TMPDIR:-/tmp}/gomapcore-failed/$KEEP_PREFIX$b-$s
       rm -rf "$keep" && mkdir -p "$(dirname "$keep")" && cp -r "$bwork/run-$s" "$keep" && cp "$exe" "$keep/"
       [ $KEEP_GOING = 1 ] || die "$b/$s failed $ATTEMPTS times; last attempt kept in $keep"
       continue
@@ -148,6 +211,7 @@ for b in "${BUILDS[@]}"; do
     msg=$(grep -m1 -E '^(panic|fatal error): ' "$run/stderr")
     printf '   %-28s ok (attempt %d) core %6s KiB -> %5s KiB  %s\n' "$s" "$attempt" \
       $(($(du -k "$run/core" | cut -f1))) $(($(stat -c %s "$stage/$s.core.zst") / 1024)) "$msg"
+    [ ! -e "$run/core-name" ] || echo "      (qemu wrote $(cat "$run/core-name"))"
     rm -rf "$run"
   done
   zstd -19 -q -f "$exe" -o "$stage/mapcrash.zst"
@@ -161,7 +225,11 @@ done
 
 specs=()
 for b in "${ALL_BUILDS[@]}"; do specs+=("$b:${EXPERIMENT[$b]:-}"); done
-python3 "$HERE/corpus.py" manifest "$CORPUS" "${specs[@]}"
+if [ "$ARCH" = amd64 ]; then
+  python3 "$HERE/corpus.py" manifest "$CORPUS" "${specs[@]}"
+else
+  python3 "$HERE/corpus.py" manifest --arch "$ARCH" --core-writer "$(qemu-aarch64 --version | head -1)" "$CORPUS" "${specs[@]}"
+fi
 
 echo "== corpus sizes (KiB)"
 for b in "${ALL_BUILDS[@]}"; do [ -d "$CORPUS/$b" ] && printf '%-20s %8s\n' "$b" "$(du -sk "$CORPUS/$b" | cut -f1)"; done
