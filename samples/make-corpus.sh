@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
     --scenarios) [ $# -ge 2 ] || die "--scenarios needs a value"; IFS=, read -ra ONLY_SCENARIOS <<<"$2"; shift 2 ;;
     --scenarios=*) IFS=, read -ra ONLY_SCENARIOS <<<"${1#*=}"; shift ;;
     --keep-going) KEEP_GOING=1; shift ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -123,8 +123,9 @@ run_case() {
 # run_case_qemu: run_case for --arch arm64. qemu-aarch64 runs the guest; when the guest dies
 # of a core-dumping signal, qemu writes the guest's aarch64 core as qemu_<prog>_<time>_<pid>.core
 # in the working directory, then kills itself with the same signal. qemu 7.2 does not lower
-# its own RLIMIT_CORE first (it believes the guest dump failed: no "qemu: uncaught target
-# signal" line), so the kernel would also write a ~200 MB x86-64 core of qemu itself. An empty
+# its own RLIMIT_CORE first (it believes the complete guest dump failed, apparently from a stale
+# errno: no "qemu: uncaught target signal" line), so the kernel would also write a ~200 MB
+# x86-64 core of qemu itself. An empty
 # folder named like that core ("core", and "core.PID" for core_uses_pid=1: the shell's pid is
 # qemu's after exec) makes the kernel's open fail, so it writes nothing.
 run_case_qemu() {
