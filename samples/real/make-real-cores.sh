@@ -129,12 +129,12 @@ for v in "${VERSIONS[@]}"; do
       vet)
         exe=$bin/vet-real
         renv+=(GOMAPCORE_REAL_TARGET="$exe")
-        child=(--child-cwd /src/go/types)
+        child=(--child-match '/src/go/types\n')
         cmd=(go vet -toolexec "$HERE/toolexec.sh" -vettool="$exe" go/types) ;;
       compile)
         exe=$bin/compile-real
         renv+=(GOMAPCORE_REAL_SUBST="compile=$exe" GOMAPCORE_REAL_TARGET="$exe")
-        child=(--child-cwd /src/go/types)
+        child=(--child-match '^-p\ngo/types$')
         cmd=(go build -toolexec "$HERE/toolexec.sh" go/types) ;;
     esac
     gcflag=()

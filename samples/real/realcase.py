@@ -4,7 +4,7 @@
 usage:
   realcase.py run --name CASE --out OUTDIR --rundir RUNDIR --exe TARGET_EXE --signal ABRT|QUIT
                   --delay SECONDS [--after-gc] [--gc-wait SECONDS] [--timeout SECONDS]
-                  [--child-cwd SUFFIX] [--meta KEY=VALUE ...] -- COMMAND...
+                  [--child-match REGEX] [--meta KEY=VALUE ...] -- COMMAND...
   realcase.py inspect CORE [EXE]      print what the core says about its process (JSON)
 
 run:
@@ -16,12 +16,13 @@ run:
   CASE.json. It fails (exit status 1, nothing stored) if the target ends before the signal, or
   the core does not come from TARGET_EXE (NT_PRPSINFO pr_fname/pr_pid and NT_FILE are checked).
 
-  Without --child-cwd the target is COMMAND itself (exec'd; its stderr is RUNDIR/stderr).
-  With --child-cwd the target is a descendant started through samples/real's toolexec wrapper
-  (toolexec.sh), which records each process it starts in RUNDIR/procs/PID.cwd (the directory
-  the go command started it in), sends its stderr to RUNDIR/procs/PID.stderr and runs it in
-  RUNDIR/procs/PID/ so that its core lands there; the first such process whose executable is
-  TARGET_EXE and whose starting directory ends with SUFFIX is the target.
+  Without --child-match the target is COMMAND itself (exec'd; its stderr is RUNDIR/stderr).
+  With --child-match the target is a descendant started through samples/real's toolexec wrapper
+  (toolexec.sh), which records each process it starts in RUNDIR/procs/PID.info (the directory
+  the go command started it in, then its arguments, one a line), sends its stderr to
+  RUNDIR/procs/PID.stderr and runs it in RUNDIR/procs/PID/ so that its core lands there; the
+  first such process whose executable is TARGET_EXE and whose record matches REGEX (Python re,
+  multiline: ^ and $ match at each line) is the target.
 """
 
 import argparse
@@ -204,20 +205,23 @@ def cmd_run(a):
 
     deadline = t0 + a.timeout
     # 1. The target.
-    if a.child_cwd:
+    if a.child_match:
+        match = re.compile(a.child_match, re.M)
+        rejected = set()
         target = None
         while target is None:
             if time.monotonic() > deadline:
-                return fail(f'no process of {exe} started in a directory ending in {a.child_cwd}')
+                return fail(f'no process of {exe} whose record matches {a.child_match!r}')
             if reap() is not None:
                 return fail(f'the command ended (status {status:#x}) before the target started')
             for fn in sorted(os.listdir(procs)):
-                if not fn.endswith('.cwd'):
+                if not fn.endswith('.info') or int(fn[:-5]) in rejected:
                     continue
-                pid = int(fn[:-4])
+                pid = int(fn[:-5])
                 with open(os.path.join(procs, fn)) as f:
-                    cwd = f.read().strip()
-                if not cwd.endswith(a.child_cwd):
+                    record = f.read()
+                if not match.search(record):
+                    rejected.add(pid)
                     continue
                 # The wrapper wrote the file before it exec'd the tool: wait for the exec.
                 for _ in range(2000):
@@ -230,8 +234,8 @@ def cmd_run(a):
             time.sleep(0.005)
         target_stderr = os.path.join(procs, f'{target}.stderr')
         core_dir = os.path.join(procs, str(target))
-        with open(os.path.join(procs, f'{target}.cwd')) as f:
-            target_started_in = f.read().strip()
+        with open(os.path.join(procs, f'{target}.info')) as f:
+            target_started_in = f.readline().strip()
     else:
         target = proc.pid
         for _ in range(2000):  # until the exec is visible
@@ -288,7 +292,7 @@ def cmd_run(a):
 
     # 3. Its death.
     while True:
-        if a.child_cwd:
+        if a.child_match:
             if not alive(target):
                 break
         elif reap() is not None:
@@ -298,7 +302,7 @@ def cmd_run(a):
         time.sleep(0.01)
     t_dead = time.monotonic()
     exit_desc = None
-    if status is not None and not a.child_cwd:
+    if status is not None and not a.child_match:
         if os.WIFSIGNALED(status):
             exit_desc = {'signal': os.WTERMSIG(status), 'core_dumped': os.WCOREDUMP(status)}
         else:
@@ -379,7 +383,7 @@ def main():
     r.add_argument('--after-gc', action='store_true')
     r.add_argument('--gc-wait', type=float, default=30.0)
     r.add_argument('--timeout', type=float, default=900.0)
-    r.add_argument('--child-cwd')
+    r.add_argument('--child-match')
     r.add_argument('--meta', action='append', default=[])
     r.add_argument('command', nargs='+')
     i = sub.add_parser('inspect')

@@ -7,7 +7,8 @@
 #                          compile=/out/go1.26/bin/compile-real); version queries (-V=full)
 #                          still go to the toolchain's tool, whose answer the go command checks
 #   GOMAPCORE_REAL_TARGET  the executable whose runs are candidate targets: each is recorded in
-#                          PROCS/PID.cwd (the directory the go command started it in), writes its
+#                          PROCS/PID.info (the directory the go command started it in, then its
+#                          arguments, one a line), writes its
 #                          stderr to PROCS/PID.stderr and runs in PROCS/PID/, where its core lands
 #                          (its file arguments are absolute, so the directory does not matter)
 # Every other tool runs with GODEBUG unset, so that only the target writes gc trace lines.
@@ -22,8 +23,8 @@ fi
 if [ -n "${GOMAPCORE_REAL_TARGET:-}" ] && [ "$tool" = "$GOMAPCORE_REAL_TARGET" ]; then
   procs=${GOMAPCORE_REAL_PROCS:?GOMAPCORE_REAL_PROCS is not set}
   mkdir "$procs/$$"
-  pwd >"$procs/$$.cwd.tmp"
-  mv "$procs/$$.cwd.tmp" "$procs/$$.cwd"
+  { pwd; printf '%s\n' "$@"; } >"$procs/$$.info.tmp"
+  mv "$procs/$$.info.tmp" "$procs/$$.info"
   cd "$procs/$$" || exit 1
   exec "$tool" "$@" 2>"$procs/$$.stderr"
 fi
