@@ -19,11 +19,6 @@ const (
 	hmapOldbuckets = 24 // unsafe.Pointer
 
 	sameSizeGrow = 8 // hmap.flags bit
-
-	// Bytes per entry of naturally grown maps (buckets at 3.25-6.5 entries of 8 on average,
-	// plus the out-of-line strings): estimates that only decide how the size target is shared.
-	estStringEntry = 115
-	estSetEntry    = 34
 )
 
 func mapGrowing(h unsafe.Pointer) bool {

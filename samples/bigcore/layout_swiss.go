@@ -14,12 +14,6 @@ const (
 	mapDirPtr      = 16 // unsafe.Pointer: *[dirLen]*table, or the one group when dirLen == 0
 	mapDirLen      = 24 // int
 	mapGlobalDepth = 32 // uint8
-
-	// Bytes per entry of naturally grown maps (tables between 7/16 and 7/8 full, plus the
-	// out-of-line strings): estimates that only decide how the size target is shared.
-	estHugeEntry   = 40
-	estStringEntry = 105
-	estSetEntry    = 28
 )
 
 func mapGrowing(h unsafe.Pointer) bool { return false }
@@ -45,14 +39,12 @@ func shapeOf(h unsafe.Pointer) shape {
 }
 
 // buildHuge builds main.huge by plain insertion, so that its tables split as they fill up
-// and the map ends with a directory of many tables.
+// and the map ends with a directory of many tables; it stops when the footprint has grown
+// by budget bytes.
 func buildHuge(budget int64) map[int64]int64 {
-	n := budget / estHugeEntry
-	if n < minHugeEntries {
-		n = minHugeEntries
-	}
+	lim := &limiter{limit: footprint() + budget}
 	m := make(map[int64]int64)
-	for i := int64(0); i < n; i++ {
+	for i := int64(0); i < minHugeEntries || !lim.reached(); i++ {
 		m[hugeKey(i)] = i
 	}
 	s := shapeOf(mapPtr(m))

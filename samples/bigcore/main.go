@@ -34,10 +34,11 @@ const (
 	minHugeEntries    = 8192 // swiss main.huge: dirLen >= 8
 	minStringEntries  = 4096
 	minSetEntries     = 4096
+	minMany           = 1000
 	minRecords        = 1000
-	estManyMap        = 160 // bytes per main.many element (header, bucket/group, slice slot)
-	estRecord         = 430 // bytes per main.records element with its map and strings
-	coreOverheadBytes = 8 << 20
+	estManyMap        = 160      // bytes per main.many element (header, bucket/group, slice slot)
+	estRecord         = 430      // bytes per main.records element with its map and strings
+	coreOverheadBytes = 36 << 20 // core size minus footprint(), measured: runtime metadata, unused arena parts
 )
 
 // Record is the element of main.records: a struct holding a small map.
@@ -75,19 +76,18 @@ func main() {
 	emit(map[string]interface{}{"record": "case", "program": "bigcore", "go_version": runtime.Version(),
 		"layout": layoutName, "pid": os.Getpid(), "target_bytes": target, "many_flag": *manyFlag})
 
-	avail := target - coreOverheadBytes - footprint()
-	if avail < 0 {
-		avail = 0
-	}
-	phase("main.huge", func() { huge = buildHuge(avail * 30 / 100) })
-	phase("main.hugeStrings", func() { hugeStrings = buildStrings(max64(avail*20/100/estStringEntry, minStringEntries)) })
-	phase("main.hugeSet", func() { hugeSet = buildSet(max64(avail*10/100/estSetEntry, minSetEntries)) })
-	nMany := int64(*manyFlag)
-	if nMany < 0 {
-		nMany = avail * 25 / 100 / estManyMap
-	}
-	phase("main.many", func() { many = buildMany(int(nMany)) })
-	phase("main.records", func() { records = buildRecords(target - coreOverheadBytes) })
+	// Each part is built until the footprint reaches its cumulative share of the target:
+	// main.huge 30%, main.hugeStrings up to 50%, main.hugeSet 60%, main.many 85% (unless
+	// -many), main.records the rest. The garbage of growing maps counts until the GC
+	// after each part, so a part may stop early; the records make up for it.
+	base := footprint()
+	avail := max64(target-coreOverheadBytes-base, 0)
+	upTo := func(percent int64) *limiter { return &limiter{limit: base + avail*percent/100} }
+	phase("main.huge", func() { huge = buildHuge(base + avail*30/100 - footprint()) })
+	phase("main.hugeStrings", func() { hugeStrings = buildStrings(upTo(50)) })
+	phase("main.hugeSet", func() { hugeSet = buildSet(upTo(60)) })
+	phase("main.many", func() { many = buildMany(*manyFlag, upTo(85)) })
+	phase("main.records", func() { records = buildRecords(upTo(100)) })
 
 	// Free the garbage of the construction (old bucket arrays, split tables) and give its
 	// pages back to the kernel, so that the core holds the live heap; then nothing moves.
@@ -142,12 +142,24 @@ func main() {
 // hugeKey spreads i over int64 (an odd multiplier is a bijection mod 2^64).
 func hugeKey(i int64) int64 { return int64(uint64(i) * 0x9E3779B97F4A7C15) }
 
-// buildStrings makes n entries with string keys and values of 4-63 bytes, each its own
-// allocation, by plain insertion (classic: the map may well end mid-growth; swiss: many tables).
-func buildStrings(n int64) map[string]string {
+// limiter ends a part once the runtime's footprint reaches limit; it looks at the first
+// step it is asked about and every 64Ki steps after that.
+type limiter struct {
+	limit int64
+	n     int
+}
+
+func (l *limiter) reached() bool {
+	l.n++
+	return (l.n == 1 || l.n&0xffff == 0) && footprint() >= l.limit
+}
+
+// buildStrings inserts entries with string keys and values of 4-63 bytes, each its own
+// allocation (classic: the map may well end mid-growth; swiss: many tables).
+func buildStrings(lim *limiter) map[string]string {
 	m := make(map[string]string)
 	var kb, vb []byte
-	for i := int64(0); i < n; i++ {
+	for i := int64(0); i < minStringEntries || !lim.reached(); i++ {
 		kb = strconv.AppendInt(append(kb[:0], "user:"...), i, 10)
 		vb = strconv.AppendInt(append(vb[:0], "v"...), i*31, 36)
 		for l := 4 + int(i*7%60); len(vb) < l; {
@@ -159,11 +171,11 @@ func buildStrings(n int64) map[string]string {
 	return m
 }
 
-// buildSet makes n 16-byte keys (UUID-like) with zero-size values.
-func buildSet(n int64) map[[16]byte]struct{} {
+// buildSet inserts 16-byte keys (UUID-like) with zero-size values.
+func buildSet(lim *limiter) map[[16]byte]struct{} {
 	m := make(map[[16]byte]struct{})
 	var k [16]byte
-	for i := int64(0); i < n; i++ {
+	for i := int64(0); i < minSetEntries || !lim.reached(); i++ {
 		a, b := uint64(hugeKey(i)), uint64(hugeKey(i^0x5555))
 		for j := 0; j < 8; j++ {
 			k[j], k[8+j] = byte(a>>(8*j)), byte(b>>(8*j))
@@ -188,18 +200,22 @@ func manyShape(i int) int {
 	}
 }
 
-func buildMany(n int) []map[int32]int32 {
-	s := make([]map[int32]int32, n)
-	for i := range s {
-		k := manyShape(i)
-		if k < 0 {
-			continue
+// buildMany makes n elements, or (n < 0) as many as fit under the limit.
+func buildMany(n int, lim *limiter) []map[int32]int32 {
+	c := n
+	if n < 0 {
+		c = int(max64((lim.limit-footprint())/estManyMap*5/4, minMany))
+	}
+	s := make([]map[int32]int32, 0, c)
+	for i := 0; i < n || n < 0 && (i < minMany || !lim.reached()); i++ {
+		var m map[int32]int32
+		if k := manyShape(i); k >= 0 {
+			m = make(map[int32]int32)
+			for j := 0; j < k; j++ {
+				m[int32(i)*64+int32(j)] = int32(j)
+			}
 		}
-		m := make(map[int32]int32)
-		for j := 0; j < k; j++ {
-			m[int32(i)*64+int32(j)] = int32(j)
-		}
-		s[i] = m
+		s = append(s, m)
 	}
 	progress("main.many: %d maps", len(s))
 	return s
@@ -207,15 +223,11 @@ func buildMany(n int) []map[int32]int32 {
 
 var attrKeys = [...]string{"region", "owner", "tier", "color", "lang", "zone"}
 
-// buildRecords appends records until the footprint reaches limit (at least minRecords).
-func buildRecords(limit int64) []Record {
-	n := (limit - footprint()) / estRecord
-	if n < minRecords {
-		n = minRecords
-	}
-	s := make([]Record, 0, n)
+// buildRecords appends records until the footprint reaches the limit (at least minRecords).
+func buildRecords(lim *limiter) []Record {
+	s := make([]Record, 0, max64((lim.limit-footprint())/estRecord, minRecords))
 	for i := 0; ; i++ {
-		if i >= minRecords && (i == minRecords || i%16384 == 0) && footprint() >= limit {
+		if i >= minRecords && (i == minRecords || i%16384 == 0) && footprint() >= lim.limit {
 			break
 		}
 		r := Record{ID: int64(i), Name: "record-" + strconv.Itoa(i)}
