@@ -25,6 +25,19 @@ func mapGrowing(h unsafe.Pointer) bool {
 	return h != nil && *(*unsafe.Pointer)(add(h, hmapOldbuckets)) != nil
 }
 
+// growthAhead is the size of the bucket array that inserting one more new key would
+// allocate (the map is at its load limit, 6.5 entries per bucket), or 0.
+func growthAhead(h unsafe.Pointer, bucketSize int64) int64 {
+	if h == nil || mapGrowing(h) {
+		return 0
+	}
+	count, b := uint64(*(*int)(add(h, hmapCount))), *(*uint8)(add(h, hmapB))
+	if count+1 <= 8 || count+1 <= 13*((uint64(1)<<b)/2) {
+		return 0
+	}
+	return (int64(2) << b) * bucketSize * 17 / 16 // with the preallocated overflow buckets
+}
+
 // shapeOf describes a map header for the truth: B, overflow count, growth state.
 func shapeOf(h unsafe.Pointer) shape {
 	if h == nil {

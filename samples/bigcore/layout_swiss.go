@@ -18,6 +18,9 @@ const (
 
 func mapGrowing(h unsafe.Pointer) bool { return false }
 
+// growthAhead: swiss tables grow (and split) one at a time, in small steps; nothing to foresee.
+func growthAhead(h unsafe.Pointer, bucketSize int64) int64 { return 0 }
+
 // shapeOf describes a map header for the truth: directory length, global depth and the
 // number of distinct tables (a table of local depth d < globalDepth fills 2^(globalDepth-d)
 // consecutive directory slots).

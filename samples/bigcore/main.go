@@ -82,7 +82,7 @@ func main() {
 	// after each part, so a part may stop early; the records make up for it.
 	base := footprint()
 	avail := max64(target-coreOverheadBytes-base, 0)
-	upTo := func(percent int64) *limiter { return &limiter{limit: base + avail*percent/100} }
+	upTo := func(percent int64) *limiter { return &limiter{limit: base + avail*percent/100, slack: avail / 10} }
 	phase("main.huge", func() { huge = buildHuge(base + avail*30/100 - footprint()) })
 	phase("main.hugeStrings", func() { hugeStrings = buildStrings(upTo(50)) })
 	phase("main.hugeSet", func() { hugeSet = buildSet(upTo(60)) })
@@ -146,6 +146,7 @@ func hugeKey(i int64) int64 { return int64(uint64(i) * 0x9E3779B97F4A7C15) }
 // step it is asked about and every 64Ki steps after that.
 type limiter struct {
 	limit int64
+	slack int64 // how far a classic map's last growth may go past limit
 	n     int
 }
 
@@ -154,18 +155,55 @@ func (l *limiter) reached() bool {
 	return (l.n == 1 || l.n&0xffff == 0) && footprint() >= l.limit
 }
 
+// step decides about insertion i (at least min are made) into a map for which growthAhead
+// said growth: whether to insert, and whether to stop after that. A classic map doubles
+// its bucket array at once, so a growth that would pass the limit is either started as the
+// map's last insertion, leaving the map caught growing (if it fits in the slack), or not
+// started at all.
+func (l *limiter) step(i, min, growth int64) (insert, stop bool) {
+	switch {
+	case i < min:
+		return true, false
+	case growth == 0:
+		stop = l.reached()
+		return !stop, stop
+	}
+	f := footprint()
+	switch {
+	case f+growth <= l.limit:
+		return true, false
+	case f+growth <= l.limit+l.slack:
+		return true, true
+	default:
+		return false, true
+	}
+}
+
+// Classic bucket sizes: 8 tophash bytes, 8 keys, 8 elems, the overflow pointer.
+const (
+	stringBucketSize = 8 + 8*16 + 8*16 + 8 // map[string]string
+	setBucketSize    = 8 + 8*16 + 0 + 8    // map[[16]byte]struct{}
+)
+
 // buildStrings inserts entries with string keys and values of 4-63 bytes, each its own
 // allocation (classic: the map may well end mid-growth; swiss: many tables).
 func buildStrings(lim *limiter) map[string]string {
 	m := make(map[string]string)
 	var kb, vb []byte
-	for i := int64(0); i < minStringEntries || !lim.reached(); i++ {
+	for i := int64(0); ; i++ {
+		insert, stop := lim.step(i, minStringEntries, growthAhead(mapPtr(m), stringBucketSize))
+		if !insert {
+			break
+		}
 		kb = strconv.AppendInt(append(kb[:0], "user:"...), i, 10)
 		vb = strconv.AppendInt(append(vb[:0], "v"...), i*31, 36)
 		for l := 4 + int(i*7%60); len(vb) < l; {
 			vb = append(vb, "-abcdefghijklmnopqrstuvwxyz0123456789"[:min(l-len(vb), 37)]...)
 		}
 		m[string(kb)] = string(vb)
+		if stop {
+			break
+		}
 	}
 	progress("main.hugeStrings: %d entries %s", len(m), shapeOf(mapPtr(m)))
 	return m
@@ -175,12 +213,19 @@ func buildStrings(lim *limiter) map[string]string {
 func buildSet(lim *limiter) map[[16]byte]struct{} {
 	m := make(map[[16]byte]struct{})
 	var k [16]byte
-	for i := int64(0); i < minSetEntries || !lim.reached(); i++ {
+	for i := int64(0); ; i++ {
+		insert, stop := lim.step(i, minSetEntries, growthAhead(mapPtr(m), setBucketSize))
+		if !insert {
+			break
+		}
 		a, b := uint64(hugeKey(i)), uint64(hugeKey(i^0x5555))
 		for j := 0; j < 8; j++ {
 			k[j], k[8+j] = byte(a>>(8*j)), byte(b>>(8*j))
 		}
 		m[k] = struct{}{}
+		if stop {
+			break
+		}
 	}
 	progress("main.hugeSet: %d entries %s", len(m), shapeOf(mapPtr(m)))
 	return m
