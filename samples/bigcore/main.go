@@ -6,8 +6,8 @@
 // SIZE is a byte count with an optional binary suffix: 4M, 400M, 2G, 8G (MiB, GiB). The maps
 // are shared out as main.huge (map[int64]int64), main.hugeStrings (map[string]string),
 // main.hugeSet (map[[16]uint8]struct {}), main.many ([]map[int32]int32) and main.records
-// ([]main.Record, each holding a small map[string]string), the last filled until the
-// runtime's footprint reaches SIZE. -many N fixes len(main.many) instead of scaling it.
+// ([]main.Record, each holding a small map[string]string), each grown to its share of SIZE
+// (minus the core's 36 MiB of runtime overhead). -many N fixes len(main.many) instead.
 // Truth lines are "GOMAPCORE-TRUTH " and one JSON object (see README.md); progress lines
 // start with "bigcore: ".
 package main
