@@ -97,8 +97,10 @@ def inspect_core(path):
         elif ntype == NT_SIGINFO and len(desc) >= 24:
             signo, errno_, code = struct.unpack_from('<iii', desc, 0)
             si = {'si_signo': signo, 'si_code': code, 'si_errno': errno_}
-            if code <= 0 or code == 0x80:  # SI_USER / SI_TKILL / SI_QUEUE / SI_KERNEL: sender pid, uid
+            if code <= 0:  # SI_USER, SI_TKILL, SI_QUEUE...: sent by a process (pid, uid)
                 si['si_pid'], si['si_uid'] = struct.unpack_from('<iI', desc, 16)
+            elif signo in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE):  # a fault
+                si['si_addr'] = hex(struct.unpack_from('<Q', desc, 16)[0])
             info['siginfo'] = si
         elif ntype == NT_FILE:
             count, _page = struct.unpack_from('<QQ', desc, 0)
@@ -126,6 +128,10 @@ def traceback_head(stderr_bytes):
             head['first_goroutine_frame'] = text[i + 1] if i + 1 < len(text) else ''
             break
     head['goroutines'] = sum(1 for line in text if re.match(r'^goroutine \d+ ', line))
+    # With GOTRACEBACK=crash the runtime's output ends with the registers of the last thread it
+    # printed (rip ... gs); output that stops elsewhere was cut short.
+    last = [line for line in text if line.strip()][-1:] or ['']
+    head['ends_with_registers'] = last[0].startswith('gs ')
     gcs = [line for line in text if GC_LINE.match(line.encode())]
     head['gc_lines'] = len(gcs)
     if gcs:
@@ -326,6 +332,14 @@ def cmd_run(a):
         problems.append(f'{exe} is not among the files mapped in the core (NT_FILE)')
     if problems:
         return fail('; '.join(problems))
+    # Under GOTRACEBACK=crash the runtime ends with SIGABRT to itself (si_code SI_TKILL, from its
+    # own pid). Anything else means it died some other way while crashing, e.g. a fault in the
+    # traceback printer; the core is kept (it is real), and the JSON says so.
+    si = info.get('siginfo') or {}
+    died_of = signal.Signals(si['si_signo']).name if si.get('si_signo') in signal.valid_signals() else si.get('si_signo')
+    died_normally = si.get('si_signo') == signal.SIGABRT and si.get('si_code') == -6 and si.get('si_pid') == target
+    if not died_normally:
+        log(f'note: the process died of {died_of} {si} rather than its own SIGABRT')
     out_core = os.path.join(a.out, f'{a.name}.core')
     out_stderr = os.path.join(a.out, f'{a.name}.stderr')
     shutil.move(core, out_core)
@@ -354,6 +368,8 @@ def cmd_run(a):
         'started_utc': started_utc,
         'signal_utc': sent_utc,
         'exit': exit_desc,
+        'died_of': died_of,
+        'died_of_own_sigabrt': died_normally,
         'core': {'path': os.path.abspath(out_core), 'size': st.st_size, 'disk_bytes': st.st_blocks * 512},
         'core_says': {k: info.get(k) for k in ('pid', 'ppid', 'fname', 'psargs', 'threads', 'siginfo',
                                                 'prstatus_cursig')},
