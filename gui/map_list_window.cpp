@@ -85,14 +85,14 @@ bool MapListWindow::openCore(const QString& core, const QString& executable, boo
                 new QTreeWidgetItem(tree_, {QString::fromStdString(fmt::format("{:#x}", map.address)),
                                             QString::fromStdString(map.typeName()),
                                             QString::number(map.count), QString::number(map.liveEntries),
-                                            QString::fromStdString(map.status()), roots.join(", ")});
+                                            gomapcore::toString(map.status()), roots.join(", ")});
             for (const gomapcore::Finding& finding : map.findings()) {
                 new QTreeWidgetItem(
                     item, {QString::fromStdString(fmt::format("{:#x}", finding.address)),
                            QString::fromStdString(finding.rule), QString(), QString(),
                            gomapcore::toString(finding.severity), QString::fromStdString(finding.message)});
             }
-            if (map.status() == "damaged") {
+            if (map.status() == gomapcore::MapStatus::Damaged) {
                 for (int column = 0; column < 6; ++column)
                     item->setForeground(column, Qt::red);
                 item->setExpanded(true);
@@ -101,7 +101,7 @@ bool MapListWindow::openCore(const QString& core, const QString& executable, boo
         setWindowTitle(QString("gomapcore — %1").arg(core));
         statusBar()->showMessage(QString("%1 %2 maps, %3 maps found, %4 error findings")
                                      .arg(QString::fromStdString(report.target.goVersion),
-                                          QString::fromStdString(report.target.mapLayout))
+                                          gomapcore::toString(report.target.mapLayout))
                                      .arg(report.maps.size())
                                      .arg(report.countAtLeast(gomapcore::Severity::Error)));
         analysis_ = std::move(analysis);

@@ -103,16 +103,6 @@ void writeOutput(const std::string& text, const std::string& path) {
     if (!out) throw gomapcore::Error(gomapcore::Error::Code::BadArgument, "failed writing " + path);
 }
 
-std::optional<std::uint64_t> parseAddress(const std::string& text) {
-    try {
-        std::size_t used = 0;
-        std::uint64_t value = std::stoull(text, &used, 0);
-        if (used == text.size()) return value;
-    } catch (const std::exception&) {
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -199,46 +189,15 @@ int main(int argc, char** argv) {
             startWatchdog(showCommon);
             auto analysis = gomapcore::Analysis::open(showCommon.core, showCommon.exe);
             auto options = analysisOptions(showCommon);
-            options.limits.collectSlots = true;
-            // show walks outside run(): the same budget, drawn on by its own walks.
-            gomapcore::AnalysisBudget budget = options.makeBudget();
-            options.limits.budget = &budget;
-            options.reach.budget = &budget;
-            auto address = parseAddress(which);
-            const std::vector<gomapcore::MapRoot> roots =
-                analysis->findRoots(options.reach, options.limits, options.redact);
-            for (const gomapcore::MapRoot& root : roots) {
-                if (root.name != which && (!address || root.mapAddress != *address)) continue;
-                if (root.mapAddress == 0) {
-                    writeOutput(
-                        fmt::format("{} is a nil map ({})\n", root.name, root.type ? root.type->name : ""),
-                        "");
-                    return kExitClean;
-                }
-                gomapcore::MapResult result = analysis->walk(root.mapAddress, root.type, options.limits);
-                for (const gomapcore::MapRoot& other : roots)
-                    if (other.mapAddress == root.mapAddress) result.roots.push_back(other.name);
-                writeOutput(
-                    gomapcore::renderMapDetail(analysis->memory(), result, maxEntries, options.redact), "");
+            gomapcore::MapInspection inspection = analysis->inspect(which, options);
+            if (inspection.nilMap) {
+                writeOutput(fmt::format("{} is a nil map ({})\n", inspection.nilMap->root, inspection.nilMap->type),
+                            "");
                 return kExitClean;
             }
-            if (address) {
-                // Maps no root reaches (unreached heap maps) are only in the full report.
-                gomapcore::Report report = analysis->run(options);
-                for (const gomapcore::MapResult& map : report.maps) {
-                    if (map.address != *address || map.layout == nullptr) continue;
-                    gomapcore::MapResult result =
-                        analysis->walk(map.address, map.layout->mapType, options.limits);
-                    result.confidence = map.confidence;
-                    result.typeCandidates = map.typeCandidates;
-                    writeOutput(
-                        gomapcore::renderMapDetail(analysis->memory(), result, maxEntries, options.redact),
+            writeOutput(gomapcore::renderMapDetail(analysis->memory(), *inspection.map, maxEntries, options.redact),
                         "");
-                    return kExitClean;
-                }
-            }
-            throw gomapcore::Error(gomapcore::Error::Code::NotFound,
-                                   "no map named or at '" + which + "' was found");
+            return kExitClean;
         }
     } catch (const gomapcore::Error& e) {
         std::fprintf(stderr, "gomapcore: %s\n", e.what());

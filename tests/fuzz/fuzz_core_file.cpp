@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "fuzz_input_file.h"
-#include "gomapcore/core_file.h"
-#include "gomapcore/core_memory.h"
+#include "core/core_file.h"
+#include "core/core_memory.h"
 #include "gomapcore/error.h"
 
 using namespace gomapcore;
@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const Error&) {
         return 0;
     }
-    CoreMemory memory(*core, nullptr, 0);
+    CoreMemory memory(*core);
     std::vector<std::byte> buffer(256);
     std::size_t checksum = 0;
     for (const auto& segment : core->segments()) {

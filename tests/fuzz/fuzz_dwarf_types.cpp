@@ -16,9 +16,9 @@
 
 #include "fuzz_input_file.h"
 #include "gomapcore/error.h"
-#include "gomapcore/executable.h"
-#include "gomapcore/map_layout.h"
-#include "gomapcore/types.h"
+#include "binary/executable.h"
+#include "maps/map_layout.h"
+#include "binary/types.h"
 
 using namespace gomapcore;
 

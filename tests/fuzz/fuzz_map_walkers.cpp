@@ -26,6 +26,9 @@
 #include "gomapcore/error.h"
 #include "gomapcore/map_model.h"
 #include "gomapcore/memory.h"
+#include "analysis/roots.h"
+#include "maps/walkers.h"
+#include "analysis/session.h"
 
 using namespace gomapcore;
 
@@ -130,10 +133,11 @@ void setUp() {
     target->limits.maxDirectoryEntries = 1u << 12;
     target->limits.collectSlots = true;
     std::set<std::pair<std::uint64_t, const Type*>> seen;
-    for (const MapRoot& root : target->analysis->findRoots()) {
+    gomapcore::RunContext search{gomapcore::AnalysisOptions{}};
+    for (const MapRoot& root : gomapcore::findRoots(target->analysis->session(), search)) {
         if (root.mapAddress == 0 || root.type == nullptr || !seen.insert({root.mapAddress, root.type}).second)
             continue;
-        if (const MapTypeLayout* layout = target->analysis->layouts().layoutFor(root.type))
+        if (const MapTypeLayout* layout = target->analysis->session().layouts().layoutFor(root.type))
             target->maps.emplace_back(root.mapAddress, layout);
     }
     if (target->maps.empty()) fail("the core has no maps to walk");

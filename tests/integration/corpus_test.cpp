@@ -7,6 +7,7 @@
 
 #include "corpus.h"
 #include "gomapcore/analysis.h"
+#include "analysis/session.h"
 
 namespace gomapcore {
 namespace {
@@ -60,7 +61,7 @@ class CorpusCaseTest : public ::testing::TestWithParam<CorpusCase> {
         if (g == nullptr) return true;
         for (const StackFrame& frame : g->frames)
             if (frame.function != nullptr && frame.function->name == function)
-                for (const FrameVariable& v : analysis_->frameVariables().variables(frame))
+                for (const FrameVariable& v : analysis_->session().frameVariables().variables(frame))
                     if (v.name == variable) return true;
         return false;
     }
@@ -70,7 +71,7 @@ class CorpusCaseTest : public ::testing::TestWithParam<CorpusCase> {
     std::optional<std::vector<bool>> stackObjectPointerWords(std::int64_t id, const std::string& function,
                                                              std::uint64_t address) {
         const GoroutineTable* table = analysis_->goroutines();
-        const GoSymbols* symbols = analysis_->symbols();
+        const GoSymbols* symbols = analysis_->session().symbols();
         const Goroutine* g = table != nullptr ? table->byId(id) : nullptr;
         if (g == nullptr || symbols == nullptr) return std::nullopt;
         for (const StackFrame& frame : g->frames) {
@@ -101,7 +102,7 @@ class CorpusCaseTest : public ::testing::TestWithParam<CorpusCase> {
 TEST_P(CorpusCaseTest, TargetMatchesTruth) {
     auto record = GetParam().caseRecord();
     EXPECT_EQ(report_.target.goVersion, record.value("go_version", ""));
-    EXPECT_EQ(report_.target.mapLayout, record.value("layout", ""));
+    EXPECT_EQ(gomapcore::toString(report_.target.mapLayout), record.value("layout", ""));
     EXPECT_EQ(report_.target.pid, record.value("pid", -1));
     EXPECT_EQ(report_.target.arch, "amd64");
     EXPECT_FALSE(report_.input.coreTruncated);
@@ -135,7 +136,7 @@ TEST_P(CorpusCaseTest, MapsMatchTruth) {
             map = mapByAddress(parseHex(truth["addr"]));
             ASSERT_NE(map, nullptr) << "unnamed stack map " << root << " at " << truth["addr"]
                                     << " not found";
-            EXPECT_EQ(map->confidence, "heuristic");
+            EXPECT_EQ(map->confidence, gomapcore::Confidence::Heuristic);
             ASSERT_FALSE(map->roots.empty());
             EXPECT_EQ(map->roots.front().rfind(prefix, 0), 0u) << map->roots.front();
             EXPECT_EQ(map->count, truth.value("count", -1)) << root;
@@ -161,12 +162,12 @@ TEST_P(CorpusCaseTest, MapsMatchTruth) {
                 // Storage next to the header: in the same frame, so a stack object of it.
                 auto compiled = stackObjectPointerWords(id, function, storage);
                 ASSERT_TRUE(compiled.has_value()) << root << ": no stack object holds its storage";
-                const Type* truthType = analysis_->types().byName(truth.value("type", ""));
+                const Type* truthType = analysis_->session().types().byName(truth.value("type", ""));
                 ASSERT_NE(truthType, nullptr);
-                EXPECT_EQ(analysis_->layouts().layoutFor(truthType)->storagePointerWords(), compiled) << root;
+                EXPECT_EQ(analysis_->session().layouts().layoutFor(truthType)->storagePointerWords(), compiled) << root;
                 for (const std::string& candidate : types)
-                    EXPECT_EQ(analysis_->layouts()
-                                  .layoutFor(analysis_->types().byName(candidate))
+                    EXPECT_EQ(analysis_->session().layouts()
+                                  .layoutFor(analysis_->session().types().byName(candidate))
                                   ->storagePointerWords(),
                               compiled)
                         << root << " candidate " << candidate;

@@ -9,6 +9,7 @@
 
 #include "corpus.h"
 #include "gomapcore/analysis.h"
+#include "runtime/goroutines.h"
 
 namespace gomapcore {
 namespace {

@@ -9,7 +9,8 @@
 
 #include "corpus.h"
 #include "gomapcore/analysis.h"
-#include "gomapcore/heap_model.h"
+#include "runtime/heap_model.h"
+#include "analysis/session.h"
 
 namespace gomapcore {
 namespace {
@@ -91,13 +92,13 @@ class HeapModelCorpusTest : public ::testing::TestWithParam<CorpusCase> {
   protected:
     void SetUp() override {
         analysis_ = Analysis::open(GetParam().core, GetParam().executable);
-        model_ = HeapModel::load(analysis_->memory(), analysis_->types(), analysis_->loadBias(), notes_);
+        model_ = HeapModel::load(analysis_->memory(), analysis_->session().types(), analysis_->session().loadBias(), notes_);
         ASSERT_TRUE(model_.has_value()) << joined(notes_);
     }
     // Size of the map header type of this build (runtime.hmap or internal/runtime/maps.Map).
     std::uint64_t headerSize() {
-        const Type* t = analysis_->types().byName("runtime.hmap");
-        if (t == nullptr) t = analysis_->types().byName("internal/runtime/maps.Map");
+        const Type* t = analysis_->session().types().byName("runtime.hmap");
+        if (t == nullptr) t = analysis_->session().types().byName("internal/runtime/maps.Map");
         return t == nullptr ? 0 : t->byteSize();
     }
     // Map records the program made with make() and kept, whose headers are heap objects.
@@ -221,11 +222,11 @@ TEST_P(HeapModelCorpusTest, MapHeadersAreAllocatedHeapObjects) {
 TEST_P(HeapModelCorpusTest, ObjectPointerWordsMatchTheMapTypes) {
     int compared = 0;
     for (const auto& truth : heapMaps()) {
-        const Type* type = analysis_->types().byName(truth.value("type", ""));
+        const Type* type = analysis_->session().types().byName(truth.value("type", ""));
         ASSERT_NE(type, nullptr) << truth.value("type", "");
-        const MapTypeLayout* layout = analysis_->layouts().layoutFor(type);
+        const MapTypeLayout* layout = analysis_->session().layouts().layoutFor(type);
         ASSERT_NE(layout, nullptr);
-        MapResult map = analysis_->walk(parseHex(truth["addr"]), type, {});
+        MapResult map = analysis_->session().walk(parseHex(truth["addr"]), type, {});
         std::uint64_t storage = 0, dirLen = 0;
         for (const auto& [name, value] : map.header) {
             if (name == "buckets" || name == "dirPtr") storage = value;
@@ -254,7 +255,7 @@ TEST_P(HeapModelCorpusTest, ObjectPointerWordsMatchTheMapTypes) {
 
 TEST_P(HeapModelCorpusTest, StacksAndNonHeapAddresses) {
     // runtime.mheap_ itself is a global in the executable's data, not a heap object.
-    for (const GlobalVariable& global : analysis_->types().globals()) {
+    for (const GlobalVariable& global : analysis_->session().types().globals()) {
         if (global.name != "runtime.mheap_") continue;
         EXPECT_EQ(model_->classify(global.address).kind, HeapAddressKind::NotHeap);
     }

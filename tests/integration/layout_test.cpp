@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "corpus.h"
-#include "gomapcore/executable.h"
-#include "gomapcore/map_layout.h"
-#include "gomapcore/types.h"
+#include "binary/executable.h"
+#include "maps/map_layout.h"
+#include "binary/types.h"
 
 namespace gomapcore {
 namespace {

@@ -9,9 +9,9 @@
 
 #include "../unit/fake_memory.h"
 #include "corpus.h"
-#include "gomapcore/executable.h"
-#include "gomapcore/map_layout.h"
-#include "gomapcore/reachability.h"
+#include "binary/executable.h"
+#include "maps/map_layout.h"
+#include "analysis/reachability.h"
 
 namespace gomapcore {
 namespace {

@@ -9,6 +9,7 @@
 
 #include "corpus.h"
 #include "gomapcore/analysis.h"
+#include "analysis/session.h"
 
 namespace gomapcore {
 namespace {
@@ -34,17 +35,17 @@ class UnreachedTest : public ::testing::TestWithParam<CorpusCase> {
 };
 
 TEST_P(UnreachedTest, EveryUnreachedMapValidates) {
-    const HeapModel* heap = analysis_->heap();
+    const HeapModel* heap = analysis_->session().heap();
     ASSERT_NE(heap, nullptr);
-    const Type* header = analysis_->types().byName(
-        report_.target.mapLayout == "classic" ? "runtime.hmap" : "internal/runtime/maps.Map");
+    const Type* header = analysis_->session().types().byName(
+        report_.target.mapLayout == gomapcore::MapLayoutKind::Classic ? "runtime.hmap" : "internal/runtime/maps.Map");
     ASSERT_NE(header, nullptr);
     for (const MapResult* map : unreached()) {
         SCOPED_TRACE(::testing::Message() << "unreached map at 0x" << std::hex << map->address);
-        EXPECT_EQ(map->confidence, "heuristic");
+        EXPECT_EQ(map->confidence, gomapcore::Confidence::Heuristic);
         // What Analysis::validatesAsMap demands: a complete walk, no warning, the header's count
         // equal to the entries found, and storage behind the header.
-        EXPECT_EQ(map->status(), "ok");
+        EXPECT_EQ(map->status(), gomapcore::MapStatus::Ok);
         EXPECT_TRUE(map->headerReadable);
         EXPECT_TRUE(map->complete);
         EXPECT_TRUE(map->findings().empty());
@@ -102,7 +103,7 @@ INSTANTIATE_TEST_SUITE_P(Corpus, UnreachedTest, ::testing::ValuesIn(testing::cor
 // An unreached map's candidate types all have the pointer words the heap records for its
 // storage (a small map's one group, or the buckets): those that do not were dropped.
 TEST_P(UnreachedTest, CandidateTypesShareTheHeapPointerWordsOfTheStorage) {
-    const HeapModel* heap = analysis_->heap();
+    const HeapModel* heap = analysis_->session().heap();
     ASSERT_NE(heap, nullptr);
     int compared = 0;
     for (const MapResult* map : unreached()) {
@@ -117,7 +118,7 @@ TEST_P(UnreachedTest, CandidateTypesShareTheHeapPointerWordsOfTheStorage) {
         std::vector<std::string> types = map->typeCandidates;
         if (types.empty()) types.push_back(map->typeName());
         for (const std::string& name : types) {
-            const MapTypeLayout* layout = analysis_->layouts().layoutFor(analysis_->types().byName(name));
+            const MapTypeLayout* layout = analysis_->session().layouts().layoutFor(analysis_->session().types().byName(name));
             ASSERT_NE(layout, nullptr) << name;
             std::vector<bool> first(
                 words->begin(),

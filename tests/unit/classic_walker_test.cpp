@@ -144,7 +144,7 @@ TEST_F(ClassicWalkerTest, NegativeCountIsHeaderImplausible) {
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 0u);
     EXPECT_TRUE(r.root.children.empty());
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, UnknownFlagBitsAreHeaderImplausible) {
@@ -152,7 +152,7 @@ TEST_F(ClassicWalkerTest, UnknownFlagBitsAreHeaderImplausible) {
     MapResult r = walk();
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, SameSizeGrowWithoutOldbucketsIsHeaderImplausible) {
@@ -161,7 +161,7 @@ TEST_F(ClassicWalkerTest, SameSizeGrowWithoutOldbucketsIsHeaderImplausible) {
     MapResult r = walk();
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
     EXPECT_EQ(r.liveEntries, 1u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, NilBucketsWithPositiveCountIsHeaderImplausible) {
@@ -170,7 +170,7 @@ TEST_F(ClassicWalkerTest, NilBucketsWithPositiveCountIsHeaderImplausible) {
     // The structural finding suppresses a count comparison against the (absent) buckets.
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, MisalignedBucketsPointerIsHeaderImplausible) {
@@ -179,7 +179,7 @@ TEST_F(ClassicWalkerTest, MisalignedBucketsPointerIsHeaderImplausible) {
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeap + 4}});
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, NevacuateBeyondTheOldBucketsIsHeaderImplausible) {
@@ -189,7 +189,7 @@ TEST_F(ClassicWalkerTest, NevacuateBeyondTheOldBucketsIsHeaderImplausible) {
     MapResult r = walk();
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, NoverflowFarBeyondTheBucketsIsHeaderImplausible) {
@@ -198,7 +198,7 @@ TEST_F(ClassicWalkerTest, NoverflowFarBeyondTheBucketsIsHeaderImplausible) {
     MapResult r = walk();
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
     EXPECT_EQ(r.liveEntries, 1u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, BucketShift63ReturnsAtOnceWithoutTouchingBuckets) {
@@ -211,7 +211,7 @@ TEST_F(ClassicWalkerTest, BucketShift63ReturnsAtOnceWithoutTouchingBuckets) {
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 0u);
     EXPECT_TRUE(r.root.children.empty());
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
     EXPECT_EQ(mem.readCount(), 1u);     // the header only
     EXPECT_EQ(mem.largestRead(), 48u);  // nothing sized by 2^B
     EXPECT_LT(elapsed, std::chrono::seconds(1));
@@ -225,7 +225,7 @@ TEST_F(ClassicWalkerTest, LargestPlausibleBucketShiftIsCheckedWithoutWalking) {
     expectFindings(r, {{rules::kBucketsUnmapped, Severity::Error, kHeap}});
     EXPECT_EQ(mem.largestRead(), 48u);
     EXPECT_LE(mem.readCount(), 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // Regression: with B = 0 (and no sameSizeGrow) there are 0 old buckets; the 0-byte array check
@@ -235,7 +235,7 @@ TEST_F(ClassicWalkerTest, OldbucketsWithBZeroIsOnlyHeaderImplausible) {
     writeHeader({.count = 0, .B = 0, .buckets = kHeap, .oldbuckets = old});
     MapResult r = walk();
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- header-unmapped --------------------------------------------------------------------------
@@ -247,7 +247,7 @@ TEST_F(ClassicWalkerTest, HeaderInNoMappingIsHeaderUnmapped) {
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.root.state, AddressState::Unmapped);
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, HeaderRunningOffItsMappingIsHeaderUnmapped) {
@@ -255,7 +255,7 @@ TEST_F(ClassicWalkerTest, HeaderRunningOffItsMappingIsHeaderUnmapped) {
     MapResult r = walk(L, at);
     expectFindings(r, {{rules::kHeaderUnmapped, Severity::Error, at}});
     EXPECT_FALSE(r.headerReadable);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, HeaderNotCapturedIsAWarningAndIncomplete) {
@@ -263,7 +263,7 @@ TEST_F(ClassicWalkerTest, HeaderNotCapturedIsAWarningAndIncomplete) {
     expectFindings(r, {{rules::kPointerNotCaptured, Severity::Warning, kNotCaptured + 0x40}});
     EXPECT_FALSE(r.headerReadable);
     EXPECT_EQ(r.root.state, AddressState::NotCaptured);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 // --- buckets-unmapped / oldbuckets-unmapped ---------------------------------------------------
@@ -274,7 +274,7 @@ TEST_F(ClassicWalkerTest, BucketsInNoMappingAreBucketsUnmapped) {
     expectFindings(r, {{rules::kBucketsUnmapped, Severity::Error, kUnmapped}});
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, BucketArrayRunningIntoUnmappedMemoryIsBucketsUnmapped) {
@@ -283,7 +283,7 @@ TEST_F(ClassicWalkerTest, BucketArrayRunningIntoUnmappedMemoryIsBucketsUnmapped)
     MapResult r = walk();
     expectFindings(r, {{rules::kBucketsUnmapped, Severity::Error, buckets}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, OldbucketsInNoMappingAreOldbucketsUnmapped) {
@@ -292,7 +292,7 @@ TEST_F(ClassicWalkerTest, OldbucketsInNoMappingAreOldbucketsUnmapped) {
     expectFindings(r, {{rules::kOldbucketsUnmapped, Severity::Error, kUnmapped}});
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // Regression: the array check sees only the array's first and last byte; a main bucket in an
@@ -302,7 +302,7 @@ TEST_F(ClassicWalkerTest, BucketInAnUnmappedHoleOfTheArrayIsBucketsUnmapped) {
     writeHeader({.count = 0, .B = 2, .buckets = array});
     MapResult r = walk();
     expectFindings(r, {{rules::kBucketsUnmapped, Severity::Error, array + 144}});
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, OldBucketInAnUnmappedHoleOfTheArrayIsOldbucketsUnmapped) {
@@ -313,7 +313,7 @@ TEST_F(ClassicWalkerTest, OldBucketInAnUnmappedHoleOfTheArrayIsOldbucketsUnmappe
     MapResult r = walk();
     expectFindings(r, {{rules::kOldbucketsUnmapped, Severity::Error, old + 144}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- pointer-not-captured ---------------------------------------------------------------------
@@ -324,7 +324,7 @@ TEST_F(ClassicWalkerTest, BucketsNotCapturedAreAWarningAndIncomplete) {
     expectFindings(r, {{rules::kPointerNotCaptured, Severity::Warning, kNotCaptured}});
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 TEST_F(ClassicWalkerTest, OverflowBucketNotCapturedIsAWarningAndIncomplete) {
@@ -340,7 +340,7 @@ TEST_F(ClassicWalkerTest, OverflowBucketNotCapturedIsAWarningAndIncomplete) {
     EXPECT_EQ(node->findings.size(), 1u);
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 8u);
-    EXPECT_EQ(r.status(), "incomplete");  // no count-mismatch on an incomplete walk
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);  // no count-mismatch on an incomplete walk
 }
 
 // --- overflow-chain-corrupt -------------------------------------------------------------------
@@ -354,7 +354,7 @@ TEST_F(ClassicWalkerTest, OverflowPointerIntoNoMappingIsOverflowChainCorrupt) {
     EXPECT_EQ(r.root.children.at(0).findings.size(), 1u);  // on the bucket holding the pointer
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 8u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, MisalignedOverflowPointerIsOverflowChainCorrupt) {
@@ -367,7 +367,7 @@ TEST_F(ClassicWalkerTest, MisalignedOverflowPointerIsOverflowChainCorrupt) {
     EXPECT_EQ(r.root.children.size(), 1u);  // not followed
     EXPECT_FALSE(r.complete);               // so whatever the chain held beyond it was not seen
     EXPECT_EQ(r.liveEntries, 8u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, OverflowCycleIsOverflowChainCorrupt) {
@@ -387,7 +387,7 @@ TEST_F(ClassicWalkerTest, OverflowCycleIsOverflowChainCorrupt) {
     EXPECT_EQ(r.root.children.size(), 3u);
     EXPECT_FALSE(r.complete);  // where the chain really went after o2 is unknown
     EXPECT_EQ(r.liveEntries, 24u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, OverflowPointerIntoTheMainBucketArrayIsOverflowChainCorrupt) {
@@ -401,7 +401,7 @@ TEST_F(ClassicWalkerTest, OverflowPointerIntoTheMainBucketArrayIsOverflowChainCo
     ASSERT_EQ(r.root.children.size(), 2u);
     EXPECT_EQ(r.root.children[1].kind, NodeKind::Bucket);
     EXPECT_EQ(r.liveEntries, 9u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // Regression: an overflow bucket that starts in a mapping but runs past its end used to fail its
@@ -413,7 +413,7 @@ TEST_F(ClassicWalkerTest, OverflowBucketRunningOffItsMappingIsOverflowChainCorru
     overflow(kHeap, ov);
     MapResult r = walk();
     expectFindings(r, {{rules::kOverflowChainCorrupt, Severity::Error, ov}});
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, ExtraInNoMappingIsOverflowChainCorrupt) {
@@ -425,7 +425,7 @@ TEST_F(ClassicWalkerTest, ExtraInNoMappingIsOverflowChainCorrupt) {
     ASSERT_NE(extra, nullptr);
     EXPECT_EQ(extra->state, AddressState::Unmapped);
     EXPECT_EQ(r.liveEntries, 1u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, ExtraNextOverflowInNoMappingIsOverflowChainCorrupt) {
@@ -435,7 +435,7 @@ TEST_F(ClassicWalkerTest, ExtraNextOverflowInNoMappingIsOverflowChainCorrupt) {
     mem.put64(extra + L.classic.extraNextOverflow.offset, kUnmapped + 0x90);
     MapResult r = walk();
     expectFindings(r, {{rules::kOverflowChainCorrupt, Severity::Error, kUnmapped + 0x90}});
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // A chain of main + n full overflow buckets at kHeap + 0x8000 + k * 0x200. noverflow is kept
@@ -478,7 +478,7 @@ TEST_F(ClassicChainTest, ChainBeyondMaxChainLengthIsCutAndReported) {
     EXPECT_EQ(findings[0].address, gomapcore::Reader(mem).u64(last.address + L.classic.overflow.offset));
     EXPECT_LT(r.root.children.size(), 7u);
     EXPECT_EQ(r.liveEntries, 8 * r.root.children.size());
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // Regression: WalkLimits::maxChainLength is the number of overflow buckets allowed behind one
@@ -571,7 +571,7 @@ TEST_F(ClassicWalkerTest, MillionLinkOverflowChainStopsAtTheChainLimit) {
     EXPECT_LE(r.root.children.size(), 4097u);
     EXPECT_GE(r.root.children.size(), 4096u);
     EXPECT_EQ(r.liveEntries, 8 * r.root.children.size());
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- max-buckets-per-map ----------------------------------------------------------------------
@@ -588,7 +588,7 @@ TEST_F(ClassicWalkerTest, BucketBudgetStopsTheWalkAndMarksItIncomplete) {
     EXPECT_EQ(r.root.children.size(), 4u);
     EXPECT_EQ(r.liveEntries, 4u);
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 // Regression: with maxBucketsPerMap = 0 (reachable with --max-buckets 0) during a growth with
@@ -604,7 +604,7 @@ TEST_F(ClassicWalkerTest, ZeroBucketBudgetDuringGrowthStopsCleanly) {
     expectNoFindings(r);
     EXPECT_EQ(r.limitsHit, (std::vector<std::string>{"max-buckets-per-map (0)"}));
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 // --- the analysis-wide budget (--max-memory, --time-limit) ------------------------------------
@@ -624,7 +624,7 @@ TEST_F(ClassicWalkerTest, MemoryBudgetStopsTheWalkAndNamesTheLimit) {
     EXPECT_EQ(r.limitsHit, (std::vector<std::string>{"max-memory (" + std::to_string(room) + " bytes)"}));
     EXPECT_EQ(r.root.children.size(), 2u);
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
     EXPECT_TRUE(budget.memoryExhausted());
     EXPECT_LE(budget.charged(), 3 * sizeof(gomapcore::MapNode));
 }
@@ -685,7 +685,7 @@ TEST_F(ClassicWalkerTest, CountDifferentFromLiveCellsIsCountMismatch) {
     EXPECT_TRUE(r.complete);
     EXPECT_EQ(r.count, 5);
     EXPECT_EQ(r.liveEntries, 3u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- control-bytes-corrupt --------------------------------------------------------------------
@@ -697,7 +697,7 @@ TEST_F(ClassicWalkerTest, EvacuationMarkOutsideGrowthIsControlBytesCorrupt) {
     expectFindings(r, {{rules::kControlBytesCorrupt, Severity::Error, kHeap}});
     EXPECT_EQ(r.root.children.at(0).findings.size(), 1u);
     EXPECT_EQ(r.liveEntries, 2u);  // the marked cell is not counted
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, FullCellAfterEmptyRestIsControlBytesCorrupt) {
@@ -706,7 +706,7 @@ TEST_F(ClassicWalkerTest, FullCellAfterEmptyRestIsControlBytesCorrupt) {
     MapResult r = walk();
     expectFindings(r, {{rules::kControlBytesCorrupt, Severity::Error, kHeap}});
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, FullCellInOverflowBucketAfterEmptyRestIsControlBytesCorrupt) {
@@ -718,7 +718,7 @@ TEST_F(ClassicWalkerTest, FullCellInOverflowBucketAfterEmptyRestIsControlBytesCo
     MapResult r = walk();
     expectFindings(r, {{rules::kControlBytesCorrupt, Severity::Error, ov}});
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, EmptyOneBeforeFullCellsIsFine) {
@@ -735,7 +735,7 @@ TEST_F(ClassicWalkerTest, OldBucketMixingMarksAndLiveCellsIsControlBytesCorrupt)
     MapResult r = walk();
     expectFindings(r, {{rules::kControlBytesCorrupt, Severity::Error, old}});
     EXPECT_EQ(r.liveEntries, 1u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, OldBucketBelowNevacuateNotEvacuatedIsControlBytesCorrupt) {
@@ -746,7 +746,7 @@ TEST_F(ClassicWalkerTest, OldBucketBelowNevacuateNotEvacuatedIsControlBytesCorru
     MapResult r = walk();
     expectFindings(r, {{rules::kControlBytesCorrupt, Severity::Error, bucket(old, 0)}});
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, NewBucketFilledBeforeItsSourceIsEvacuatedIsControlBytesCorrupt) {
@@ -758,7 +758,7 @@ TEST_F(ClassicWalkerTest, NewBucketFilledBeforeItsSourceIsEvacuatedIsControlByte
     MapResult r = walk();
     expectFindings(r, {{rules::kControlBytesCorrupt, Severity::Error, bucket(kHeap, 2)}});
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // Regression: an old bucket that is not captured used to count as "not evacuated", and was then
@@ -773,7 +773,7 @@ TEST_F(ClassicWalkerTest, UncapturedOldBucketBelowNevacuateIsOnlyNotCaptured) {
     expectFindings(r, {{rules::kPointerNotCaptured, Severity::Warning, bucket(old, 2)},
                        {rules::kPointerNotCaptured, Severity::Warning, bucket(old, 3)}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 // Regression, same cause: a new bucket whose source old bucket is not captured used to be
@@ -786,7 +786,7 @@ TEST_F(ClassicWalkerTest, NewBucketWithUncapturedSourceIsOnlyNotCaptured) {
     MapResult r = walk();
     expectFindings(r, {{rules::kPointerNotCaptured, Severity::Warning, bucket(old, 1)}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 // --- write-in-progress ------------------------------------------------------------------------
@@ -798,7 +798,7 @@ TEST_F(ClassicWalkerTest, HashWritingFlagIsWriteInProgressWarning) {
     expectFindings(r, {{rules::kWriteInProgress, Severity::Warning, kHeader}});
     EXPECT_TRUE(r.complete);
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "suspect");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Suspect);
 }
 
 // --- dangling-entry-pointer -------------------------------------------------------------------
@@ -815,7 +815,7 @@ TEST_F(ClassicWalkerTest, PointerElemIntoNoMappingIsDanglingEntryPointer) {
     EXPECT_EQ(r.root.children.at(0).findings.size(), 1u);
     EXPECT_TRUE(r.complete);
     EXPECT_EQ(r.liveEntries, 4u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, IndirectElemPointerIntoNoMappingIsDanglingEntryPointer) {
@@ -833,7 +833,7 @@ TEST_F(ClassicWalkerTest, IndirectElemPointerIntoNoMappingIsDanglingEntryPointer
     EXPECT_TRUE(r.root.children[0].slots[0].elemReadable);
     EXPECT_FALSE(r.root.children[0].slots[1].elemReadable);
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(ClassicWalkerTest, NilIndirectElemPointerOfAFullCellIsDanglingEntryPointer) {
@@ -842,7 +842,7 @@ TEST_F(ClassicWalkerTest, NilIndirectElemPointerOfAFullCellIsDanglingEntryPointe
     entry(l, kHeap, 0, 0x50, 1, 0);
     MapResult r = walk(l);
     expectFindings(r, {{rules::kDanglingEntryPointer, Severity::Error, 0}});
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- Legitimate runtime states (GO-MAPS.md 2.7) -----------------------------------------------
@@ -894,7 +894,7 @@ TEST_F(ClassicWalkerTest, EvacuatedOldBucketsWithClearedSlotsDuringGrowthAreFine
     EXPECT_EQ(r.root.children[1].kind, NodeKind::OldBucket);
     EXPECT_EQ(r.root.children[1].liveEntries, 2u);
     EXPECT_EQ(r.liveEntries, 4u);  // 2 in new buckets + 2 in the unevacuated old bucket
-    EXPECT_EQ(r.status(), "ok");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Ok);
 }
 
 TEST_F(ClassicWalkerTest, EvacuatedOldBucketKeepingItsOverflowPointerIsNotFollowed) {

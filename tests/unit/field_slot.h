@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "gomapcore/map_layout.h"
+#include "maps/map_layout.h"
 
 namespace gmtest {
 

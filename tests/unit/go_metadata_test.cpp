@@ -4,8 +4,8 @@
 #include <dwarf.h>
 #include <gtest/gtest.h>
 
-#include "gomapcore/frame_variables.h"
-#include "gomapcore/go_symbols.h"
+#include "runtime/frame_variables.h"
+#include "binary/go_symbols.h"
 
 namespace gomapcore {
 namespace {

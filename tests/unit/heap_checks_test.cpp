@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "fake_memory.h"
-#include "gomapcore/heap_checks.h"
+#include "analysis/heap_checks.h"
 #include "heap_layout_fixture.h"
 
 namespace {
@@ -121,7 +121,7 @@ TEST_F(HeapChecksTest, BucketArrayInAFreeSlotIsAnError) {
     EXPECT_NE(f.message.find("buckets"), std::string::npos) << f.message;
     EXPECT_NE(f.message.find("free 144-byte slot"), std::string::npos) << f.message;
     EXPECT_NE(f.message.find("size class 11"), std::string::npos) << f.message;
-    EXPECT_EQ(m.status(), "damaged");
+    EXPECT_EQ(m.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(HeapChecksTest, BucketArrayInAnAllocatedSlotIsFine) {
@@ -131,7 +131,7 @@ TEST_F(HeapChecksTest, BucketArrayInAnAllocatedSlotIsFine) {
     MapResult m = map(kBuckets + 2 * 144);
     EXPECT_EQ(checkFreedStructures(heap, m), 0u);
     EXPECT_TRUE(m.findings().empty());
-    EXPECT_EQ(m.status(), "ok");
+    EXPECT_EQ(m.status(), gomapcore::MapStatus::Ok);
 }
 
 TEST_F(HeapChecksTest, GarbageInAnUnsweptSpanIsFreeMemory) {

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "field_slot.h"
-#include "gomapcore/heap_model.h"
+#include "runtime/heap_model.h"
 
 namespace gmtest::heap {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "fake_memory.h"
-#include "gomapcore/heap_model.h"
+#include "runtime/heap_model.h"
 #include "heap_layout_fixture.h"
 
 namespace {

@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "field_slot.h"
-#include "gomapcore/map_layout.h"
-#include "gomapcore/types.h"
+#include "maps/map_layout.h"
+#include "binary/types.h"
 
 namespace gmtest {
 

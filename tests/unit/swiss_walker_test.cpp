@@ -259,7 +259,7 @@ TEST_F(SwissWalkerTest, NegativeUsedIsHeaderImplausible) {
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
     EXPECT_FALSE(r.complete);
     EXPECT_TRUE(r.root.children.empty());
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, NegativeDirLenIsHeaderImplausible) {
@@ -267,7 +267,7 @@ TEST_F(SwissWalkerTest, NegativeDirLenIsHeaderImplausible) {
     MapResult r = walk();
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // As in the classic walker, a structural finding suppresses the count comparison: the header that
@@ -277,7 +277,7 @@ TEST_F(SwissWalkerTest, SmallMapClaimingMoreThanEightIsHeaderImplausible) {
     MapResult r = walk();
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
     EXPECT_EQ(r.liveEntries, 8u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, NilDirPtrWithPositiveUsedIsHeaderImplausible) {
@@ -286,7 +286,7 @@ TEST_F(SwissWalkerTest, NilDirPtrWithPositiveUsedIsHeaderImplausible) {
     // The entries used counts are wherever the lost dirPtr pointed: no count verdict (as classic).
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, WritingAboveOneIsHeaderImplausible) {
@@ -295,7 +295,7 @@ TEST_F(SwissWalkerTest, WritingAboveOneIsHeaderImplausible) {
     MapResult r = walk();
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, DirLenOf2To40ReturnsAtOnceWithoutReadingTheDirectory) {
@@ -309,7 +309,7 @@ TEST_F(SwissWalkerTest, DirLenOf2To40ReturnsAtOnceWithoutReadingTheDirectory) {
     EXPECT_EQ(r.limitsHit, (std::vector<std::string>{"max-directory-entries (1048576)"}));
     EXPECT_FALSE(r.complete);
     EXPECT_TRUE(r.root.children.empty());
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
     EXPECT_EQ(mem.readCount(), 1u);     // the header only
     EXPECT_EQ(mem.largestRead(), 48u);  // nothing sized by dirLen
     EXPECT_LT(elapsed, std::chrono::seconds(1));
@@ -321,7 +321,7 @@ TEST_F(SwissWalkerTest, DirectoryLengthWithNilDirPtrIsHeaderImplausible) {
     writeHeader({.used = 0, .dirPtr = 0, .dirLen = 4, .globalDepth = 2, .globalShift = 62});
     MapResult r = walk();
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // map.go: only NewMap (when it makes a directory) and growToTable (after setting dirLen = 1) set
@@ -334,7 +334,7 @@ TEST_F(SwissWalkerTest, SmallMapWithGlobalShiftIsHeaderImplausible) {
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
     EXPECT_TRUE(r.complete);  // the group is still walked
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, SmallMapWithGlobalDepthIsHeaderImplausible) {
@@ -342,7 +342,7 @@ TEST_F(SwissWalkerTest, SmallMapWithGlobalDepthIsHeaderImplausible) {
     writeHeader({.used = 1, .dirPtr = kSmallGroup, .globalDepth = 1, .globalShift = 63});
     MapResult r = walk();
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kHeader}});
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // dirPtr is a header field: misaligned, it is a header fault, as classic buckets is.
@@ -351,7 +351,7 @@ TEST_F(SwissWalkerTest, MisalignedDirPtrIsHeaderImplausible) {
     MapResult r = walk();
     expectFindings(r, {{rules::kHeaderImplausible, Severity::Error, kSmallGroup + 4}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- header-unmapped --------------------------------------------------------------------------
@@ -362,14 +362,14 @@ TEST_F(SwissWalkerTest, HeaderInNoMappingIsHeaderUnmapped) {
     EXPECT_FALSE(r.headerReadable);
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.root.state, AddressState::Unmapped);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, HeaderNotCapturedIsAWarningAndIncomplete) {
     MapResult r = walk(L, kNotCaptured + 0x30);
     expectFindings(r, {{rules::kPointerNotCaptured, Severity::Warning, kNotCaptured + 0x30}});
     EXPECT_FALSE(r.headerReadable);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 // --- buckets-unmapped (dirPtr) ----------------------------------------------------------------
@@ -380,7 +380,7 @@ TEST_F(SwissWalkerTest, SmallMapGroupInNoMappingIsBucketsUnmapped) {
     expectFindings(r, {{rules::kBucketsUnmapped, Severity::Error, kUnmapped}});
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, DirectoryInNoMappingIsBucketsUnmapped) {
@@ -388,7 +388,7 @@ TEST_F(SwissWalkerTest, DirectoryInNoMappingIsBucketsUnmapped) {
     MapResult r = walk();
     expectFindings(r, {{rules::kBucketsUnmapped, Severity::Error, kUnmapped}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, DirectoryRunningOffItsMappingIsBucketsUnmapped) {
@@ -397,7 +397,7 @@ TEST_F(SwissWalkerTest, DirectoryRunningOffItsMappingIsBucketsUnmapped) {
     MapResult r = walk();
     expectFindings(r, {{rules::kBucketsUnmapped, Severity::Error, dir}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- table-unmapped / groups-unmapped ---------------------------------------------------------
@@ -410,7 +410,7 @@ TEST_F(SwissWalkerTest, DirectoryEntryInNoMappingIsTableUnmapped) {
     EXPECT_EQ(r.root.children[0].findings.size(), 1u);  // on the directory
     EXPECT_EQ(r.tables, 0u);
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, MisalignedDirectoryEntryIsTableUnmapped) {
@@ -418,7 +418,7 @@ TEST_F(SwissWalkerTest, MisalignedDirectoryEntryIsTableUnmapped) {
     MapResult r = walk();
     expectFindings(r, {{rules::kTableUnmapped, Severity::Error, kTableA + 4}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, GroupsInNoMappingAreGroupsUnmapped) {
@@ -431,7 +431,7 @@ TEST_F(SwissWalkerTest, GroupsInNoMappingAreGroupsUnmapped) {
     EXPECT_EQ(table->findings.size(), 1u);
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, GroupArrayRunningOffItsMappingIsGroupsUnmapped) {
@@ -441,7 +441,7 @@ TEST_F(SwissWalkerTest, GroupArrayRunningOffItsMappingIsGroupsUnmapped) {
     MapResult r = walk();
     expectFindings(r, {{rules::kGroupsUnmapped, Severity::Error, groups}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, GroupInAnUnmappedHoleOfTheArrayIsGroupsUnmapped) {
@@ -455,7 +455,7 @@ TEST_F(SwissWalkerTest, GroupInAnUnmappedHoleOfTheArrayIsGroupsUnmapped) {
     expectFindings(r, {{rules::kGroupsUnmapped, Severity::Error, groups + 136}});
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 1u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, DirectoryWithAnUnmappedHoleIsBucketsUnmapped) {
@@ -464,7 +464,7 @@ TEST_F(SwissWalkerTest, DirectoryWithAnUnmappedHoleIsBucketsUnmapped) {
     MapResult r = walk();
     expectFindings(r, {{rules::kBucketsUnmapped, Severity::Error, dir + 8}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- pointer-not-captured ---------------------------------------------------------------------
@@ -474,7 +474,7 @@ TEST_F(SwissWalkerTest, TableNotCapturedIsAWarningAndIncomplete) {
     MapResult r = walk();
     expectFindings(r, {{rules::kPointerNotCaptured, Severity::Warning, kNotCaptured}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 TEST_F(SwissWalkerTest, AliasedTableNotCapturedIsReportedOnce) {
@@ -482,7 +482,7 @@ TEST_F(SwissWalkerTest, AliasedTableNotCapturedIsReportedOnce) {
     writeDirectory(kDir, {kNotCaptured, kNotCaptured});
     MapResult r = walk();
     expectFindings(r, {{rules::kPointerNotCaptured, Severity::Warning, kNotCaptured}});
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 TEST_F(SwissWalkerTest, GroupsNotCapturedAreAWarningAndIncomplete) {
@@ -491,7 +491,7 @@ TEST_F(SwissWalkerTest, GroupsNotCapturedAreAWarningAndIncomplete) {
     MapResult r = walk();
     expectFindings(r, {{rules::kPointerNotCaptured, Severity::Warning, kNotCaptured}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 TEST_F(SwissWalkerTest, SmallMapGroupNotCapturedIsAWarningAndIncomplete) {
@@ -499,7 +499,7 @@ TEST_F(SwissWalkerTest, SmallMapGroupNotCapturedIsAWarningAndIncomplete) {
     MapResult r = walk();
     expectFindings(r, {{rules::kPointerNotCaptured, Severity::Warning, kNotCaptured}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 TEST_F(SwissWalkerTest, DirectoryPartlyCapturedIsAWarningAtTheFirstMissingEntry) {
@@ -510,7 +510,7 @@ TEST_F(SwissWalkerTest, DirectoryPartlyCapturedIsAWarningAtTheFirstMissingEntry)
     ASSERT_EQ(r.root.children.size(), 1u);
     EXPECT_EQ(r.root.children[0].state, AddressState::NotCaptured);
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 TEST_F(SwissWalkerTest, GroupNotCapturedIsAWarningAndSkipsTheTableChecks) {
@@ -526,7 +526,7 @@ TEST_F(SwissWalkerTest, GroupNotCapturedIsAWarningAndSkipsTheTableChecks) {
     EXPECT_EQ(g1->state, AddressState::NotCaptured);
     EXPECT_FALSE(r.complete);
     EXPECT_EQ(r.liveEntries, 1u);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 // --- count-mismatch ---------------------------------------------------------------------------
@@ -537,7 +537,7 @@ TEST_F(SwissWalkerTest, SmallMapUsedDifferentFromFullSlotsIsCountMismatch) {
     expectFindings(r, {{rules::kCountMismatch, Severity::Error, kHeader}});
     EXPECT_EQ(r.count, 4);
     EXPECT_EQ(r.liveEntries, 3u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, TableUsedDifferentFromItsFullSlotsIsCountMismatch) {
@@ -549,7 +549,7 @@ TEST_F(SwissWalkerTest, TableUsedDifferentFromItsFullSlotsIsCountMismatch) {
     MapResult r = walk();
     expectFindings(r, {{rules::kCountMismatch, Severity::Error, kTableA}});
     EXPECT_EQ(r.liveEntries, 3u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, MapUsedDifferentFromTablesIsCountMismatch) {
@@ -558,7 +558,7 @@ TEST_F(SwissWalkerTest, MapUsedDifferentFromTablesIsCountMismatch) {
     MapResult r = walk();
     expectFindings(r, {{rules::kCountMismatch, Severity::Error, kHeader}});
     EXPECT_EQ(r.liveEntries, 5u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- control-bytes-corrupt --------------------------------------------------------------------
@@ -569,7 +569,7 @@ TEST_F(SwissWalkerTest, InvalidCtrlByteIsControlBytesCorrupt) {
     MapResult r = walk();
     expectFindings(r, {{rules::kControlBytesCorrupt, Severity::Error, kSmallGroup}});
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, DeletedCtrlInSmallMapIsControlBytesCorrupt) {
@@ -578,7 +578,7 @@ TEST_F(SwissWalkerTest, DeletedCtrlInSmallMapIsControlBytesCorrupt) {
     MapResult r = walk();
     expectFindings(r, {{rules::kControlBytesCorrupt, Severity::Error, kSmallGroup}});
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, InvalidCtrlByteInTableGroupIsControlBytesCorrupt) {
@@ -588,7 +588,7 @@ TEST_F(SwissWalkerTest, InvalidCtrlByteInTableGroupIsControlBytesCorrupt) {
     MapResult r = walk();
     expectFindings(r, {{rules::kControlBytesCorrupt, Severity::Error, kGroupsA}});
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, TableWithoutEmptySlotIsControlBytesCorrupt) {
@@ -603,7 +603,7 @@ TEST_F(SwissWalkerTest, TableWithoutEmptySlotIsControlBytesCorrupt) {
                        {rules::kDirectoryCorrupt, Severity::Error, kTableA},
                        {rules::kControlBytesCorrupt, Severity::Error, kTableA}});
     EXPECT_EQ(r.liveEntries, 8u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- write-in-progress ------------------------------------------------------------------------
@@ -615,7 +615,7 @@ TEST_F(SwissWalkerTest, WritingFlagIsWriteInProgressWarning) {
     expectFindings(r, {{rules::kWriteInProgress, Severity::Warning, kHeader}});
     EXPECT_TRUE(r.complete);
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "suspect");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Suspect);
 }
 
 // --- dangling-entry-pointer -------------------------------------------------------------------
@@ -632,7 +632,7 @@ TEST_F(SwissWalkerTest, PointerElemIntoNoMappingIsDanglingEntryPointer) {
     expectFindings(r, {{rules::kDanglingEntryPointer, Severity::Error, kUnmapped + 0x40}});
     EXPECT_TRUE(r.complete);
     EXPECT_EQ(r.liveEntries, 4u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, IndirectElemPointerIntoNoMappingIsDanglingEntryPointer) {
@@ -645,7 +645,7 @@ TEST_F(SwissWalkerTest, IndirectElemPointerIntoNoMappingIsDanglingEntryPointer) 
     MapResult r = walk(l);
     expectFindings(r, {{rules::kDanglingEntryPointer, Severity::Error, kUnmapped}});
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- directory-corrupt ------------------------------------------------------------------------
@@ -656,7 +656,7 @@ TEST_F(SwissWalkerTest, DirLenNotOneShiftedByGlobalDepthIsDirectoryCorrupt) {
     expectFindings(r, {{rules::kDirectoryCorrupt, Severity::Error, kHeader}});
     EXPECT_FALSE(r.complete);
     EXPECT_TRUE(r.root.children.empty());
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, GlobalShiftNotSixtyFourMinusGlobalDepthIsDirectoryCorrupt) {
@@ -668,7 +668,7 @@ TEST_F(SwissWalkerTest, GlobalShiftNotSixtyFourMinusGlobalDepthIsDirectoryCorrup
     expectFindings(r, {{rules::kDirectoryCorrupt, Severity::Error, kHeader}});
     EXPECT_EQ(r.tables, 2u);
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, LocalDepthAboveGlobalDepthIsDirectoryCorrupt) {
@@ -677,7 +677,7 @@ TEST_F(SwissWalkerTest, LocalDepthAboveGlobalDepthIsDirectoryCorrupt) {
     MapResult r = walk();
     expectFindings(r, {{rules::kDirectoryCorrupt, Severity::Error, kTableA}});
     EXPECT_EQ(r.liveEntries, 1u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // Regression: the localDepth > globalDepth branch of walkDirectory walked the table but did not
@@ -697,7 +697,7 @@ TEST_F(SwissWalkerTest, TableIndexNotItsFirstDirectoryEntryIsDirectoryCorrupt) {
     MapResult r = walk();
     expectFindings(r, {{rules::kDirectoryCorrupt, Severity::Error, kTableB}});
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, BrokenAliasRunIsDirectoryCorrupt) {
@@ -709,7 +709,7 @@ TEST_F(SwissWalkerTest, BrokenAliasRunIsDirectoryCorrupt) {
     MapResult r = walk();
     expectFindings(r, {{rules::kDirectoryCorrupt, Severity::Error, kDir + 8}});
     EXPECT_EQ(r.liveEntries, 2u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // Regression: walkDirectory used to skip every entry whose table it had already walked before
@@ -721,7 +721,7 @@ TEST_F(SwissWalkerTest, AliasBeyondTheLocalDepthSpanIsDirectoryCorrupt) {
     simpleTable(kTableA, kGroupsA, 1, 1, 0);
     MapResult r = walk();
     expectFindings(r, {{rules::kDirectoryCorrupt, Severity::Error, kDir + 16}});
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, AliasSeparatedFromItsRunIsDirectoryCorrupt) {
@@ -746,7 +746,7 @@ TEST_F(SwissWalkerTest, NilDirectoryEntryIsDirectoryCorrupt) {
     MapResult r = walk();
     expectFindings(r, {{rules::kDirectoryCorrupt, Severity::Error, kDir + 8}});
     EXPECT_EQ(r.liveEntries, 1u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, CapacityNotAPowerOfTwoIsDirectoryCorrupt) {
@@ -758,7 +758,7 @@ TEST_F(SwissWalkerTest, CapacityNotAPowerOfTwoIsDirectoryCorrupt) {
     expectFindings(r, {{rules::kDirectoryCorrupt, Severity::Error, kTableA}});
     EXPECT_FALSE(r.complete);  // the groups are not walked
     EXPECT_EQ(r.liveEntries, 0u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, LengthMaskDisagreeingWithCapacityIsDirectoryCorrupt) {
@@ -769,7 +769,7 @@ TEST_F(SwissWalkerTest, LengthMaskDisagreeingWithCapacityIsDirectoryCorrupt) {
     MapResult r = walk();
     expectFindings(r, {{rules::kDirectoryCorrupt, Severity::Error, kTableA}});
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, InconsistentGrowthLeftIsDirectoryCorrupt) {
@@ -781,7 +781,7 @@ TEST_F(SwissWalkerTest, InconsistentGrowthLeftIsDirectoryCorrupt) {
     expectFindings(r, {{rules::kDirectoryCorrupt, Severity::Error, kTableA}});
     EXPECT_TRUE(r.complete);
     EXPECT_EQ(r.liveEntries, 3u);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 TEST_F(SwissWalkerTest, OneEntryDirectoryPointingAtItselfDoesNotLoop) {
@@ -796,7 +796,7 @@ TEST_F(SwissWalkerTest, OneEntryDirectoryPointingAtItselfDoesNotLoop) {
     expectFindings(r, {{rules::kDirectoryCorrupt, Severity::Error, dir}});
     EXPECT_EQ(r.tables, 1u);
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "damaged");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
 // --- max-buckets-per-map ----------------------------------------------------------------------
@@ -814,7 +814,7 @@ TEST_F(SwissWalkerTest, GroupBudgetStopsTheWalkAndMarksItIncomplete) {
     EXPECT_EQ(r.limitsHit, (std::vector<std::string>{"max-buckets-per-map (2)"}));
     EXPECT_EQ(r.liveEntries, 2u);
     EXPECT_FALSE(r.complete);
-    EXPECT_EQ(r.status(), "incomplete");
+    EXPECT_EQ(r.status(), gomapcore::MapStatus::Incomplete);
 }
 
 }  // namespace

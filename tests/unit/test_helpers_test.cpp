@@ -7,8 +7,8 @@
 #include <string>
 
 #include "fake_memory.h"
-#include "gomapcore/map_layout.h"
-#include "gomapcore/types.h"
+#include "maps/map_layout.h"
+#include "binary/types.h"
 #include "layout_builders.h"
 
 namespace {

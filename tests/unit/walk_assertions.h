@@ -52,7 +52,7 @@ inline void expectHealthy(const gomapcore::MapResult& result, std::uint64_t live
     expectNoFindings(result);
     EXPECT_TRUE(result.complete);
     EXPECT_EQ(result.liveEntries, liveEntries);
-    EXPECT_EQ(result.status(), "ok");
+    EXPECT_EQ(result.status(), gomapcore::MapStatus::Ok);
 }
 
 // The first node of the tree (depth first) with this kind and address, or nullptr.

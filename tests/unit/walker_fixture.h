@@ -9,6 +9,7 @@
 
 #include "fake_memory.h"
 #include "gomapcore/map_model.h"
+#include "maps/walkers.h"
 #include "layout_builders.h"
 #include "walk_assertions.h"
 

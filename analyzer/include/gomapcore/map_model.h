@@ -8,12 +8,26 @@
 #include <utility>
 #include <vector>
 
-#include "gomapcore/budget.h"
-
-#include "gomapcore/map_layout.h"
+#include "gomapcore/limits.h"
 #include "gomapcore/memory.h"
 
 namespace gomapcore {
+
+// Which map implementation a program was built with: classic hmap buckets (Go up to 1.23, and
+// 1.24/1.25 with GOEXPERIMENT=noswissmap) or swiss tables (Go 1.24 on).
+enum class MapLayoutKind { Classic, Swiss };
+const char* toString(MapLayoutKind kind);
+
+// A map's overall state, worst first: error findings, an incomplete walk, warnings, nothing.
+enum class MapStatus { Damaged, Incomplete, Suspect, Ok };
+const char* toString(MapStatus status);
+
+// How a map was found: a typed root reaches it, or memory validated as a map header (a stack
+// object no variable describes, an unreached heap object).
+enum class Confidence { Exact, Heuristic };
+const char* toString(Confidence confidence);
+
+struct MapTypeLayout;  // the map type's decoded runtime layout (internal)
 
 enum class Severity { Info = 0, Warning = 1, Error = 2 };
 const char* toString(Severity severity);
@@ -81,15 +95,6 @@ struct MapNode {
     std::vector<MapNode> children;
 };
 
-struct WalkLimits {
-    std::uint64_t maxBucketsPerMap = 1u << 22;     // main + overflow + old buckets, or groups
-    std::uint32_t maxChainLength = 4096;           // overflow buckets behind one bucket
-    std::uint64_t maxDirectoryEntries = 1u << 20;  // swiss directory length
-    bool collectSlots = false;                     // keep per-slot addresses (show, GUI)
-    // The analysis-wide time and memory budget this walk draws on (not owned; none if null).
-    AnalysisBudget* budget = nullptr;
-};
-
 struct MapResult {
     std::uint64_t address = 0;
     const MapTypeLayout* layout = nullptr;
@@ -104,29 +109,15 @@ struct MapResult {
     // Swiss: directory length, global depth and number of distinct tables.
     std::uint64_t tables = 0;
     MapNode root;
-    // How the map was found: "exact" (a typed root reaches it) or "heuristic" (recognised by
-    // validating memory as a map header: a stack object no variable describes, an unreached
-    // heap object).
-    std::string confidence = "exact";
+    Confidence confidence = Confidence::Exact;
     // For a heuristic map whose type nothing records: every map type it validates as. With
     // more than one, the report says the type is unknown and lists them.
     std::vector<std::string> typeCandidates;
 
     // Every finding in the tree, in walk order.
     std::vector<Finding> findings() const;
-    // "ok", "damaged" (error findings), "suspect" (warnings), or "incomplete".
-    std::string status() const;
+    MapStatus status() const;
     std::string typeName() const;
 };
-
-class TypeTable;
-
-// One walker per layout. Both are bounded by limits, cycle-safe, and read only through memory.
-MapResult walkClassicMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
-                         const WalkLimits& limits);
-MapResult walkSwissMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
-                       const WalkLimits& limits);
-MapResult walkMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
-                  const WalkLimits& limits);
 
 }  // namespace gomapcore

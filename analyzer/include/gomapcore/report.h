@@ -1,12 +1,52 @@
-// Renders reports: the versioned JSON contract (docs/report-v1.md) and text for people.
+// What an analysis found, and how it is rendered: the versioned JSON contract
+// (docs/report-v1.md) and text for people.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
-#include "gomapcore/analysis.h"
+#include "gomapcore/crash.h"
+#include "gomapcore/map_model.h"
+#include "gomapcore/memory.h"
 
 namespace gomapcore {
+
+inline constexpr const char* kReportSchema = "gomapcore/report-v1";
+inline constexpr const char* kVersion = "0.1.0";
+
+struct NilMap {
+    std::string root;
+    std::string type;
+};
+
+struct Report {
+    struct Input {
+        std::string core;
+        std::string executable;
+        bool coreTruncated = false;
+    } input;
+    struct Target {
+        std::string goVersion;
+        std::string goExperiment;
+        MapLayoutKind mapLayout = MapLayoutKind::Classic;
+        std::string arch;
+        int pid = 0;
+        int signal = 0;
+        std::size_t threads = 0;
+    } target;
+    std::optional<CrashReport> crash;
+    std::vector<MapResult> maps;
+    std::vector<NilMap> nilMaps;
+    std::vector<std::string> notes;  // things the analysis could not do, and why
+    // Bounds of the analysis as a whole (not of one map's walk) that stopped it early.
+    std::vector<std::string> limitsHit;
+
+    std::vector<Finding> findings() const;
+    std::size_t countAtLeast(Severity severity) const;
+};
 
 std::string renderJson(const Report& report);
 std::string renderText(const Report& report);
@@ -16,16 +56,10 @@ std::string renderMapList(const Report& report);
 std::string renderMapDetail(const Memory& memory, const MapResult& map, std::size_t maxEntries,
                             bool redact = false);
 
+class GoroutineTable;
 // Every goroutine with its stack, laid out like the runtime's own traceback.
 std::string renderGoroutinesText(const GoroutineTable& table);
 // The same as JSON (schema gomapcore/goroutines-v1).
 std::string renderGoroutinesJson(const GoroutineTable& table);
-
-// A short rendering of the value of type at address (strings quoted, structs shallow,
-// anything else as raw bytes with its type name). Never reads more than a few hundred bytes.
-// With redact, only the type and length (redactedValue).
-std::string formatValue(const Memory& memory, const Type* type, std::uint64_t address, bool redact = false);
-// A value's type and, for strings and slices, its length, never its contents (--redact).
-std::string redactedValue(const Memory& memory, const Type* type, std::uint64_t address);
 
 }  // namespace gomapcore

@@ -1,0 +1,93 @@
+// The target: the process whose maps are analyzed, as one object the engine reads everything
+// through. An ELF core file is one implementation (CoreTarget, Target::openCore); the LLDB
+// plugin's SB API backend over a live process or a core is another; the tests have a third over
+// recorded memory. Nothing below this seam knows which one it has: Delve's Process plays the
+// same role (pkg/proc/target.go).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gomapcore/memory.h"
+
+namespace gomapcore {
+
+// One named register of a thread, as the target reports it.
+struct RegisterValue {
+    std::string name;  // "rip", "rsp", ...
+    std::uint64_t value = 0;
+};
+
+// A thread as it was stopped (or dumped): enough to start unwinding its stack.
+struct ThreadState {
+    int tid = 0;
+    int signal = 0;  // the signal the thread took (pr_cursig of a core), 0 if none
+    std::uint64_t pc = 0;
+    std::uint64_t sp = 0;
+    std::uint64_t framePointer = 0;
+    std::vector<RegisterValue> registers;  // every general register the target gives
+
+    std::optional<std::uint64_t> registerValue(const std::string& name) const {
+        for (const RegisterValue& r : registers)
+            if (r.name == name) return r.value;
+        return std::nullopt;
+    }
+};
+
+// Why the process stopped, when the target records it (a core's NT_SIGINFO).
+struct SignalInfo {
+    int signo = 0;
+    int errnoValue = 0;
+    int code = 0;
+    std::uint64_t faultAddress = 0;  // si_addr, meaningful for SIGSEGV/SIGBUS/SIGILL/SIGFPE
+};
+
+// A file mapping of the process (a core's NT_FILE entry).
+struct FileMapping {
+    std::uint64_t start = 0;
+    std::uint64_t end = 0;
+    std::uint64_t fileOffset = 0;
+    std::string path;
+};
+
+struct ProcessInfo {
+    int pid = 0;
+    std::string command;    // pr_fname
+    std::string arguments;  // pr_psargs
+};
+
+// What the report says about where its input came from.
+struct TargetDescription {
+    std::string kind;  // "core", "live", "recorded"
+    std::string path;  // the core file, or a description of the process
+    std::string architecture;
+    bool truncated = false;  // a core file that ends before what its headers describe
+};
+
+class Target {
+  public:
+    virtual ~Target() = default;
+
+    // Opens an ELF core file. Throws Error(Unreadable, NotElfCore, UnsupportedTarget).
+    static std::unique_ptr<Target> openCore(const std::string& path);
+
+    // The process's memory as the target itself holds it: for a core, only what the kernel
+    // dumped (the engine adds the executable's file bytes for read-only file mappings).
+    virtual const Memory& memory() const = 0;
+    virtual const std::vector<ThreadState>& threads() const = 0;
+    virtual std::optional<SignalInfo> signalInfo() const = 0;
+    virtual std::optional<ProcessInfo> processInfo() const = 0;
+    // The auxiliary vector (AT_* keys).
+    virtual const std::map<std::uint64_t, std::uint64_t>& auxv() const = 0;
+    // The process's file mappings; empty when the target does not know them.
+    virtual const std::vector<FileMapping>& fileMappings() const = 0;
+    virtual TargetDescription description() const = 0;
+    // Problems met while reading the target (malformed or cut-off notes), for the report.
+    virtual std::vector<std::string> problems() const { return {}; }
+};
+
+}  // namespace gomapcore

@@ -1,0 +1,255 @@
+// The engine's entry point (gomapcore/analysis.h): a Session and, per call, a RunContext.
+#include "gomapcore/analysis.h"
+
+#include <elf.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+
+#include "analysis/crash_explanation.h"
+#include "analysis/heap_checks.h"
+#include "analysis/roots.h"
+#include "analysis/run_context.h"
+#include "analysis/session.h"
+#include "analysis/unreached_maps.h"
+#include "gomapcore/error.h"
+
+namespace gomapcore {
+
+std::vector<Finding> Report::findings() const {
+    std::vector<Finding> out;
+    for (const MapResult& map : maps) {
+        auto f = map.findings();
+        out.insert(out.end(), f.begin(), f.end());
+    }
+    return out;
+}
+
+std::size_t Report::countAtLeast(Severity severity) const {
+    std::size_t n = 0;
+    for (const Finding& f : findings())
+        if (f.severity >= severity) ++n;
+    return n;
+}
+
+namespace {
+
+bool fileExists(const std::string& path) {
+    struct stat st {};
+    return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The executable's path as the core records it: the NT_FILE mapping that contains the entry
+// point (AT_ENTRY), else the mapping of file offset 0 named like pr_fname.
+std::string executablePathFromTarget(const Target& target) {
+    auto entry = target.auxv().find(AT_ENTRY);
+    if (entry != target.auxv().end()) {
+        for (const auto& m : target.fileMappings())
+            if (entry->second >= m.start && entry->second < m.end) return m.path;
+    }
+    if (target.processInfo()) {
+        for (const auto& m : target.fileMappings()) {
+            auto slash = m.path.rfind('/');
+            std::string base = slash == std::string::npos ? m.path : m.path.substr(slash + 1);
+            if (m.fileOffset == 0 && base.rfind(target.processInfo()->command, 0) == 0) return m.path;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+namespace {
+
+// The roots that reach each distinct map header, in address order; nil maps apart.
+struct RootGroups {
+    std::map<std::uint64_t, std::vector<const MapRoot*>> byAddress;
+    std::vector<NilMap> nilMaps;
+};
+
+RootGroups groupRoots(const std::vector<MapRoot>& roots) {
+    RootGroups groups;
+    for (const MapRoot& root : roots) {
+        if (root.mapAddress == 0) {
+            groups.nilMaps.push_back(NilMap{root.name, root.type ? root.type->name : ""});
+            continue;
+        }
+        groups.byAddress[root.mapAddress].push_back(&root);
+    }
+    return groups;
+}
+
+// One map reached by holders, as the report gives it: walked as the first holder's type, with
+// every holder's name, heuristic only when no holder is exact, and checked against the heap.
+MapResult walkHeldMap(Session& session, const WalkLimits& limits, std::uint64_t address,
+                      const std::vector<const MapRoot*>& holders) {
+    MapResult result = session.walk(address, holders.front()->type, limits);
+    bool heuristic = true;
+    for (const MapRoot* root : holders) {
+        result.roots.push_back(root->name);
+        heuristic = heuristic && root->heuristic;
+    }
+    if (heuristic) {
+        result.confidence = Confidence::Heuristic;
+        result.typeCandidates = holders.front()->typeCandidates;
+    }
+    if (const HeapModel* model = session.heap()) checkFreedStructures(*model, result);
+    return result;
+}
+
+std::optional<std::uint64_t> parseAddress(const std::string& text) {
+    try {
+        std::size_t used = 0;
+        std::uint64_t value = std::stoull(text, &used, 0);
+        if (used == text.size()) return value;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+Analysis::Analysis(std::unique_ptr<Session> session) : session_(std::move(session)) {}
+Analysis::~Analysis() = default;
+
+std::unique_ptr<Analysis> Analysis::open(const std::string& corePath, const std::string& exePath) {
+    return create(Target::openCore(corePath), exePath);
+}
+
+std::unique_ptr<Analysis> Analysis::create(std::unique_ptr<Target> target, const std::string& exePath) {
+    std::string exe = exePath;
+    if (exe.empty()) {
+        exe = executablePathFromTarget(*target);
+        if (exe.empty())
+            throw Error(Error::Code::MissingExecutable,
+                        "the core does not name its executable (no NT_FILE note); pass it with --exe");
+        if (!fileExists(exe))
+            throw Error(Error::Code::MissingExecutable,
+                        "the core's executable " + exe + " does not exist here; pass it with --exe");
+    }
+    return std::unique_ptr<Analysis>(
+        new Analysis(std::make_unique<Session>(std::move(target), Executable::open(exe))));
+}
+
+const Target& Analysis::target() const {
+    return session_->target();
+}
+
+const Memory& Analysis::memory() const {
+    return session_->memory();
+}
+
+const GoroutineTable* Analysis::goroutines() {
+    return session_->goroutines();
+}
+
+const std::vector<std::string>& Analysis::notes() const {
+    return session_->notes();
+}
+
+Report Analysis::run(const AnalysisOptions& options) {
+    Session& session = *session_;
+    const Target& target = session.target();
+    const TargetDescription description = target.description();
+    Report report;
+    report.input.core = description.path;
+    report.input.executable = session.executable().path();
+    report.input.coreTruncated = description.truncated;
+    report.target.goVersion = session.executable().goVersion();
+    report.target.goExperiment = session.executable().goExperiment();
+    report.target.mapLayout = session.programLayout();
+    report.target.arch = description.architecture;
+    report.target.threads = target.threads().size();
+    if (auto process = target.processInfo()) report.target.pid = process->pid;
+    if (auto signal = target.signalInfo())
+        report.target.signal = signal->signo;
+    else if (!target.threads().empty())
+        report.target.signal = target.threads().front().signal;
+
+    RunContext run(options);
+    std::vector<MapRoot> roots = findRoots(session, run);
+    RootGroups groups = groupRoots(roots);
+    report.nilMaps = std::move(groups.nilMaps);
+    for (const auto& [address, holders] : groups.byAddress)
+        report.maps.push_back(walkHeldMap(session, run.limits, address, holders));
+    report.crash = explainCrash(session, run, roots, report.maps);
+    // After the crash is explained: it names maps from the runtime's own frames, never these.
+    addUnreachedMaps(session, run, report.maps);
+    if (report.crash->kind == crash_kinds::kNilMapWrite)
+        for (const std::string& root : report.crash->mapRoots)
+            if (std::none_of(report.nilMaps.begin(), report.nilMaps.end(),
+                             [&](const NilMap& nil) { return nil.root == root; }))
+                report.nilMaps.push_back(NilMap{root, ""});
+    for (const std::string& problem : target.problems())
+        report.notes.push_back("core: " + problem);
+    if (description.truncated)
+        report.notes.push_back("the core file is truncated: memory past its end is reported as not captured");
+    for (const std::vector<std::string>* notes :
+         std::initializer_list<const std::vector<std::string>*>{&session.notes(), &run.notes})
+        for (const std::string& note : *notes)
+            if (std::find(report.notes.begin(), report.notes.end(), note) == report.notes.end())
+                report.notes.push_back(note);
+    if (run.budget.timeExpired()) {
+        run.limitsHit.push_back(run.budget.timeLimitName());
+        report.notes.push_back(run.budget.timeLimitName() +
+                               " ran out: the walks stopped where they were; maps with that limit in their "
+                               "limits_hit are incomplete");
+    }
+    if (run.budget.memoryExhausted()) {
+        run.limitsHit.push_back(run.budget.memoryLimitName());
+        report.notes.push_back(run.budget.memoryLimitName() +
+                               " was reached: the walks stopped where they were; maps with that limit in "
+                               "their limits_hit are incomplete");
+    }
+    for (const std::string& limit : run.limitsHit)
+        if (std::find(report.limitsHit.begin(), report.limitsHit.end(), limit) == report.limitsHit.end())
+            report.limitsHit.push_back(limit);
+    return report;
+}
+
+MapInspection Analysis::inspect(const std::string& nameOrAddress, const AnalysisOptions& options) {
+    Session& session = *session_;
+    AnalysisOptions detailed = options;
+    detailed.limits.collectSlots = true;
+    RunContext run(detailed);
+    MapInspection inspection;
+    const std::optional<std::uint64_t> address = parseAddress(nameOrAddress);
+    std::vector<MapRoot> roots = findRoots(session, run);
+    RootGroups groups = groupRoots(roots);
+    auto finish = [&](MapInspection& result) -> MapInspection {
+        result.notes = run.notes;
+        return std::move(result);
+    };
+    for (const NilMap& nil : groups.nilMaps)
+        if (nil.root == nameOrAddress) {
+            inspection.nilMap = nil;
+            return finish(inspection);
+        }
+    for (const auto& [mapAddress, holders] : groups.byAddress) {
+        bool named = std::any_of(holders.begin(), holders.end(),
+                                 [&](const MapRoot* root) { return root->name == nameOrAddress; });
+        if (!named && address != mapAddress) continue;
+        inspection.map = walkHeldMap(session, run.limits, mapAddress, holders);
+        return finish(inspection);
+    }
+    if (address) {
+        // Maps no root reaches are found by the heap scan, as run() finds them.
+        std::vector<MapResult> maps;
+        for (const auto& [mapAddress, holders] : groups.byAddress) {
+            maps.emplace_back();
+            maps.back().address = mapAddress;
+        }
+        const std::size_t reached = maps.size();
+        addUnreachedMaps(session, run, maps);
+        for (std::size_t i = reached; i < maps.size(); ++i)
+            if (maps[i].address == *address) {
+                inspection.map = std::move(maps[i]);
+                return finish(inspection);
+            }
+    }
+    throw Error(Error::Code::NotFound, "no map named or at '" + nameOrAddress + "' was found");
+}
+
+}  // namespace gomapcore

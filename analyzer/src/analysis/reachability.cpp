@@ -1,0 +1,318 @@
+#include "analysis/reachability.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "binary/value_text.h"
+#include "maps/walkers.h"
+
+namespace gomapcore {
+
+namespace {
+
+// The compiler stores a value directly in an interface's data word when its type is
+// pointer-shaped: a pointer, map, chan, func or unsafe.Pointer, or a struct or array holding
+// exactly one such thing (src/cmd/compile/internal/types/type.go IsDirectIface). Decided from
+// the DWARF shape because the flag recording it moved between Go versions.
+bool pointerShaped(const Type* type, int depth = 0) {
+    if (type == nullptr || depth > 16) return false;
+    if (type->kind == GoKind::Map) return true;
+    const Type* u = type->underlying();
+    switch (u->kind) {
+        case GoKind::Pointer:
+        case GoKind::Chan:
+        case GoKind::Func:
+        case GoKind::UnsafePointer:
+        case GoKind::Map:
+            return true;
+        case GoKind::Struct:
+            return u->fields.size() == 1 && pointerShaped(u->fields.front().type, depth + 1);
+        case GoKind::Array:
+            return u->count == 1 && pointerShaped(u->target != nullptr ? u->target : u->elem, depth + 1);
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
+Reachability::Reachability(const Memory& memory, LayoutCatalog& layouts, const ReachLimits& limits,
+                           const WalkLimits& walkLimits, DynamicTypeResolver resolver)
+    : memory_(memory),
+      layouts_(layouts),
+      limits_(limits),
+      walkLimits_(walkLimits),
+      resolver_(std::move(resolver)) {}
+
+void Reachability::addRoot(const std::string& name, RootKind kind, std::uint64_t address, const Type* type) {
+    if (type == nullptr) return;
+    queue_.push_back(Pending{name, kind, address, type});
+}
+
+bool Reachability::firstVisit(std::uint64_t address, const Type* type) {
+    auto& seen = visited_[address];
+    if (std::find(seen.begin(), seen.end(), type) != seen.end()) return false;
+    if (objectsVisited_ >= limits_.maxObjects) {
+        hitLimit("max-objects");
+        return false;
+    }
+    seen.push_back(type);
+    ++objectsVisited_;
+    return true;
+}
+
+void Reachability::hitLimit(const std::string& what) {
+    if (std::find(limitsHit_.begin(), limitsHit_.end(), what) == limitsHit_.end()) limitsHit_.push_back(what);
+}
+
+bool Reachability::mayHoldPointers(const Type* type) {
+    if (type == nullptr) return false;
+    auto memo = pointerMemo_.find(type);
+    if (memo != pointerMemo_.end()) return memo->second;
+    pointerMemo_[type] = false;  // breaks recursion through named types
+    bool result = false;
+    const Type* u = type->kind == GoKind::Map || type->kind == GoKind::Interface || type->kind == GoKind::Chan
+                        ? type
+                        : type->underlying();
+    switch (u->kind) {
+        case GoKind::Pointer:
+        case GoKind::Map:
+        case GoKind::Slice:
+        case GoKind::Interface:
+            result = true;
+            break;
+        case GoKind::Struct:
+            for (const Field& field : u->fields)
+                if (mayHoldPointers(field.type)) result = true;
+            break;
+        case GoKind::Chan:
+            // Only the buffered elements are followed.
+            result = mayHoldPointers(type->elem);
+            break;
+        case GoKind::Array:
+            result = u->count > 0 && mayHoldPointers(u->target != nullptr ? u->target : u->elem);
+            break;
+        default:
+            // Strings, funcs and unsafe.Pointer are pointers too, but nothing typed lies behind
+            // them for this walk (closures are not followed).
+            result = false;
+    }
+    pointerMemo_[type] = result;
+    return result;
+}
+
+void Reachability::run() {
+    // What one expanded value keeps alive: its queue entry and path while it waits, and its
+    // entry in visited_ afterwards (an estimate charged to the analysis budget).
+    constexpr std::size_t kVisitedEntryBytes = 64;
+    while (!queue_.empty()) {
+        Pending item = std::move(queue_.front());
+        queue_.pop_front();
+        if (AnalysisBudget* budget = limits_.budget) {
+            if (budget->timeUp()) {
+                hitLimit(budget->timeLimitName());
+                queue_.clear();
+                return;
+            }
+            if (!budget->charge(sizeof(Pending) + item.path.size() + kVisitedEntryBytes)) {
+                hitLimit(budget->memoryLimitName());
+                queue_.clear();
+                return;
+            }
+        }
+        expand(item);
+    }
+}
+
+void Reachability::expand(const Pending& item) {
+    Reader reader(memory_);
+    // A map type is a typedef of its header pointer; its kind says Map before typedefs are
+    // followed (src/cmd/link/internal/ld/dwarf.go synthesizes them that way).
+    // Likewise an interface type is a typedef of runtime.eface/iface, a plain struct.
+    if (item.type->kind == GoKind::Interface) {
+        expandInterface(item, item.type);
+        return;
+    }
+    // And a channel type is a typedef of *hchan<T>, whose buffer DWARF leaves untyped.
+    if (item.type->kind == GoKind::Chan) {
+        expandChannel(item, item.type);
+        return;
+    }
+    const Type* type = item.type->kind == GoKind::Map ? item.type : item.type->underlying();
+    RootKind childKind = RootKind::Heap;
+    switch (type->kind) {
+        case GoKind::Map: {
+            auto header = reader.u64(item.address);
+            if (!header) return;
+            maps_.push_back(MapRoot{item.path, item.kind, *header, item.type, false, {}});
+            if (*header != 0) expandMapEntries(item, *header, item.type);
+            return;
+        }
+        case GoKind::Pointer: {
+            const Type* target = type->target;
+            if (target == nullptr || !mayHoldPointers(target)) return;
+            auto pointer = reader.u64(item.address);
+            if (!pointer || *pointer == 0) return;
+            // A new object: visit each (address, type) once.
+            if (!firstVisit(*pointer, target)) return;
+            // Go dereferences pointers to structs implicitly, and names read the same way.
+            queue_.push_back(Pending{item.path, childKind, *pointer, target});
+            return;
+        }
+        case GoKind::Struct:
+            for (const Field& field : type->fields) {
+                if (!mayHoldPointers(field.type)) continue;
+                // Embedded fields read as the outer name in Go source only when promoted;
+                // naming the field keeps the path unambiguous.
+                queue_.push_front(Pending{item.path + "." + field.name, item.kind,
+                                          item.address + field.offset, field.type});
+            }
+            return;
+        case GoKind::Array: {
+            const Type* element = type->target != nullptr ? type->target : type->elem;
+            if (element == nullptr || !mayHoldPointers(element)) return;
+            std::uint64_t size = element->byteSize();
+            std::uint64_t count = std::min<std::uint64_t>(type->count, limits_.maxElementsPerArray);
+            if (count < type->count) hitLimit("max-elements-per-array");
+            for (std::uint64_t i = 0; i < count; ++i)
+                queue_.push_back(Pending{fmt::format("{}[{}]", item.path, i), item.kind,
+                                         item.address + i * size, element});
+            return;
+        }
+        case GoKind::Slice: {
+            // A slice is {array *T, len, cap} (src/runtime/slice.go); DWARF names the first
+            // field "array" and types it *T.
+            const Field* array = type->field("array");
+            const Field* length = type->field("len");
+            if (array == nullptr || length == nullptr || array->type == nullptr) return;
+            const Type* pointerType = array->type->underlying();
+            const Type* element = pointerType->target;
+            if (element == nullptr || !mayHoldPointers(element)) return;
+            auto data = reader.u64(item.address + array->offset);
+            auto len = reader.u64(item.address + length->offset);
+            if (!data || !len || *data == 0) return;
+            if (!firstVisit(*data, type)) return;
+            std::uint64_t size = element->byteSize();
+            std::uint64_t count = std::min<std::uint64_t>(*len, limits_.maxElementsPerArray);
+            if (count < *len) hitLimit("max-elements-per-array");
+            for (std::uint64_t i = 0; i < count; ++i)
+                queue_.push_back(
+                    Pending{fmt::format("{}[{}]", item.path, i), childKind, *data + i * size, element});
+            return;
+        }
+        default:
+            return;
+    }
+}
+
+void Reachability::expandChannel(const Pending& item, const Type* chanType) {
+    // src/runtime/chan.go: a channel value is a *hchan; qcount elements wait in the circular
+    // buffer buf of dataqsiz slots, the oldest at slot recvx (chanbuf(c, i) = buf + i*elemsize).
+    // The linker synthesizes hchan<T> for DWARF (src/cmd/link/internal/ld/dwarf.go,
+    // synthesizechantypes) with buf untyped; the element type is the channel's DW_AT_go_elem.
+    // Slots outside the queue hold stale values and are not followed.
+    const Type* element = chanType->elem;
+    if (element == nullptr || !mayHoldPointers(element)) return;
+    const Type* pointer = chanType->underlying();
+    const Type* hchan =
+        pointer != nullptr && pointer->target != nullptr ? pointer->target->underlying() : nullptr;
+    if (hchan == nullptr) return;
+    const Field* qcount = hchan->field("qcount");
+    const Field* dataqsiz = hchan->field("dataqsiz");
+    const Field* buf = hchan->field("buf");
+    const Field* recvx = hchan->field("recvx");
+    if (qcount == nullptr || dataqsiz == nullptr || buf == nullptr || recvx == nullptr) return;
+    Reader reader(memory_);
+    auto channel = reader.u64(item.address);
+    if (!channel || *channel == 0) return;
+    if (!firstVisit(*channel, chanType)) return;
+    auto count = reader.u64(*channel + qcount->offset);
+    auto slots = reader.u64(*channel + dataqsiz->offset);
+    auto data = reader.u64(*channel + buf->offset);
+    auto first = reader.u64(*channel + recvx->offset);
+    const std::uint64_t elementSize = element->byteSize();
+    // What makechan and the send/receive paths maintain; anything else is not followed.
+    if (!count || !slots || !data || !first || *count == 0 || *count > *slots || *first >= *slots ||
+        *data == 0 || elementSize == 0 || *slots > (std::uint64_t{1} << 40) / elementSize)
+        return;
+    std::uint64_t followed = std::min<std::uint64_t>(*count, limits_.maxElementsPerArray);
+    if (followed < *count) hitLimit("max-elements-per-array");
+    for (std::uint64_t i = 0; i < followed; ++i) {
+        std::uint64_t slot = (*first + i) % *slots;
+        queue_.push_back(Pending{fmt::format("{}.buf[{}]", item.path, slot), RootKind::Heap,
+                                 *data + slot * elementSize, element});
+    }
+}
+
+void Reachability::expandInterface(const Pending& item, const Type* interfaceType) {
+    // An interface is {type word, data}: eface {_type, data} or iface {tab *itab, data}
+    // (src/runtime/runtime2.go); the itab's type field is _type (Go <= 1.21) or Type
+    // (internal/abi.ITab).
+    if (!resolver_) return;
+    const Type* shape = interfaceType->underlying();
+    const Field* data = shape->field("data");
+    if (data == nullptr || shape->fields.empty()) return;
+    const Field& first = shape->fields.front();
+    Reader reader(memory_);
+    auto typeWord = reader.u64(item.address + first.offset);
+    if (!typeWord || *typeWord == 0) return;
+    std::uint64_t descriptor = *typeWord;
+    if (first.name == "tab") {
+        const Type* tab = first.type != nullptr ? first.type->underlying() : nullptr;
+        const Type* itab = tab != nullptr && tab->target != nullptr ? tab->target->underlying() : nullptr;
+        const Field* typeField = itab != nullptr ? itab->field("_type") : nullptr;
+        if (typeField == nullptr && itab != nullptr) typeField = itab->field("Type");
+        if (typeField == nullptr) return;
+        auto word = reader.u64(descriptor + typeField->offset);
+        if (!word || *word == 0) return;
+        descriptor = *word;
+    }
+    const Type* dynamic = resolver_(descriptor);
+    if (dynamic == nullptr || !mayHoldPointers(dynamic)) return;
+    std::string path = item.path + ".(" + dynamic->name + ")";
+    if (pointerShaped(dynamic)) {
+        queue_.push_back(Pending{path, item.kind, item.address + data->offset, dynamic});
+        return;
+    }
+    auto value = reader.u64(item.address + data->offset);
+    if (!value || *value == 0) return;
+    if (!firstVisit(*value, dynamic)) return;
+    queue_.push_back(Pending{path, RootKind::Heap, *value, dynamic});
+}
+
+void Reachability::expandMapEntries(const Pending& item, std::uint64_t header, const Type* mapType) {
+    const Type* elem = mapType->elem != nullptr ? mapType->elem : mapType->underlying()->elem;
+    if (!mayHoldPointers(elem)) return;
+    if (!firstVisit(header, mapType)) return;
+    const MapTypeLayout* layout = layouts_.layoutFor(mapType, nullptr);
+    if (layout == nullptr) return;
+    WalkLimits limits = walkLimits_;
+    limits.collectSlots = true;
+    // The walk is only read for its slots and then dropped: bounded in time, not charged.
+    AnalysisBudget timeOnly;
+    if (limits.budget != nullptr) {
+        timeOnly = limits.budget->timeOnly();
+        limits.budget = &timeOnly;
+    }
+    MapResult result = walkMap(memory_, *layout, header, limits);
+    std::size_t followed = 0;
+    std::vector<const MapNode*> nodes{&result.root};
+    while (!nodes.empty()) {
+        const MapNode* node = nodes.back();
+        nodes.pop_back();
+        for (const MapNode& child : node->children)
+            nodes.push_back(&child);
+        for (const Slot& slot : node->slots) {
+            if (!slot.elemReadable || !slot.keyReadable) continue;
+            if (followed++ >= limits_.maxMapEntries) {
+                hitLimit("max-map-entries");
+                return;
+            }
+            std::string key = formatValue(memory_, layout->keyType, slot.keyAddress, redactKeys_);
+            queue_.push_back(Pending{item.path + "[" + key + "]", RootKind::Heap, slot.elemAddress, elem});
+        }
+    }
+}
+
+}  // namespace gomapcore

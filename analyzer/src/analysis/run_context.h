@@ -1,0 +1,45 @@
+// The state of one run of an analysis: its options, its budget, and what it noted. Each run
+// (Analysis::run, Analysis::inspect) creates a fresh one, so nothing one run found or hit (notes,
+// limits_hit) leaks into the next; the program model the runs share lives in Session.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gomapcore/analysis.h"
+#include "gomapcore/budget.h"
+#include "gomapcore/limits.h"
+
+namespace gomapcore {
+
+struct RunContext {
+    explicit RunContext(const AnalysisOptions& options)
+        : budget(options.makeBudget()),
+          limits(options.limits),
+          reach(options.reach),
+          unreached(options.unreached),
+          redact(options.redact) {
+        limits.budget = &budget;
+        reach.budget = &budget;
+    }
+    RunContext(const RunContext&) = delete;
+    RunContext& operator=(const RunContext&) = delete;
+
+    AnalysisBudget budget;
+    WalkLimits limits;  // drawing on budget
+    ReachLimits reach;  // drawing on budget
+    UnreachedLimits unreached;
+    bool redact = false;
+    // What this run could not do, and why.
+    std::vector<std::string> notes;
+    // Bounds of the run as a whole (not of one map's walk) that stopped it early.
+    std::vector<std::string> limitsHit;
+
+    void hitLimit(const std::string& limit) {
+        for (const std::string& known : limitsHit)
+            if (known == limit) return;
+        limitsHit.push_back(limit);
+    }
+};
+
+}  // namespace gomapcore

@@ -1,0 +1,234 @@
+#include "analysis/session.h"
+
+#include <elf.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <span>
+
+#include "gomapcore/error.h"
+#include "maps/walkers.h"
+
+namespace gomapcore {
+namespace {
+
+// Compares the parts of the ELF header page that identify a build: the ELF header's identity
+// and entry, every program header's placement, and any note (Go and GNU build IDs) the page
+// holds. Section headers are left out on purpose: strip and objcopy rewrite them (and a
+// writable segment's file size), so a core of a stripped binary must still match the
+// unstripped executable. Returns "" when they agree, else what differs.
+std::string headerPageDifference(std::span<const std::byte> dumped, std::span<const std::byte> file) {
+    Elf64_Ehdr a{}, b{};
+    if (dumped.size() < sizeof a) return "the dumped page is too short for an ELF header";
+    std::memcpy(&a, dumped.data(), sizeof a);
+    std::memcpy(&b, file.data(), sizeof b);
+    if (std::memcmp(a.e_ident, b.e_ident, EI_NIDENT) != 0 || a.e_type != b.e_type ||
+        a.e_machine != b.e_machine || a.e_version != b.e_version || a.e_flags != b.e_flags)
+        return "the ELF identity differs";
+    if (a.e_entry != b.e_entry)
+        return fmt::format("the entry point differs ({:#x} vs {:#x})", a.e_entry, b.e_entry);
+    if (a.e_phoff != b.e_phoff || a.e_phnum != b.e_phnum || a.e_phentsize != b.e_phentsize)
+        return "the program header table differs";
+    if (a.e_phentsize != sizeof(Elf64_Phdr) ||
+        a.e_phoff + std::uint64_t{a.e_phnum} * sizeof(Elf64_Phdr) > dumped.size())
+        return "";  // the table is not in the page: nothing more to compare here
+    for (std::uint16_t i = 0; i < a.e_phnum; ++i) {
+        Elf64_Phdr p{}, q{};
+        std::memcpy(&p, dumped.data() + a.e_phoff + i * sizeof p, sizeof p);
+        std::memcpy(&q, file.data() + a.e_phoff + i * sizeof q, sizeof q);
+        bool writable = (p.p_flags & PF_W) != 0;
+        if (p.p_type != q.p_type || p.p_offset != q.p_offset || p.p_vaddr != q.p_vaddr ||
+            p.p_memsz != q.p_memsz || p.p_flags != q.p_flags || (!writable && p.p_filesz != q.p_filesz))
+            return fmt::format("program header {} differs", i);
+        if (p.p_type == PT_NOTE && p.p_offset + p.p_filesz <= dumped.size() &&
+            std::memcmp(dumped.data() + p.p_offset, file.data() + p.p_offset, p.p_filesz) != 0)
+            return fmt::format("the build ID note at file offset {:#x} differs", p.p_offset);
+    }
+    return "";
+}
+
+}  // namespace
+
+bool runtimeInternal(std::string_view name) {
+    return name.rfind("runtime.", 0) == 0 || name.rfind("internal/runtime/", 0) == 0;
+}
+
+Session::Session(std::unique_ptr<Target> target, std::unique_ptr<Executable> executable)
+    : target_(std::move(target)), executable_(std::move(executable)) {
+    if (executable_->positionIndependent()) {
+        auto entry = target_->auxv().find(AT_ENTRY);
+        if (entry == target_->auxv().end())
+            throw Error(
+                Error::Code::ExecutableMismatch,
+                "the executable is position-independent and the core has no AT_ENTRY to find where it was "
+                "loaded");
+        loadBias_ = entry->second - executable_->entry();
+    }
+    memory_ = std::make_unique<ExecutableBackedMemory>(target_->memory(), *executable_, loadBias_,
+                                                       target_->fileMappings());
+    verifyExecutableMatchesTarget();
+    types_ = std::make_unique<TypeTable>(executable_->dwarf());
+    layouts_ = std::make_unique<LayoutCatalog>(*types_);
+    detectProgramLayout();
+}
+
+void Session::verifyExecutableMatchesTarget() {
+    // The kernel dumps the first page of an ELF mapping (coredump_filter bit 4, "ELF headers"),
+    // which holds the ELF header, program headers and Go build ID note. Compare it byte for
+    // byte with the executable's file.
+    const ExecutableSegment* first = nullptr;
+    for (const auto& s : executable_->segments())
+        if (s.fileOffset == 0 && s.fileSize > 0) first = &s;
+    if (first == nullptr) {
+        notes_.push_back(
+            "could not verify that the executable matches the core: no segment maps file offset 0");
+        return;
+    }
+    std::uint64_t address = first->vaddr + loadBias_;
+    std::uint64_t length = std::min<std::uint64_t>(first->fileSize, 4096);
+    std::vector<std::byte> dumped(length);
+    // Only what the target itself holds: the executable's own bytes would always match.
+    const Memory& captured = target_->memory();
+    ReadResult read = captured.read(address, dumped);
+    if (read.bytesRead == 0) {
+        if (captured.classify(address) == AddressState::Unmapped)
+            throw Error(
+                Error::Code::ExecutableMismatch,
+                fmt::format("executable {} does not match the core: the core has no mapping at {:#x}, where "
+                            "the executable's first segment is loaded",
+                            executable_->path(), address));
+        notes_.push_back(
+            fmt::format("could not verify that the executable matches the core: the core did not "
+                        "capture the ELF header page at {:#x}",
+                        address));
+        return;
+    }
+    auto fileBytes = executable_->fileBytes(0, read.bytesRead);
+    std::string difference =
+        fileBytes.size() == read.bytesRead
+            ? headerPageDifference(std::span<const std::byte>(dumped.data(), read.bytesRead), fileBytes)
+            : "the executable file is shorter than its first segment";
+    if (!difference.empty())
+        throw Error(
+            Error::Code::ExecutableMismatch,
+            fmt::format("executable {} does not match the core: in the ELF header page the kernel dumped "
+                        "at {:#x}, {} (another build?)",
+                        executable_->path(), address, difference));
+}
+
+void Session::detectProgramLayout() {
+    if (!types_->hasDwarf())
+        throw Error(
+            Error::Code::NotGoProgram,
+            executable_->path() + " has no DWARF debug information (stripped); gomapcore needs it to decode maps");
+    // Layout selection from DWARF shape, not the version string: the runtime's own map header
+    // type exists only for the implementation the binary was built with.
+    if (types_->byName("runtime.hmap") != nullptr) {
+        programLayout_ = MapLayoutKind::Classic;
+    } else if (types_->byName("internal/runtime/maps.Map") != nullptr) {
+        programLayout_ = MapLayoutKind::Swiss;
+    } else {
+        throw Error(Error::Code::NotGoProgram,
+                    executable_->path() +
+                        ": its DWARF has neither runtime.hmap nor internal/runtime/maps.Map; is it a Go "
+                        "program?");
+    }
+}
+
+const GoSymbols* Session::symbols() {
+    if (!symbols_) symbols_ = GoSymbols::load(*memory_, *types_, loadBias_, notes_);
+    return symbols_->get();
+}
+
+const GoroutineTable* Session::goroutines() {
+    if (!goroutines_) {
+        const GoSymbols* table = symbols();
+        goroutines_ = table == nullptr ? nullptr
+                                       : GoroutineTable::load(*memory_, *types_, loadBias_, *table,
+                                                              target_->threads(), notes_);
+    }
+    return goroutines_->get();
+}
+
+const HeapModel* Session::heap() {
+    if (!heap_) {
+        auto model = HeapModel::load(*memory_, *types_, loadBias_, notes_);
+        heap_ = model ? std::make_unique<HeapModel>(std::move(*model)) : nullptr;
+    }
+    return heap_->get();
+}
+
+const FrameVariables& Session::frameVariables() {
+    if (!frameVariables_) frameVariables_ = std::make_unique<FrameVariables>(executable_->dwarf(), *types_);
+    return *frameVariables_;
+}
+
+const Type* Session::mapHeaderType() {
+    return types_->byName(programLayout_ == MapLayoutKind::Classic ? "runtime.hmap"
+                                                                    : "internal/runtime/maps.Map");
+}
+
+MapResult Session::walk(std::uint64_t address, const Type* mapType, const WalkLimits& limits) {
+    std::string why;
+    const MapTypeLayout* layout = layouts_->layoutFor(mapType, &why);
+    if (layout == nullptr) {
+        MapResult result;
+        result.address = address;
+        result.root.address = address;
+        result.root.findings.push_back(Finding{rules::kHeaderImplausible, Severity::Warning, address, address,
+                                               "cannot decode this map type: " + why});
+        return result;
+    }
+    return walkMap(*memory_, *layout, address, limits);
+}
+
+const Type* Session::dynamicType(std::uint64_t descriptor) {
+    RuntimeTypeInfo info = runtimeType(descriptor);
+    return info.name.empty() ? nullptr : types_->byName(info.name);
+}
+
+RuntimeTypeInfo Session::runtimeType(std::uint64_t descriptor) {
+    // src/internal/abi/type.go Type (runtime._type before Go 1.21): Kind_ & KindMask is the
+    // kind; Str is a NameOff into moduledata.types; a name starts with a flags byte and a
+    // varint length (abi.Name); TFlagExtraStar means the stored name has a leading '*' to drop.
+    RuntimeTypeInfo info;
+    Reader reader(*memory_);
+    const Type* type = types_->byName("internal/abi.Type");
+    if (type == nullptr) type = types_->byName("runtime._type");
+    const GlobalVariable* module = types_->global("runtime.firstmoduledata");
+    if (type == nullptr || module == nullptr) return info;
+    const Type* t = type->underlying();
+    const Type* moduleType = module->type->underlying();
+    const Field* kind = t->field("Kind_");
+    if (kind == nullptr) kind = t->field("kind");
+    const Field* str = t->field("Str");
+    if (str == nullptr) str = t->field("str");
+    const Field* tflag = t->field("TFlag");
+    if (tflag == nullptr) tflag = t->field("tflag");
+    const Field* typesField = moduleType->field("types");
+    if (kind == nullptr || str == nullptr || tflag == nullptr || typesField == nullptr) return info;
+    if (auto k = reader.u8(descriptor + kind->offset)) info.kind = static_cast<GoKind>(*k & 0x1f);
+    auto nameOff = reader.readValue<std::int32_t>(descriptor + str->offset);
+    auto flags = reader.u8(descriptor + tflag->offset);
+    auto base = reader.u64(module->address + loadBias_ + typesField->offset);
+    if (!nameOff || !flags || !base) return info;
+    std::uint64_t at = *base + static_cast<std::uint64_t>(static_cast<std::int64_t>(*nameOff)) + 1;
+    std::uint64_t length = 0;
+    for (int shift = 0; shift < 28; shift += 7) {
+        auto byte = reader.u8(at++);
+        if (!byte) return info;
+        length |= static_cast<std::uint64_t>(*byte & 0x7f) << shift;
+        if ((*byte & 0x80) == 0) break;
+    }
+    if (length == 0 || length > 4096) return info;
+    auto bytes = reader.bytes(at, length);
+    if (!bytes) return info;
+    info.name.assign(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    constexpr std::uint8_t kTFlagExtraStar = 1 << 1;
+    if ((*flags & kTFlagExtraStar) != 0 && !info.name.empty() && info.name[0] == '*') info.name.erase(0, 1);
+    return info;
+}
+
+}  // namespace gomapcore

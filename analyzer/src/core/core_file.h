@@ -1,0 +1,87 @@
+// An ELF core dump of a Linux process: its memory segments and the notes the kernel wrote
+// (threads and registers, process info, signal info, auxiliary vector, file mappings).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gomapcore/target.h"
+#include "support/mapped_file.h"
+
+namespace gomapcore {
+
+struct CoreSegment {
+    std::uint64_t vaddr = 0;
+    std::uint64_t memSize = 0;       // p_memsz: size of the mapping
+    std::uint64_t fileOffset = 0;    // p_offset
+    std::uint64_t fileSize = 0;      // p_filesz: bytes the kernel meant to write
+    std::uint64_t capturedSize = 0;  // bytes actually present in the file (less when truncated)
+    bool readable = false;
+    bool writable = false;
+    bool executable = false;
+
+    std::uint64_t end() const { return vaddr + memSize; }
+};
+
+// amd64 general registers in the kernel's user_regs_struct order.
+struct Amd64Registers {
+    std::uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, origRax, rip, cs,
+        eflags, rsp, ss, fsBase, gsBase, ds, es, fs, gs;
+};
+
+struct CoreThread {
+    int tid = 0;
+    int signal = 0;  // pr_cursig
+    Amd64Registers registers{};
+};
+
+class CoreFile {
+  public:
+    // Parses the core. Throws Error(Unreadable, NotElfCore, UnsupportedTarget).
+    static std::unique_ptr<CoreFile> open(const std::string& path);
+
+    const std::string& path() const { return file_->path(); }
+    std::uint64_t fileSize() const { return file_->size(); }
+    std::string architecture() const { return "amd64"; }
+
+    // True when the file ends before some segment or note the headers describe.
+    bool truncated() const { return truncated_; }
+
+    const std::vector<CoreSegment>& segments() const { return segments_; }  // sorted by vaddr
+    const std::vector<CoreThread>& threads() const { return threads_; }
+    const std::optional<SignalInfo>& signalInfo() const { return signalInfo_; }
+    const std::optional<ProcessInfo>& processInfo() const { return processInfo_; }
+    const std::map<std::uint64_t, std::uint64_t>& auxv() const { return auxv_; }
+    const std::vector<FileMapping>& fileMappings() const { return fileMappings_; }
+    // Messages about notes that were malformed or cut off and therefore ignored.
+    const std::vector<std::string>& noteProblems() const { return noteProblems_; }
+
+    // The segment containing address, or nullptr.
+    const CoreSegment* segmentAt(std::uint64_t address) const;
+    // Captured bytes of a segment (may be shorter than fileSize when truncated).
+    const std::byte* segmentData(const CoreSegment& segment) const {
+        return file_->bytes().data() + segment.fileOffset;
+    }
+
+  private:
+    explicit CoreFile(std::unique_ptr<MappedFile> file) : file_(std::move(file)) {}
+    void parse();
+    void parseNote(std::uint32_t type, const std::byte* desc, std::size_t size);
+
+    std::unique_ptr<MappedFile> file_;
+    bool truncated_ = false;
+    std::vector<CoreSegment> segments_;
+    std::vector<CoreThread> threads_;
+    std::optional<SignalInfo> signalInfo_;
+    std::optional<ProcessInfo> processInfo_;
+    std::map<std::uint64_t, std::uint64_t> auxv_;
+    std::vector<FileMapping> fileMappings_;
+    std::vector<std::string> noteProblems_;
+};
+
+}  // namespace gomapcore

@@ -1,0 +1,365 @@
+// Walks and validates a classic Go map (hmap + buckets). Follows golang/go src/runtime/map.go
+// @go1.23 (and map_noswiss.go @go1.24/1.25): tophash states (lines 86-96), hashGrow, evacuate
+// and advanceEvacuationMark for growth, makeBucketArray for preallocated overflow buckets.
+#include <fmt/format.h>
+
+#include <optional>
+#include <unordered_set>
+
+#include "gomapcore/map_model.h"
+#include "maps/walk_common.h"
+
+namespace gomapcore {
+namespace {
+
+using detail::hex;
+
+// tophash values (runtime/map.go).
+constexpr std::uint8_t kEmptyRest = 0;
+constexpr std::uint8_t kEmptyOne = 1;
+constexpr std::uint8_t kEvacuatedX = 2;
+constexpr std::uint8_t kEvacuatedEmpty = 4;
+constexpr std::uint8_t kMinTopHash = 5;
+// hmap.flags bits.
+constexpr std::uint8_t kHashWriting = 4;
+constexpr std::uint8_t kSameSizeGrow = 8;
+constexpr std::uint8_t kKnownFlags = 1 | 2 | 4 | 8;
+constexpr unsigned kBucketCount = 8;
+// No process can hold more than 2^47 bytes of buckets on amd64 (47-bit user address space).
+constexpr unsigned kUserAddressBits = 47;
+
+bool isEmpty(std::uint8_t top) {
+    return top <= kEmptyOne;
+}
+// Every value below minTopHash except the two empty states is an evacuation mark.
+bool isEvacuatedMark(std::uint8_t top) {
+    static_assert(kEvacuatedEmpty + 1 == kMinTopHash);
+    return top >= kEvacuatedX && top < kMinTopHash;
+}
+
+// What the walk learned about an old bucket's evacuation (evacuated() in map.go). Unknown when
+// its tophash could not be read: no verdict may rest on bytes the core does not hold.
+enum class Evacuation { Unknown, NotEvacuated, Evacuated };
+
+// One bucket and its overflow chain, as walkChain saw it.
+struct Chain {
+    std::uint64_t live = 0;
+    Evacuation evacuation = Evacuation::Unknown;
+    std::optional<std::size_t> node;  // the first bucket's node in parent.children, if one was added
+};
+
+class ClassicWalker : detail::MapWalker {
+  public:
+    ClassicWalker(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
+                  const WalkLimits& limits)
+        : MapWalker(memory, layout, address, layout.classic.headerSize, limits), c_(layout.classic) {}
+
+    MapResult run();
+
+  private:
+    bool readHeader();
+    Chain walkChain(std::uint64_t bucket, std::int64_t index, bool old, MapNode& parent);
+    // Why the overflow pointer next, held by node (link `link` of its chain), cannot be followed;
+    // nullptr when it can.
+    const char* overflowProblem(std::uint64_t next, std::uint32_t link);
+    void walkBuckets();
+    void walkOldBuckets();
+    void checkExtra();
+
+    bool insideArray(std::uint64_t address, std::uint64_t array, std::uint64_t length) const {
+        return array != 0 && address >= array && address - array < length * c_.bucketSize;
+    }
+    bool budgetLeft() { return MapWalker::budgetLeft(visited_.size()); }
+
+    const ClassicLayout& c_;
+
+    std::int64_t count_ = 0;
+    std::uint8_t flags_ = 0, B_ = 0;
+    std::uint64_t buckets_ = 0, oldbuckets_ = 0, nevacuate_ = 0, extra_ = 0;
+    std::uint64_t bucketsLength_ = 0, oldLength_ = 0;
+    std::uint64_t live_ = 0;
+    std::vector<Evacuation> oldEvacuation_;
+    std::unordered_set<std::uint64_t> visited_;  // every bucket reached, for cycle detection
+};
+
+bool ClassicWalker::readHeader() {
+    std::vector<std::byte> buffer(c_.headerSize);
+    if (!MapWalker::readHeader(buffer)) return false;
+    count_ = static_cast<std::int64_t>(headerField(buffer, "count", c_.count));
+    flags_ = static_cast<std::uint8_t>(headerField(buffer, "flags", c_.flags));
+    B_ = static_cast<std::uint8_t>(headerField(buffer, "B", c_.B));
+    std::uint64_t noverflow = headerField(buffer, "noverflow", c_.noverflow);
+    headerField(buffer, "hash0", c_.hash0);
+    buckets_ = headerField(buffer, "buckets", c_.buckets);
+    oldbuckets_ = headerField(buffer, "oldbuckets", c_.oldbuckets);
+    nevacuate_ = headerField(buffer, "nevacuate", c_.nevacuate);
+    if (c_.clearSeq.present) headerField(buffer, "clearSeq", c_.clearSeq);
+    extra_ = headerField(buffer, "extra", c_.extra);
+    result_.count = count_;
+
+    std::uint64_t maxB = 0;
+    while (maxB < 63 &&
+           (std::uint64_t{1} << (maxB + 1)) * c_.bucketSize < (std::uint64_t{1} << kUserAddressBits))
+        ++maxB;
+    bool plausible = true;
+    if (count_ < 0) {
+        add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
+            fmt::format("count is negative ({})", count_));
+        plausible = false;
+    }
+    if (B_ > maxB) {
+        add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
+            fmt::format("B = {} would need 2^{} buckets of {} bytes, more than the address space holds", B_,
+                        B_, c_.bucketSize));
+        plausible = false;
+    }
+    if ((flags_ & ~kKnownFlags) != 0) {
+        add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
+            fmt::format("flags = {:#x} has bits the runtime never sets (known: iterator 1, oldIterator 2, "
+                        "hashWriting 4, sameSizeGrow 8)",
+                        flags_));
+    }
+    if ((flags_ & kSameSizeGrow) != 0 && oldbuckets_ == 0) {
+        add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
+            "flags has sameSizeGrow set but oldbuckets is nil (advanceEvacuationMark clears both together)");
+    }
+    if (oldbuckets_ != 0 && B_ == 0 && (flags_ & kSameSizeGrow) == 0) {
+        add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
+            "oldbuckets is set while B = 0: a doubling growth always leaves B >= 1");
+    }
+    if (plausible && B_ < 16 && noverflow > (std::uint64_t{1} << B_) * limits_.maxChainLength) {
+        add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
+            fmt::format("noverflow = {} is far beyond what 2^{} buckets can have", noverflow, B_));
+    }
+    if (buckets_ == 0 && count_ > 0) {
+        add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
+            fmt::format("buckets is nil but count = {}", count_));
+    }
+    if ((flags_ & kHashWriting) != 0) {
+        add(header(), rules::kWriteInProgress, Severity::Warning, result_.address,
+            "flags has hashWriting set: a write was in progress when the process died (racy evidence: the "
+            "writer may have finished or another may have cleared it)");
+    }
+    if (!plausible) return false;
+    bucketsLength_ = std::uint64_t{1} << B_;
+    if (oldbuckets_ != 0) oldLength_ = (flags_ & kSameSizeGrow) != 0 ? bucketsLength_ : bucketsLength_ >> 1;
+    return true;
+}
+
+const char* ClassicWalker::overflowProblem(std::uint64_t next, std::uint32_t link) {
+    switch (detail::classifyRange(memory_, next, c_.bucketSize)) {
+        case detail::RangeState::Misaligned:
+            return "is misaligned";
+        case detail::RangeState::Unmapped:
+            return "lies in no mapping";
+        case detail::RangeState::RunsOff:
+            return "starts in a mapping, but the bucket runs past its end into unmapped memory";
+        case detail::RangeState::Followable:
+        case detail::RangeState::NotCaptured:  // followed: the bucket's node reports it
+            break;
+    }
+    if (visited_.count(next) != 0) return "points back to a bucket already on a chain (a cycle)";
+    if (insideArray(next, buckets_, bucketsLength_) || insideArray(next, oldbuckets_, oldLength_))
+        return "points into a main bucket array, where no overflow bucket lives";
+    // maxChainLength is the number of overflow buckets allowed behind one bucket: node `link` may
+    // point to overflow bucket link + 1 only while that is within the limit.
+    if (link >= limits_.maxChainLength) return "extends the chain beyond the chain-length limit";
+    return nullptr;
+}
+
+Chain ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index, bool old, MapNode& parent) {
+    Chain chain;
+    bool seenEmptyRest = false;
+    std::uint64_t address = bucket;
+    std::vector<std::byte> buffer(c_.bucketSize);
+    for (std::uint32_t link = 0; address != 0; ++link) {
+        if (!budgetLeft() || !analysisBudgetLeft(nodeBytes())) return chain;
+        MapNode node;
+        node.kind = link == 0 ? (old ? NodeKind::OldBucket : NodeKind::Bucket)
+                              : (old ? NodeKind::OldOverflowBucket : NodeKind::OverflowBucket);
+        node.address = address;
+        node.size = c_.bucketSize;
+        node.index = link == 0 ? index : link;
+        visited_.insert(address);
+        if (link == 0) chain.node = parent.children.size();
+        ReadResult read = memory_.read(address, buffer);
+        if (!read.complete()) {
+            // A main bucket in a hole of its array is the array's fault (the array check sees only its
+            // ends); an overflow bucket in one, its chain's. evacuation stays Unknown for a first bucket.
+            if (link == 0)
+                unreadable(node, read, fmt::format("{}bucket {}", old ? "old " : "", index),
+                           old ? rules::kOldbucketsUnmapped : rules::kBucketsUnmapped, address);
+            else
+                unreadable(node, read, "overflow bucket", rules::kOverflowChainCorrupt, address);
+            parent.children.push_back(std::move(node));
+            return chain;
+        }
+        node.control.resize(kBucketCount);
+        unsigned evacuatedCells = 0;
+        for (unsigned i = 0; i < kBucketCount; ++i) {
+            auto top = std::to_integer<std::uint8_t>(buffer[c_.tophash.offset + i]);
+            node.control[i] = top;
+            if (isEvacuatedMark(top)) {
+                ++evacuatedCells;
+                continue;
+            }
+            if (top == kEmptyRest) seenEmptyRest = true;
+            if (isEmpty(top)) continue;
+            // A full cell.
+            if (seenEmptyRest) {
+                add(node, rules::kControlBytesCorrupt, Severity::Error, address,
+                    fmt::format(
+                        "tophash[{}] = {:#x} marks a full cell after an emptyRest cell earlier in the chain "
+                        "(emptyRest promises every later cell is empty)",
+                        i, top));
+            }
+            ++node.liveEntries;
+            Slot slot = detail::inspectSlot(memory_, layout_, address, i, top, result_.address, node);
+            if (limits_.collectSlots) node.slots.push_back(slot);
+        }
+        bool evacuated = false;
+        if (evacuatedCells > 0) {
+            if (!old) {
+                add(node, rules::kControlBytesCorrupt, Severity::Error, address,
+                    fmt::format("{} of bucket {}'s tophash bytes hold evacuation marks (2..4), which only "
+                                "old buckets "
+                                "being evacuated may hold",
+                                evacuatedCells, index));
+            } else if (evacuatedCells != kBucketCount || node.liveEntries != 0) {
+                add(node, rules::kControlBytesCorrupt, Severity::Error, address,
+                    fmt::format(
+                        "old bucket {} mixes evacuation marks with live or empty cells; evacuate() marks "
+                        "every cell of a bucket at once",
+                        index));
+            } else if (link == 0) {
+                evacuated = true;
+            }
+        }
+        if (link == 0) chain.evacuation = evacuated ? Evacuation::Evacuated : Evacuation::NotEvacuated;
+        if (evacuated) {
+            // evacuate() clears the old bucket's keys, elems and overflow pointer (memclrHasPointers)
+            // when no old iterator exists; whatever is left there is not a live chain.
+            parent.children.push_back(std::move(node));
+            return chain;
+        }
+        chain.live += node.liveEntries;
+        std::uint64_t next = detail::fieldValue(buffer, c_.overflow);
+        if (next != 0) {
+            if (const char* problem = overflowProblem(next, link)) {
+                add(node, rules::kOverflowChainCorrupt, Severity::Error, next,
+                    fmt::format("overflow pointer of {} {} ({}) {}", toString(node.kind), hex(address),
+                                hex(next), problem));
+                // Whatever the chain holds beyond the cut was not walked.
+                incomplete_ = true;
+                if (link >= limits_.maxChainLength)
+                    hitLimit(fmt::format("max-chain-length ({})", limits_.maxChainLength));
+                next = 0;
+            }
+        }
+        parent.children.push_back(std::move(node));
+        address = next;
+    }
+    return chain;
+}
+
+void ClassicWalker::walkOldBuckets() {
+    if (oldbuckets_ == 0) return;
+    if (nevacuate_ > oldLength_) {
+        add(header(), rules::kHeaderImplausible, Severity::Error, result_.address,
+            fmt::format("nevacuate = {} exceeds the {} old buckets being evacuated", nevacuate_, oldLength_));
+    }
+    if (oldLength_ == 0) {
+        // oldbuckets with B = 0 and no sameSizeGrow, which readHeader reported: there is no telling how
+        // many old buckets there are, so none is walked (and no 0-byte array is checked).
+        incomplete_ = true;
+        return;
+    }
+    if (!followable(header(), oldbuckets_, oldLength_ * c_.bucketSize, "oldbuckets",
+                    rules::kOldbucketsUnmapped, rules::kHeaderImplausible))
+        return;
+    oldEvacuation_.assign(oldLength_, Evacuation::Unknown);
+    for (std::uint64_t j = 0; j < oldLength_; ++j) {
+        Chain chain =
+            walkChain(oldbuckets_ + j * c_.bucketSize, static_cast<std::int64_t>(j), true, header());
+        live_ += chain.live;
+        oldEvacuation_[j] = chain.evacuation;
+        // advanceEvacuationMark moves nevacuate only past evacuated buckets. A bucket whose tophash
+        // is not captured (Unknown) proves nothing either way.
+        if (chain.evacuation == Evacuation::NotEvacuated && j < nevacuate_) {
+            add(header().children[*chain.node], rules::kControlBytesCorrupt, Severity::Error,
+                oldbuckets_ + j * c_.bucketSize,
+                fmt::format("old bucket {} is below nevacuate = {} but not evacuated", j, nevacuate_));
+        }
+        if (!budgetLeft()) return;
+    }
+}
+
+void ClassicWalker::walkBuckets() {
+    if (buckets_ == 0) return;
+    if (!followable(header(), buckets_, bucketsLength_ * c_.bucketSize, "buckets", rules::kBucketsUnmapped,
+                    rules::kHeaderImplausible))
+        return;
+    for (std::uint64_t i = 0; i < bucketsLength_; ++i) {
+        Chain chain = walkChain(buckets_ + i * c_.bucketSize, static_cast<std::int64_t>(i), false, header());
+        live_ += chain.live;
+        // During growth a new bucket fills only once its source old bucket has been evacuated
+        // (growWork evacuates before mapassign writes). A source that could not be read proves
+        // nothing.
+        if (chain.live > 0 && !oldEvacuation_.empty()) {
+            std::uint64_t source = i & (oldLength_ - 1);
+            if (oldEvacuation_[source] == Evacuation::NotEvacuated) {
+                add(header().children[*chain.node], rules::kControlBytesCorrupt, Severity::Error,
+                    buckets_ + i * c_.bucketSize,
+                    fmt::format(
+                        "bucket {} holds entries although its source old bucket {} is not evacuated yet", i,
+                        source));
+            }
+        }
+        if (!budgetLeft()) return;
+    }
+}
+
+void ClassicWalker::checkExtra() {
+    if (extra_ == 0) return;
+    MapNode node;
+    node.kind = NodeKind::Extra;
+    node.address = extra_;
+    AddressState state = memory_.classify(extra_);
+    node.state = state;
+    if (state == AddressState::Unmapped) {
+        add(node, rules::kOverflowChainCorrupt, Severity::Error, extra_,
+            fmt::format("extra = {} (the overflow bookkeeping) lies in no mapping", hex(extra_)));
+    } else if (state == AddressState::Captured && c_.extraNextOverflow.present) {
+        auto next = reader_.u64(extra_ + c_.extraNextOverflow.offset);
+        if (next && *next != 0 && memory_.classify(*next) == AddressState::Unmapped)
+            add(node, rules::kOverflowChainCorrupt, Severity::Error, *next,
+                fmt::format("extra.nextOverflow = {} lies in no mapping", hex(*next)));
+    }
+    header().children.push_back(std::move(node));
+}
+
+MapResult ClassicWalker::run() {
+    if (readHeader()) {
+        walkOldBuckets();
+        walkBuckets();
+        checkExtra();
+    } else {
+        incomplete_ = true;
+    }
+    finish(live_);
+    if (countComparable() && static_cast<std::uint64_t>(count_) != live_) {
+        add(header(), rules::kCountMismatch, Severity::Error, result_.address,
+            fmt::format("count = {} but the buckets hold {} live entries{}", count_, live_,
+                        oldbuckets_ != 0 ? " (old buckets not yet evacuated included)" : ""));
+    }
+    return std::move(result_);
+}
+
+}  // namespace
+
+MapResult walkClassicMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
+                         const WalkLimits& limits) {
+    return ClassicWalker(memory, layout, address, limits).run();
+}
+
+}  // namespace gomapcore

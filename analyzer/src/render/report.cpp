@@ -1,0 +1,337 @@
+#include "gomapcore/report.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "binary/value_text.h"
+#include "maps/map_layout.h"
+
+namespace gomapcore {
+namespace {
+
+using nlohmann::json;
+
+std::string hex(std::uint64_t value) {
+    return fmt::format("{:#x}", value);
+}
+
+std::uint64_t headerField(const MapResult& map, const char* name) {
+    for (const auto& [key, value] : map.header)
+        if (key == name) return value;
+    return 0;
+}
+
+json mapToJson(const MapResult& map) {
+    json j;
+    j["address"] = hex(map.address);
+    bool typeUnknown = map.typeCandidates.size() > 1;
+    j["type"] = typeUnknown ? "unknown" : map.typeName();
+    std::string keyType = map.layout && map.layout->keyType ? map.layout->keyType->name : "";
+    std::string elemType = map.layout && map.layout->elemType ? map.layout->elemType->name : "";
+    j["key_type"] = typeUnknown ? "unknown" : keyType;
+    j["elem_type"] = typeUnknown ? "unknown" : elemType;
+    j["confidence"] = toString(map.confidence);
+    if (typeUnknown) j["type_candidates"] = map.typeCandidates;
+    j["layout"] = map.layout ? toString(map.layout->kind) : "unknown";
+    j["count"] = map.headerReadable ? json(map.count) : json(nullptr);
+    j["live_entries"] = map.liveEntries;
+    j["complete"] = map.complete;
+    j["status"] = toString(map.status());
+    j["roots"] = map.roots;
+    json header = json::object();
+    for (const auto& [key, value] : map.header)
+        header[key] = value;
+    j["header"] = header;
+    if (map.layout && map.headerReadable) {
+        if (map.layout->kind == MapLayoutKind::Classic) {
+            j["B"] = headerField(map, "B");
+            j["buckets"] = hex(headerField(map, "buckets"));
+            j["oldbuckets"] = hex(headerField(map, "oldbuckets"));
+            j["growing"] = headerField(map, "oldbuckets") != 0;
+        } else {
+            j["dir_len"] = headerField(map, "dirLen");
+            j["global_depth"] = headerField(map, "globalDepth");
+            j["tables"] = map.tables;
+            j["dir_ptr"] = hex(headerField(map, "dirPtr"));
+            j["group_layout"] = map.layout->swiss.splitGroup ? "split" : "interleaved";
+        }
+    }
+    j["limits_hit"] = map.limitsHit;
+    return j;
+}
+
+json findingToJson(const Finding& f) {
+    return json{{"rule", f.rule},
+                {"severity", toString(f.severity)},
+                {"map", hex(f.map)},
+                {"address", hex(f.address)},
+                {"message", f.message}};
+}
+
+const char* signalName(int signal) {
+    switch (signal) {
+        case 0:
+            return "none";
+        case 4:
+            return "SIGILL";
+        case 5:
+            return "SIGTRAP";
+        case 6:
+            return "SIGABRT";
+        case 7:
+            return "SIGBUS";
+        case 8:
+            return "SIGFPE";
+        case 9:
+            return "SIGKILL";
+        case 11:
+            return "SIGSEGV";
+        case 31:
+            return "SIGSYS";
+        default:
+            return "signal";
+    }
+}
+
+std::string rootsText(const MapResult& map) {
+    if (map.roots.empty()) return "(unreached)";
+    std::string out;
+    for (std::size_t i = 0; i < map.roots.size(); ++i)
+        out += (i ? ", " : "") + map.roots[i];
+    return out;
+}
+
+nlohmann::ordered_json locationJson(const std::optional<CodeLocation>& location) {
+    if (!location) return nullptr;
+    nlohmann::ordered_json j;
+    j["function"] = location->function;
+    j["file"] = location->file;
+    j["line"] = location->line;
+    return j;
+}
+
+template <typename T>
+nlohmann::ordered_json optionalJson(const std::optional<T>& value) {
+    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json textOrNull(const std::string& text) {
+    return text.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(text);
+}
+
+nlohmann::ordered_json crashJson(const CrashReport& crash) {
+    nlohmann::ordered_json j;
+    j["kind"] = crash.kind;
+    j["message"] = crash.message;
+    j["explanation"] = crash.explanation;
+    j["signal"] = crash.signal;
+    j["signal_code"] = crash.signalCode;
+    j["fault_address"] = crash.faultAddress ? nlohmann::ordered_json(hex(*crash.faultAddress)) : nullptr;
+    j["thread"] = optionalJson(crash.thread);
+    j["goroutine"] = optionalJson(crash.goroutine);
+    j["map"] = crash.map ? nlohmann::ordered_json(hex(*crash.map)) : nullptr;
+    j["map_roots"] = crash.mapRoots;
+    j["map_function"] = textOrNull(crash.mapFunction);
+    j["map_from_fallback"] = crash.mapFromFallback;
+    j["variable"] = textOrNull(crash.variable);
+    j["field"] = textOrNull(crash.field);
+    j["frame"] = locationJson(crash.userFrame ? crash.userFrame : crash.crashFrame);
+    nlohmann::ordered_json others = nlohmann::ordered_json::array();
+    for (const MapHolder& holder : crash.others) {
+        nlohmann::ordered_json o;
+        o["goroutine"] = holder.goroutine;
+        o["how"] = holder.how;
+        o["frame"] = locationJson(holder.userFrame);
+        others.push_back(std::move(o));
+    }
+    j["other_goroutines"] = std::move(others);
+    nlohmann::ordered_json mapFindings = nlohmann::ordered_json::array();
+    for (const auto& [rule, address] : crash.mapFindings)
+        mapFindings.push_back({{"rule", rule}, {"address", hex(address)}});
+    j["map_findings"] = std::move(mapFindings);
+    j["notes"] = crash.notes;
+    return j;
+}
+
+}  // namespace
+
+std::string renderJson(const Report& report) {
+    json j;
+    j["schema"] = kReportSchema;
+    j["tool"] = {{"name", "gomapcore"}, {"version", kVersion}};
+    j["input"] = {{"core", report.input.core},
+                  {"executable", report.input.executable},
+                  {"core_truncated", report.input.coreTruncated}};
+    j["target"] = {{"go_version", report.target.goVersion},
+                   {"go_experiment", report.target.goExperiment},
+                   {"map_layout", toString(report.target.mapLayout)},
+                   {"arch", report.target.arch},
+                   {"pid", report.target.pid},
+                   {"signal", report.target.signal},
+                   {"signal_name", signalName(report.target.signal)},
+                   {"threads", report.target.threads}};
+    auto findings = report.findings();
+    j["summary"] = {
+        {"maps", report.maps.size()},
+        {"findings",
+         {{"error", report.countAtLeast(Severity::Error)},
+          {"warning", report.countAtLeast(Severity::Warning) - report.countAtLeast(Severity::Error)},
+          {"info", findings.size() - report.countAtLeast(Severity::Warning)}}}};
+    json maps = json::array();
+    for (const MapResult& map : report.maps)
+        maps.push_back(mapToJson(map));
+    j["maps"] = maps;
+    json nilMaps = json::array();
+    for (const NilMap& nil : report.nilMaps)
+        nilMaps.push_back({{"root", nil.root}, {"type", nil.type}});
+    j["nil_maps"] = nilMaps;
+    json list = json::array();
+    for (const Finding& f : findings)
+        list.push_back(findingToJson(f));
+    j["findings"] = list;
+    j["crash"] = report.crash ? crashJson(*report.crash) : nlohmann::ordered_json(nullptr);
+    json limits = json::array();
+    for (const MapResult& map : report.maps)
+        for (const std::string& limit : map.limitsHit)
+            limits.push_back({{"map", hex(map.address)}, {"limit", limit}});
+    for (const std::string& limit : report.limitsHit)
+        limits.push_back({{"map", nullptr}, {"limit", limit}});
+    j["limits_hit"] = limits;
+    j["notes"] = report.notes;
+    return j.dump(2) + "\n";
+}
+
+std::string renderText(const Report& report) {
+    std::string out;
+    auto findings = report.findings();
+    std::size_t errors = report.countAtLeast(Severity::Error);
+    std::size_t warnings = report.countAtLeast(Severity::Warning) - errors;
+    std::size_t infos = findings.size() - errors - warnings;
+    out += fmt::format("gomapcore {} — {}\n", kVersion, report.input.core);
+    if (report.crash) {
+        out += fmt::format("\n  {}\n", report.crash->explanation);
+        out += fmt::format("  (crash kind: {})\n\n", report.crash->kind);
+    }
+    out += fmt::format("  executable   {}\n", report.input.executable);
+    out +=
+        fmt::format("  go           {}{} ({} maps)\n",
+                    report.target.goVersion.empty() ? "unknown" : report.target.goVersion,
+                    report.target.goExperiment.empty() ? "" : " GOEXPERIMENT=" + report.target.goExperiment,
+                    toString(report.target.mapLayout));
+    out += fmt::format("  process      pid {}, {} threads, {} ({}){}\n", report.target.pid,
+                       report.target.threads, signalName(report.target.signal), report.target.signal,
+                       report.input.coreTruncated ? ", core TRUNCATED" : "");
+    out += fmt::format("  maps         {} found ({} nil)\n", report.maps.size(), report.nilMaps.size());
+    out += fmt::format("  findings     {} error, {} warning, {} info\n", errors, warnings, infos);
+    if (!findings.empty()) {
+        out += "\nFindings\n";
+        for (const MapResult& map : report.maps) {
+            for (const Finding& f : map.findings()) {
+                out += fmt::format("  {:<7} {:<22} map {} ({} {})\n          at {}: {}\n",
+                                   toString(f.severity), f.rule, hex(f.map), map.typeName(), rootsText(map),
+                                   hex(f.address), f.message);
+            }
+        }
+    }
+    bool anyLimit = false;
+    for (const MapResult& map : report.maps) {
+        for (const std::string& limit : map.limitsHit) {
+            if (!anyLimit) out += "\nLimits reached (the walk stopped early there)\n";
+            anyLimit = true;
+            out += fmt::format("  map {}: {}\n", hex(map.address), limit);
+        }
+    }
+    for (const std::string& limit : report.limitsHit) {
+        if (!anyLimit) out += "\nLimits reached (the walk stopped early there)\n";
+        anyLimit = true;
+        out += fmt::format("  analysis: {}\n", limit);
+    }
+    if (!report.notes.empty()) {
+        out += "\nNotes\n";
+        for (const std::string& note : report.notes)
+            out += "  " + note + "\n";
+    }
+    return out;
+}
+
+std::string renderMapList(const Report& report) {
+    std::string out = fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", "ADDRESS", "TYPE", "COUNT",
+                                  "LIVE", "SHAPE", "STATUS", "ROOTS");
+    for (const MapResult& map : report.maps) {
+        std::string shape = "-";
+        if (map.layout && map.headerReadable) {
+            shape = map.layout->kind == MapLayoutKind::Classic
+                        ? fmt::format("B={}", headerField(map, "B"))
+                        : fmt::format("dir={}", headerField(map, "dirLen"));
+        }
+        std::string type = map.typeCandidates.size() > 1 ? "unknown" : map.typeName();
+        if (type.size() > 36) type = type.substr(0, 35) + "…";
+        out += fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", hex(map.address), type, map.count,
+                           map.liveEntries, shape, toString(map.status()), rootsText(map));
+    }
+    for (const NilMap& nil : report.nilMaps)
+        out += fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", "nil", nil.type, 0, 0, "-", "nil",
+                           nil.root);
+    return out;
+}
+
+namespace {
+
+void renderNode(const Memory& memory, const MapResult& map, const MapNode& node, int depth,
+                std::size_t& entriesLeft, bool redact, std::string& out) {
+    std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
+    if (node.kind != NodeKind::Header) {
+        std::string control;
+        for (std::uint8_t b : node.control)
+            control += fmt::format("{:02x} ", b);
+        out +=
+            fmt::format("{}{} {}{} {} live {}{}{}\n", indent, toString(node.kind),
+                        node.index >= 0 ? fmt::format("#{} ", node.index) : "", hex(node.address),
+                        node.state == AddressState::Captured ? "" : fmt::format("[{}]", toString(node.state)),
+                        node.liveEntries, control.empty() ? "" : "  ctrl ", control);
+    }
+    for (const Finding& f : node.findings)
+        out += fmt::format("{}  ! {} {}: {}\n", indent, toString(f.severity), f.rule, f.message);
+    for (const Slot& slot : node.slots) {
+        if (entriesLeft == 0) break;
+        --entriesLeft;
+        std::string key = slot.keyReadable ? formatValue(memory, map.layout->keyType, slot.keyAddress, redact)
+                                           : "<unreadable>";
+        std::string elem = slot.elemReadable
+                               ? formatValue(memory, map.layout->elemType, slot.elemAddress, redact)
+                               : "<unreadable>";
+        out += fmt::format("{}    [{}] {}: {}\n", indent, slot.index, key, elem);
+    }
+    for (const MapNode& child : node.children)
+        renderNode(memory, map, child, depth + 1, entriesLeft, redact, out);
+}
+
+}  // namespace
+
+std::string renderMapDetail(const Memory& memory, const MapResult& map, std::size_t maxEntries, bool redact) {
+    std::string out = fmt::format("map {} {} — {}\n", hex(map.address), map.typeName(), toString(map.status()));
+    out += fmt::format("  roots: {}\n", rootsText(map));
+    if (map.confidence != Confidence::Exact)
+        out += fmt::format("  found by: {} (validated as a map header)\n", toString(map.confidence));
+    if (map.typeCandidates.size() > 1) {
+        out += "  type: not recorded anywhere; it validates as each of:";
+        for (const std::string& candidate : map.typeCandidates)
+            out += " " + candidate;
+        out += fmt::format("\n  entries below are decoded as {}\n", map.typeName());
+    }
+    out += "  header:";
+    for (const auto& [key, value] : map.header) {
+        bool pointer = key == "buckets" || key == "oldbuckets" || key == "extra" || key == "dirPtr";
+        out += fmt::format(" {}={}", key, pointer ? hex(value) : fmt::format("{}", value));
+    }
+    out += fmt::format("\n  live entries found: {}{}\n", map.liveEntries,
+                       map.complete ? "" : " (walk incomplete)");
+    std::size_t entriesLeft = maxEntries;
+    renderNode(memory, map, map.root, 0, entriesLeft, redact, out);
+    if (entriesLeft == 0 && map.liveEntries > maxEntries)
+        out += fmt::format("  … {} more entries not shown (--max-entries)\n", map.liveEntries - maxEntries);
+    return out;
+}
+
+}  // namespace gomapcore

@@ -1,0 +1,340 @@
+#include "runtime/goroutines.h"
+
+#include <fmt/format.h>
+#include <sys/ucontext.h>
+
+#include <cstddef>
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace gomapcore {
+
+namespace {
+
+// Bounds against corrupt runtime lists.
+constexpr std::uint64_t kMaxGoroutines = 1ull << 22;
+constexpr int kMaxThreads = 1 << 16;
+constexpr std::int64_t kMaxFrameSize = 1ll << 30;
+
+// A struct type's fields by name, read from memory with the field's own size.
+class StructReader {
+  public:
+    StructReader(const Reader& reader, const Type* type) : reader_(reader), type_(type) {}
+    bool valid() const { return type_ != nullptr; }
+    std::optional<std::uint64_t> offset(std::string_view name) const {
+        if (type_ == nullptr) return std::nullopt;
+        const Field* field = type_->field(name);
+        if (field == nullptr) return std::nullopt;
+        return field->offset;
+    }
+    // An integer field; atomic wrappers (atomic.Uint32{noCopy; value}) read as their size.
+    std::optional<std::uint64_t> unsignedField(std::uint64_t base, std::string_view name) const {
+        const Field* field = type_ == nullptr ? nullptr : type_->field(name);
+        if (field == nullptr || field->type == nullptr) return std::nullopt;
+        std::uint64_t size = field->type->byteSize();
+        if (size != 1 && size != 2 && size != 4 && size != 8) return std::nullopt;
+        return reader_.unsignedOfSize(base + field->offset, size);
+    }
+    const Type* fieldType(std::string_view name) const {
+        const Field* field = type_ == nullptr ? nullptr : type_->field(name);
+        return field == nullptr ? nullptr : field->type;
+    }
+
+  private:
+    const Reader& reader_;
+    const Type* type_;
+};
+
+const Type* structNamed(TypeTable& types, std::string_view name) {
+    const Type* type = types.byName(name);
+    return type == nullptr ? nullptr : type->underlying();
+}
+
+// Reads element index of a global [N]string array (runtime.waitReasonStrings,
+// runtime.gStatusStrings).
+std::optional<std::string> stringArrayElement(const Reader& reader, TypeTable& types, std::uint64_t bias,
+                                              std::string_view global, std::uint64_t index) {
+    const GlobalVariable* variable = types.global(global);
+    if (variable == nullptr) return std::nullopt;
+    const Type* array = variable->type->underlying();
+    if (array->tag != TypeTag::Array || index >= array->count) return std::nullopt;
+    auto data = reader.u64(variable->address + bias + index * 16);
+    auto length = reader.u64(variable->address + bias + index * 16 + 8);
+    if (!data || !length || *length > 256) return std::nullopt;
+    auto bytes = reader.bytes(*data, *length);
+    if (!bytes) return std::nullopt;
+    return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+}
+
+}  // namespace
+
+std::vector<StackFrame> unwindStack(const Memory& memory, const GoSymbols& symbols, std::uint64_t pc,
+                                    std::uint64_t sp, const std::vector<StackBounds>& stacks, bool trap,
+                                    const UnwindLimits& limits, std::string& problem) {
+    // src/runtime/traceback.go (unwinder.next, resolveInternal): fp = sp + spdelta(pc) +
+    // ptrsize on amd64 (the return address); the caller's pc is at fp - ptrsize and its sp is
+    // fp. A frame after runtime.sigpanic resumes at the faulting instruction itself.
+    std::vector<StackFrame> frames;
+    Reader reader(memory);
+    bool pcIsTrap = trap;
+    auto onSomeStack = [&](std::uint64_t address) {
+        return std::any_of(stacks.begin(), stacks.end(),
+                           [&](const StackBounds& s) { return address > s.lo && address <= s.hi; });
+    };
+    for (std::size_t n = 0; n < limits.maxFrames; ++n) {
+        const GoFunction* function = symbols.functionAt(pc);
+        StackFrame frame;
+        frame.pc = pc;
+        frame.sp = sp;
+        frame.function = function;
+        if (function == nullptr) {
+            frames.push_back(frame);
+            problem = fmt::format("pc {:#x} is in no Go function", pc);
+            return frames;
+        }
+        frame.symbolPc = (!pcIsTrap && pc > function->entry) ? pc - 1 : pc;
+        frame.source = symbols.sourceFrames(*function, frame.symbolPc);
+        auto delta = symbols.spDelta(*function, pc);
+        if (!delta || *delta < 0 || *delta > kMaxFrameSize) {
+            frames.push_back(frame);
+            problem = fmt::format("no frame size for {} at pc {:#x}", function->name, pc);
+            return frames;
+        }
+        frame.fp = sp + static_cast<std::uint64_t>(*delta) + 8;
+        frames.push_back(frame);
+        if (!onSomeStack(frame.fp)) {
+            problem = fmt::format("frame of {} at sp {:#x} leaves every known stack", function->name, sp);
+            return frames;
+        }
+        if (function->name == "runtime.sigtramp") {
+            // The kernel entered the signal handler with the return address (sa_restorer)
+            // on top of an rt_sigframe, so the interrupted context's ucontext starts at the
+            // handler's CFA (Linux arch/x86/include/asm/sigframe.h; the register order is the
+            // kernel ABI of <sys/ucontext.h>, not a Go layout).
+            std::uint64_t gregs = frame.fp + offsetof(ucontext_t, uc_mcontext) + offsetof(mcontext_t, gregs);
+            auto interruptedPc = reader.u64(gregs + 8 * REG_RIP);
+            auto interruptedSp = reader.u64(gregs + 8 * REG_RSP);
+            if (!interruptedPc || !interruptedSp) {
+                problem = "the signal frame is not captured";
+                return frames;
+            }
+            pc = *interruptedPc;
+            sp = *interruptedSp;
+            pcIsTrap = true;
+            continue;
+        }
+        if (function->topFrame) return frames;
+        // Past the innermost frame, an SP-writing function (systemstack, mcall, morestack)
+        // means the stack was switched and the pc-sp table says nothing about its caller.
+        if (function->spWrite && n > 0) {
+            problem = fmt::format("stack switched in {}", function->name);
+            return frames;
+        }
+        auto returnAddress = reader.u64(frame.fp - 8);
+        if (!returnAddress) {
+            problem = fmt::format("return address at {:#x} is not captured", frame.fp - 8);
+            return frames;
+        }
+        if (*returnAddress == 0) return frames;
+        pcIsTrap = function->name == "runtime.sigpanic";
+        pc = *returnAddress;
+        sp = frame.fp;
+    }
+    problem = fmt::format("more than {} frames", limits.maxFrames);
+    return frames;
+}
+
+std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeTable& types,
+                                                     std::uint64_t globalsBias, const GoSymbols& symbols,
+                                                     const std::vector<ThreadState>& threads,
+                                                     std::vector<std::string>& notes,
+                                                     const UnwindLimits& limits) {
+    Reader reader(memory);
+    const Type* gType = structNamed(types, "runtime.g");
+    const Type* mType = structNamed(types, "runtime.m");
+    const Type* gobufType = structNamed(types, "runtime.gobuf");
+    const Type* stackType = structNamed(types, "runtime.stack");
+    const GlobalVariable* allgs = types.global("runtime.allgs");
+    const GlobalVariable* allm = types.global("runtime.allm");
+    if (!gType || !mType || !gobufType || !stackType || !allgs || !allm) {
+        notes.push_back("runtime.g, runtime.m or runtime.allgs missing from DWARF: goroutines not listed");
+        return nullptr;
+    }
+    StructReader g(reader, gType), m(reader, mType), gobuf(reader, gobufType), stack(reader, stackType);
+    auto stackField = g.offset("stack"), schedField = g.offset("sched");
+    auto lo = stack.offset("lo"), hi = stack.offset("hi");
+    auto schedPc = gobuf.offset("pc"), schedSp = gobuf.offset("sp");
+    if (!stackField || !schedField || !lo || !hi || !schedPc || !schedSp) {
+        notes.push_back("runtime.g has an unknown shape in DWARF: goroutines not listed");
+        return nullptr;
+    }
+    auto constant = [&](const char* name) { return types.constant(name); };
+    const std::int64_t scanBit = constant("runtime._Gscan").value_or(0x1000);
+    const auto gWaiting = constant("runtime._Gwaiting");
+    const auto gDead = constant("runtime._Gdead");
+    const auto gRunning = constant("runtime._Grunning");
+    const auto gSyscall = constant("runtime._Gsyscall");
+    if (!gWaiting || !gDead || !gRunning || !gSyscall) {
+        notes.push_back("goroutine status constants missing from DWARF: goroutines not listed");
+        return nullptr;
+    }
+
+    // Which OS thread runs which M (m.procid is the tid), and what that thread's registers
+    // were: src/runtime/runtime2.go type m.
+    struct ThreadOfM {
+        const ThreadState* thread;
+        std::vector<StackBounds> systemStacks;  // g0's and gsignal's
+    };
+    auto stackOf = [&](std::uint64_t gAddress) -> std::optional<StackBounds> {
+        auto stackLo = reader.u64(gAddress + *stackField + *lo);
+        auto stackHi = reader.u64(gAddress + *stackField + *hi);
+        if (!stackLo || !stackHi || *stackLo >= *stackHi) return std::nullopt;
+        return StackBounds{*stackLo, *stackHi};
+    };
+    std::unordered_map<std::uint64_t, ThreadOfM> threadOfG;  // curg -> thread
+    const ThreadState* crashingThread = nullptr;
+    for (const ThreadState& thread : threads)
+        if (thread.signal != 0) {
+            crashingThread = &thread;
+            break;
+        }
+    {
+        auto address = reader.u64(allm->address + globalsBias);
+        for (int n = 0; address && *address != 0 && n < kMaxThreads; ++n) {
+            std::uint64_t mAddress = *address;
+            auto procid = m.unsignedField(mAddress, "procid");
+            auto curg = m.unsignedField(mAddress, "curg");
+            if (procid && curg && *curg != 0) {
+                ThreadOfM entry{nullptr, {}};
+                for (const char* systemG : {"g0", "gsignal"})
+                    if (auto systemGAddress = m.unsignedField(mAddress, systemG);
+                        systemGAddress && *systemGAddress != 0)
+                        if (auto bounds = stackOf(*systemGAddress)) entry.systemStacks.push_back(*bounds);
+                for (const ThreadState& thread : threads)
+                    if (static_cast<std::uint64_t>(thread.tid) == *procid) entry.thread = &thread;
+                if (entry.thread != nullptr) threadOfG[*curg] = std::move(entry);
+            }
+            auto next = m.unsignedField(mAddress, "alllink");
+            if (!next) {
+                notes.push_back(
+                    fmt::format("runtime.m at {:#x} is not captured: thread list incomplete", mAddress));
+                break;
+            }
+            address = next;
+        }
+    }
+
+    auto table = std::unique_ptr<GoroutineTable>(new GoroutineTable());
+    auto slice = reader.u64(allgs->address + globalsBias);
+    auto length = reader.u64(allgs->address + globalsBias + 8);
+    if (!slice || !length) {
+        notes.push_back("runtime.allgs is not captured: goroutines not listed");
+        return nullptr;
+    }
+    std::uint64_t count = std::min<std::uint64_t>(*length, kMaxGoroutines);
+    if (count < *length)
+        notes.push_back(
+            fmt::format("runtime.allgs claims {} goroutines; listed the first {}", *length, count));
+    for (std::uint64_t i = 0; i < count; ++i) {
+        auto gAddress = reader.u64(*slice + 8 * i);
+        if (!gAddress) {
+            notes.push_back(fmt::format("runtime.allgs[{}] is not captured", i));
+            continue;
+        }
+        if (*gAddress == 0) continue;
+        auto status = g.unsignedField(*gAddress, "atomicstatus");
+        auto goid = g.unsignedField(*gAddress, "goid");
+        if (!status || !goid) {
+            notes.push_back(fmt::format("goroutine at {:#x} is not captured", *gAddress));
+            continue;
+        }
+        std::uint32_t plainStatus =
+            static_cast<std::uint32_t>(*status & ~static_cast<std::uint64_t>(scanBit));
+        if (plainStatus == *gDead) continue;
+        Goroutine goroutine;
+        goroutine.address = *gAddress;
+        goroutine.id = static_cast<std::int64_t>(*goid);
+        goroutine.status = plainStatus;
+        goroutine.stackLo = reader.u64(*gAddress + *stackField + *lo).value_or(0);
+        goroutine.stackHi = reader.u64(*gAddress + *stackField + *hi).value_or(0);
+        goroutine.m = g.unsignedField(*gAddress, "m").value_or(0);
+        goroutine.startPc = g.unsignedField(*gAddress, "startpc").value_or(0);
+        goroutine.creatorPc = g.unsignedField(*gAddress, "gopc").value_or(0);
+        if (auto parent = g.unsignedField(*gAddress, "parentGoid"))
+            goroutine.creatorId = static_cast<std::int64_t>(*parent);
+        // The state as runtime.goroutineheader prints it: the wait reason while waiting,
+        // else the status name.
+        std::optional<std::string> state;
+        if (plainStatus == *gWaiting)
+            if (auto reason = g.unsignedField(*gAddress, "waitreason"))
+                state = stringArrayElement(reader, types, globalsBias, "runtime.waitReasonStrings", *reason);
+        if (!state)
+            state = stringArrayElement(reader, types, globalsBias, "runtime.gStatusStrings", plainStatus);
+        goroutine.state = state.value_or(fmt::format("status {}", plainStatus));
+
+        // Where to start unwinding: a goroutine that was on a CPU at dump time starts from
+        // its thread's registers, through the system and signal stacks back to its own stack,
+        // unless it had switched to the system stack and saved its registers in g.sched
+        // (systemstack, mcall). Every other goroutine starts from g.sched, or from
+        // syscallsp/pc in a syscall.
+        std::uint64_t pc = reader.u64(*gAddress + *schedField + *schedPc).value_or(0);
+        std::uint64_t sp = reader.u64(*gAddress + *schedField + *schedSp).value_or(0);
+        StackBounds own{goroutine.stackLo, goroutine.stackHi};
+        std::vector<StackBounds> stacks{own};
+        bool trap = false;
+        auto onThread = threadOfG.find(*gAddress);
+        if (onThread != threadOfG.end() && plainStatus == *gRunning) {
+            goroutine.thread = onThread->second.thread->tid;
+            goroutine.onCrashingThread = onThread->second.thread == crashingThread;
+            const ThreadState& thread = *onThread->second.thread;
+            bool userStack = thread.sp >= goroutine.stackLo && thread.sp < goroutine.stackHi;
+            if (userStack || sp == 0) {
+                pc = thread.pc;
+                sp = thread.sp;
+                trap = true;
+                stacks.insert(stacks.end(), onThread->second.systemStacks.begin(),
+                              onThread->second.systemStacks.end());
+            }
+        }
+        if (plainStatus == *gSyscall) {
+            auto syscallSp = g.unsignedField(*gAddress, "syscallsp");
+            auto syscallPc = g.unsignedField(*gAddress, "syscallpc");
+            if (syscallSp && syscallPc && *syscallSp != 0) {
+                pc = *syscallPc;
+                sp = *syscallSp;
+            }
+        }
+        if (pc == 0 || sp == 0) {
+            goroutine.unwindProblem = "no saved registers";
+        } else {
+            auto frames = unwindStack(memory, symbols, pc, sp, stacks, trap, limits, goroutine.unwindProblem);
+            // Frames on the thread's system or signal stacks belong to the thread, not to the
+            // goroutine; the runtime's traceback leaves them out too.
+            for (StackFrame& frame : frames)
+                if (frame.sp >= own.lo && frame.sp < own.hi) goroutine.frames.push_back(std::move(frame));
+        }
+        table->goroutines_.push_back(std::move(goroutine));
+    }
+    return table;
+}
+
+const Goroutine* GoroutineTable::byId(std::int64_t id) const {
+    for (const Goroutine& g : goroutines_)
+        if (g.id == id) return &g;
+    return nullptr;
+}
+
+const Goroutine* GoroutineTable::byAddress(std::uint64_t address) const {
+    for (const Goroutine& g : goroutines_)
+        if (g.address == address) return &g;
+    return nullptr;
+}
+
+const Goroutine* GoroutineTable::crashing() const {
+    for (const Goroutine& g : goroutines_)
+        if (g.onCrashingThread) return &g;
+    return nullptr;
+}
+
+}  // namespace gomapcore

@@ -1,0 +1,92 @@
+// Goroutines as the runtime kept them (runtime.allgs, runtime.allm), and their stacks unwound
+// the way the runtime's own traceback does it (src/runtime/traceback.go): from the frame size
+// the pc-sp table gives at each pc, never from guesses.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "binary/go_symbols.h"
+#include "gomapcore/memory.h"
+#include "binary/types.h"
+#include "gomapcore/target.h"
+
+namespace gomapcore {
+
+struct StackFrame {
+    std::uint64_t pc = 0;  // as the runtime prints it: a return address except for trap frames
+    std::uint64_t sp = 0;
+    std::uint64_t fp = 0;                  // the CFA: sp + frame size + return address (the runtime's "fp=")
+    const GoFunction* function = nullptr;  // nullptr when pc is in no Go function
+    // The pc looked up for file and line: pc-1 for a return address (runtime tracepc).
+    std::uint64_t symbolPc = 0;
+    std::vector<SourceFrame> source;  // innermost first; inlined calls expanded
+
+    // src/runtime/traceback.go: varp is below the return address and, with frame pointers
+    // (always on amd64), below the saved frame pointer; argp is the CFA.
+    std::uint64_t varp() const { return fp - 8 > sp ? fp - 16 : fp - 8; }
+    std::uint64_t argp() const { return fp; }
+    // Where a stack object of this frame's function lies: negative offsets count from varp,
+    // the others from argp (src/runtime/stack.go stackObjectRecord).
+    std::uint64_t addressOf(const StackObject& object) const {
+        return object.offset < 0
+                   ? varp() - static_cast<std::uint64_t>(-static_cast<std::int64_t>(object.offset))
+                   : argp() + static_cast<std::uint64_t>(object.offset);
+    }
+};
+
+struct Goroutine {
+    std::uint64_t address = 0;  // the runtime.g
+    std::int64_t id = 0;        // goid
+    std::uint32_t status = 0;   // atomicstatus without the _Gscan bit
+    std::string state;          // as the runtime prints it: "running", "chan receive", ...
+    std::uint64_t stackLo = 0, stackHi = 0;
+    std::uint64_t m = 0;                    // the runtime.m running it, or 0
+    std::optional<int> thread;              // the OS thread (tid) running it
+    bool onCrashingThread = false;          // running on the thread that took the fatal signal
+    std::uint64_t startPc = 0;              // the go statement's function
+    std::uint64_t creatorPc = 0;            // gopc: where the go statement was
+    std::optional<std::int64_t> creatorId;  // parentGoid (Go 1.21+)
+    std::vector<StackFrame> frames;         // innermost first
+    std::string unwindProblem;              // why unwinding stopped early, if it did
+};
+
+struct StackBounds {
+    std::uint64_t lo = 0, hi = 0;  // [lo, hi), as runtime.stack
+};
+
+struct UnwindLimits {
+    std::size_t maxFrames = 1024;
+};
+
+class GoroutineTable {
+  public:
+    // Reads runtime.allgs and runtime.allm; threads give the registers of goroutines that
+    // were on a CPU. Returns nullptr with a note when the runtime's lists cannot be read.
+    static std::unique_ptr<GoroutineTable> load(const Memory& memory, TypeTable& types,
+                                                std::uint64_t globalsBias, const GoSymbols& symbols,
+                                                const std::vector<ThreadState>& threads,
+                                                std::vector<std::string>& notes,
+                                                const UnwindLimits& limits = {});
+
+    const std::vector<Goroutine>& goroutines() const { return goroutines_; }
+    const Goroutine* byId(std::int64_t id) const;
+    const Goroutine* byAddress(std::uint64_t g) const;
+    // The goroutine that was running on the thread that took the fatal signal, if any.
+    const Goroutine* crashing() const;
+
+  private:
+    std::vector<Goroutine> goroutines_;
+};
+
+// Unwinds from (pc, sp), innermost first, through signal frames, as long as frames stay on
+// one of stacks. trap: pc is the interrupted instruction (registers of a stopped thread), not
+// a return address.
+std::vector<StackFrame> unwindStack(const Memory& memory, const GoSymbols& symbols, std::uint64_t pc,
+                                    std::uint64_t sp, const std::vector<StackBounds>& stacks, bool trap,
+                                    const UnwindLimits& limits, std::string& problem);
+
+}  // namespace gomapcore
