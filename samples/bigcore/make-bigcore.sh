@@ -15,6 +15,7 @@
 #   --timeout  kill bigcore after this many seconds (default 3600)
 #   --force    skip the free memory and disk space checks
 #
+# The core is checked against the truth with check-core.py (python3) when python3 is there.
 # Needs a kernel.core_pattern that writes a file into the working directory ("core", or
 # "core" with core_uses_pid=1); a pipe (systemd-coredump, apport) or a path is refused.
 # Output is never committed. See README.md next to this script.
@@ -24,7 +25,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GODIR=${GOMAPCORE_GO_DIR:-$HOME/.cache/gomapcore/go}
 
 die() { echo "make-bigcore: $*" >&2; exit 1; }
-usage() { sed -n '2,21p' "$0"; }
+usage() { sed -n '2,22p' "$0"; }
 
 GOVER= SIZE= OUT= MANY= TIMEOUT=3600 FORCE=0
 while [ $# -gt 0 ]; do
@@ -113,6 +114,12 @@ pid=$(grep -m1 '^GOMAPCORE-TRUTH {.*"record":"case"' "$OUT/stderr" | grep -o '"p
 grep -q '"record":"crash"' "$OUT/stderr" || die "no crash record in $OUT/stderr"
 grep -q '^panic: bigcore: done' "$OUT/stderr" || die "no 'panic: bigcore: done' in $OUT/stderr"
 [ "$(head -c 4 "$OUT/core" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || die "$OUT/core is not an ELF file"
+
+if command -v python3 >/dev/null; then
+  python3 "$HERE/check-core.py" "$OUT/core" "$OUT/stderr" || die "the core does not match the truth in $OUT/stderr"
+else
+  echo "make-bigcore: no python3; the core was not checked against the truth (check-core.py)" >&2
+fi
 
 apparent=$(stat -c %s "$OUT/core")
 ondisk=$(($(du -k "$OUT/core" | cut -f1) * 1024))
