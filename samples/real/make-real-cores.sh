@@ -59,7 +59,7 @@ while [ $# -gt 0 ]; do
     --cases=*) IFS=, read -ra CASES <<<"${1#*=}"; shift ;;
     --force) FORCE=1; shift ;;
     --list) for c in "${ALL_CASES[@]}"; do printf '%-18s %s\n' "$c" "${CASE[$c]}"; done; exit 0 ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
