@@ -191,12 +191,14 @@ int main(int argc, char** argv) {
             auto options = analysisOptions(showCommon);
             gomapcore::MapInspection inspection = analysis->inspect(which, options);
             if (inspection.nilMap) {
-                writeOutput(fmt::format("{} is a nil map ({})\n", inspection.nilMap->root, inspection.nilMap->type),
-                            "");
+                writeOutput(
+                    fmt::format("{} is a nil map ({})\n", inspection.nilMap->root, inspection.nilMap->type),
+                    "");
                 return kExitClean;
             }
-            writeOutput(gomapcore::renderMapDetail(analysis->memory(), *inspection.map, maxEntries, options.redact),
-                        "");
+            writeOutput(
+                gomapcore::renderMapDetail(analysis->memory(), *inspection.map, maxEntries, options.redact),
+                "");
             return kExitClean;
         }
     } catch (const gomapcore::Error& e) {

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "fuzz_input_file.h"
 #include "core/core_file.h"
 #include "core/core_memory.h"
+#include "fuzz_input_file.h"
 #include "gomapcore/error.h"
 
 using namespace gomapcore;

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "binary/executable.h"
+#include "binary/types.h"
 #include "fuzz_input_file.h"
 #include "gomapcore/error.h"
-#include "binary/executable.h"
 #include "maps/map_layout.h"
-#include "binary/types.h"
 
 using namespace gomapcore;
 

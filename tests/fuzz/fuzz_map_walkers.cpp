@@ -22,13 +22,13 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/roots.h"
+#include "analysis/session.h"
 #include "gomapcore/analysis.h"
 #include "gomapcore/error.h"
 #include "gomapcore/map_model.h"
 #include "gomapcore/memory.h"
-#include "analysis/roots.h"
 #include "maps/walkers.h"
-#include "analysis/session.h"
 
 using namespace gomapcore;
 

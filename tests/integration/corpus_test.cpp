@@ -5,9 +5,9 @@
 #include <set>
 #include <sstream>
 
+#include "analysis/session.h"
 #include "corpus.h"
 #include "gomapcore/analysis.h"
-#include "analysis/session.h"
 
 namespace gomapcore {
 namespace {
@@ -164,9 +164,12 @@ TEST_P(CorpusCaseTest, MapsMatchTruth) {
                 ASSERT_TRUE(compiled.has_value()) << root << ": no stack object holds its storage";
                 const Type* truthType = analysis_->session().types().byName(truth.value("type", ""));
                 ASSERT_NE(truthType, nullptr);
-                EXPECT_EQ(analysis_->session().layouts().layoutFor(truthType)->storagePointerWords(), compiled) << root;
+                EXPECT_EQ(analysis_->session().layouts().layoutFor(truthType)->storagePointerWords(),
+                          compiled)
+                    << root;
                 for (const std::string& candidate : types)
-                    EXPECT_EQ(analysis_->session().layouts()
+                    EXPECT_EQ(analysis_->session()
+                                  .layouts()
                                   .layoutFor(analysis_->session().types().byName(candidate))
                                   ->storagePointerWords(),
                               compiled)

@@ -7,10 +7,10 @@
 #include <map>
 #include <set>
 
+#include "analysis/session.h"
 #include "corpus.h"
 #include "gomapcore/analysis.h"
 #include "runtime/heap_model.h"
-#include "analysis/session.h"
 
 namespace gomapcore {
 namespace {
@@ -92,7 +92,8 @@ class HeapModelCorpusTest : public ::testing::TestWithParam<CorpusCase> {
   protected:
     void SetUp() override {
         analysis_ = Analysis::open(GetParam().core, GetParam().executable);
-        model_ = HeapModel::load(analysis_->memory(), analysis_->session().types(), analysis_->session().loadBias(), notes_);
+        model_ = HeapModel::load(analysis_->memory(), analysis_->session().types(),
+                                 analysis_->session().loadBias(), notes_);
         ASSERT_TRUE(model_.has_value()) << joined(notes_);
     }
     // Size of the map header type of this build (runtime.hmap or internal/runtime/maps.Map).

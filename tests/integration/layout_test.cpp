@@ -3,10 +3,10 @@
 // declarations, and buckets/groups must have the shape the walkers index into.
 #include <gtest/gtest.h>
 
-#include "corpus.h"
 #include "binary/executable.h"
-#include "maps/map_layout.h"
 #include "binary/types.h"
+#include "corpus.h"
+#include "maps/map_layout.h"
 
 namespace gomapcore {
 namespace {

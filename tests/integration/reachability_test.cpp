@@ -8,10 +8,10 @@
 #include <string>
 
 #include "../unit/fake_memory.h"
-#include "corpus.h"
-#include "binary/executable.h"
-#include "maps/map_layout.h"
 #include "analysis/reachability.h"
+#include "binary/executable.h"
+#include "corpus.h"
+#include "maps/map_layout.h"
 
 namespace gomapcore {
 namespace {

@@ -7,9 +7,9 @@
 #include <iostream>
 #include <set>
 
+#include "analysis/session.h"
 #include "corpus.h"
 #include "gomapcore/analysis.h"
-#include "analysis/session.h"
 
 namespace gomapcore {
 namespace {
@@ -38,7 +38,8 @@ TEST_P(UnreachedTest, EveryUnreachedMapValidates) {
     const HeapModel* heap = analysis_->session().heap();
     ASSERT_NE(heap, nullptr);
     const Type* header = analysis_->session().types().byName(
-        report_.target.mapLayout == gomapcore::MapLayoutKind::Classic ? "runtime.hmap" : "internal/runtime/maps.Map");
+        report_.target.mapLayout == gomapcore::MapLayoutKind::Classic ? "runtime.hmap"
+                                                                      : "internal/runtime/maps.Map");
     ASSERT_NE(header, nullptr);
     for (const MapResult* map : unreached()) {
         SCOPED_TRACE(::testing::Message() << "unreached map at 0x" << std::hex << map->address);
@@ -118,7 +119,8 @@ TEST_P(UnreachedTest, CandidateTypesShareTheHeapPointerWordsOfTheStorage) {
         std::vector<std::string> types = map->typeCandidates;
         if (types.empty()) types.push_back(map->typeName());
         for (const std::string& name : types) {
-            const MapTypeLayout* layout = analysis_->session().layouts().layoutFor(analysis_->session().types().byName(name));
+            const MapTypeLayout* layout =
+                analysis_->session().layouts().layoutFor(analysis_->session().types().byName(name));
             ASSERT_NE(layout, nullptr) << name;
             std::vector<bool> first(
                 words->begin(),

@@ -4,8 +4,8 @@
 #include <dwarf.h>
 #include <gtest/gtest.h>
 
-#include "runtime/frame_variables.h"
 #include "binary/go_symbols.h"
+#include "runtime/frame_variables.h"
 
 namespace gomapcore {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "fake_memory.h"
 #include "analysis/heap_checks.h"
+#include "fake_memory.h"
 #include "heap_layout_fixture.h"
 
 namespace {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "fake_memory.h"
-#include "runtime/heap_model.h"
 #include "heap_layout_fixture.h"
+#include "runtime/heap_model.h"
 
 namespace {
 

@@ -3,8 +3,10 @@
 // LayoutFactory owns every Type and MapTypeLayout it builds (in deques, so addresses stay
 // stable), so a layout stays valid for as long as the factory: keep the factory in the test
 // fixture. The Type graph mirrors what the Go linker synthesizes (map[K]V typedef -> *hash<K,V>
-// or *map<K,V>, with bucket / table / group structs), and the FieldSlots of each layout are
-// filled in by hand from the amd64 offsets of the GO-MAPS.md reference, sections 2 and 3:
+// or *map<K,V>, with bucket / table / group structs).
+// The FieldSlots come from the engine's runtime struct descriptions (maps/map_layout.h), and
+// must land on the amd64 offsets of the runtime's own structs (src/runtime/map.go;
+// src/internal/runtime/maps/map.go, table.go, group.go):
 //   classic hmap (48 bytes, Go 1.19-1.23): count@0 flags@8 B@9 noverflow@10 hash0@12 buckets@16
 //     oldbuckets@24 nevacuate@32 extra@40; bucket: tophash[8]@0, keys@8, values@8+8*ksize,
 //     overflow pointer as the last word.
@@ -18,13 +20,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "binary/types.h"
 #include "field_slot.h"
 #include "maps/map_layout.h"
-#include "binary/types.h"
 
 namespace gmtest {
 
@@ -136,31 +139,19 @@ class LayoutFactory {
 
         gomapcore::MapTypeLayout& layout = newLayout(gomapcore::MapLayoutKind::Classic, key, elem, header);
 
-        // The slots, by hand (amd64).
+        // The slots, from the runtime struct descriptions the engine itself uses, checked
+        // against the amd64 offsets of the reference (the header comment above).
         gomapcore::ClassicLayout& c = layout.classic;
-        const std::uint64_t ks = keySlot->byteSize();
-        const std::uint64_t es = elemSlot->byteSize();
-        c.headerSize = 48;
-        c.count = fieldSlot(0, 8);
-        c.flags = fieldSlot(8, 1);
-        c.B = fieldSlot(9, 1);
-        c.noverflow = fieldSlot(10, 2);
-        c.hash0 = fieldSlot(12, 4);
-        c.buckets = fieldSlot(16, 8);
-        c.oldbuckets = fieldSlot(24, 8);
-        c.nevacuate = fieldSlot(32, 8);
-        c.clearSeq = gomapcore::FieldSlot{};  // only in 56-byte 1.24/1.25 noswiss headers
-        c.extra = fieldSlot(40, 8);
-        c.keySlotSize = ks;
-        c.elemSlotSize = es;
-        c.tophash = fieldSlot(0, 8);
-        c.keys = fieldSlot(8, 8 * ks);
-        c.values = fieldSlot(8 + 8 * ks, 8 * es);
-        c.overflow = fieldSlot(8 + 8 * ks + 8 * es, 8);  // 8*ks and 8*es keep it 8-aligned
-        c.bucketSize = c.overflow.offset + 8;
-        c.extraOverflow = fieldSlot(0, 8);
-        c.extraOldOverflow = fieldSlot(8, 8);
-        c.extraNextOverflow = fieldSlot(16, 8);
+        c.headerSize = header->byteSize();
+        gomapcore::resolveFields<gomapcore::ClassicLayout>(header, gomapcore::kHmapFields, c);
+        gomapcore::resolveFields<gomapcore::ClassicLayout>(bucket, gomapcore::kBmapFields, c);
+        gomapcore::resolveFields<gomapcore::ClassicLayout>(extra, gomapcore::kMapextraFields, c);
+        c.keySlotSize = keySlot->byteSize();
+        c.elemSlotSize = elemSlot->byteSize();
+        c.bucketSize = bucket->byteSize();
+        expectPlaced(c.headerSize == 48 && c.buckets.offset == 16 && c.extra.offset == 40 &&
+                         c.overflow.offset + 8 == c.bucketSize && c.extraNextOverflow.offset == 16,
+                     "classic");
         return layout;
     }
 
@@ -194,25 +185,18 @@ class LayoutFactory {
         gomapcore::MapTypeLayout& layout = newLayout(gomapcore::MapLayoutKind::Swiss, key, elem, header);
 
         gomapcore::SwissLayout& s = layout.swiss;
-        s.headerSize = 48;
-        s.used = fieldSlot(0, 8);
-        s.seed = fieldSlot(8, 8);
-        s.dirPtr = fieldSlot(16, 8);
-        s.dirLen = fieldSlot(24, 8);
-        s.globalDepth = fieldSlot(32, 1);
-        s.globalShift = fieldSlot(33, 1);
-        s.writing = fieldSlot(34, 1);
-        s.tombstonePossible = fieldSlot(35, 1);
-        s.clearSeq = fieldSlot(40, 8);
-        s.tableSize = 32;
-        s.tableUsed = fieldSlot(0, 2);
-        s.capacity = fieldSlot(2, 2);
-        s.growthLeft = fieldSlot(4, 2);
-        s.localDepth = fieldSlot(6, 1);
-        s.index = fieldSlot(8, 8);
-        s.groupsData = fieldSlot(16, 8);
-        s.lengthMask = fieldSlot(24, 8);
-        s.ctrl = fieldSlot(0, 8);
+        s.headerSize = header->byteSize();
+        s.tableSize = table->byteSize();
+        gomapcore::resolveFields<gomapcore::SwissLayout>(header, gomapcore::kSwissMapFields, s);
+        gomapcore::resolveFields<gomapcore::SwissLayout>(table, gomapcore::kSwissTableFields, s);
+        gomapcore::resolveFields<gomapcore::SwissLayout>(groupReference, gomapcore::kGroupReferenceFields, s);
+        s.groupsData.offset += table->field("groups")->offset;
+        s.lengthMask.offset += table->field("groups")->offset;
+        gomapcore::resolveFields<gomapcore::SwissLayout>(group, gomapcore::kSwissGroupFields, s);
+        expectPlaced(s.headerSize == 48 && s.dirPtr.offset == 16 && s.clearSeq.offset == 40 &&
+                         s.tableSize == 32 && s.index.offset == 8 && s.groupsData.offset == 16 &&
+                         s.lengthMask.offset == 24,
+                     "swiss");
         s.splitGroup = false;
         // Slot {key; elem}: elem aligned after key; a trailing zero-size elem gets one padding
         // byte; the stride is rounded up to the slot's alignment.
@@ -236,6 +220,12 @@ class LayoutFactory {
     const gomapcore::MapTypeLayout& swissInt64PtrT() { return swissMap(int64Type(), pointerTo(typeT())); }
     const gomapcore::MapTypeLayout& swissInt64Big() { return swissMap(int64Type(), typeBig()); }
     const gomapcore::MapTypeLayout& swissUint32Empty() { return swissMap(uint32Type(), emptyStruct()); }
+
+    // The hand-built structs must come out at the reference's amd64 offsets.
+    static void expectPlaced(bool placed, const char* what) {
+        if (!placed)
+            throw std::logic_error(std::string("layout builder: ") + what + " structs are misplaced");
+    }
 
     static std::uint64_t alignUp(std::uint64_t value, std::uint64_t align) {
         return align <= 1 ? value : (value + align - 1) / align * align;

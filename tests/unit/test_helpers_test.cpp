@@ -6,10 +6,10 @@
 #include <array>
 #include <string>
 
-#include "fake_memory.h"
-#include "maps/map_layout.h"
 #include "binary/types.h"
+#include "fake_memory.h"
 #include "layout_builders.h"
+#include "maps/map_layout.h"
 
 namespace {
 

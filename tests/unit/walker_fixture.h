@@ -9,8 +9,8 @@
 
 #include "fake_memory.h"
 #include "gomapcore/map_model.h"
-#include "maps/walkers.h"
 #include "layout_builders.h"
+#include "maps/walkers.h"
 #include "walk_assertions.h"
 
 namespace gmtest::walker {

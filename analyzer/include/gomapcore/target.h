@@ -83,6 +83,9 @@ class Target {
     virtual std::optional<ProcessInfo> processInfo() const = 0;
     // The auxiliary vector (AT_* keys).
     virtual const std::map<std::uint64_t, std::uint64_t>& auxv() const = 0;
+    // Every mapping of the process the target knows, sorted by start (a core's PT_LOAD
+    // segments; a live process's memory regions).
+    virtual std::vector<MemoryRegion> regions() const = 0;
     // The process's file mappings; empty when the target does not know them.
     virtual const std::vector<FileMapping>& fileMappings() const = 0;
     virtual TargetDescription description() const = 0;

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "runtime/heap_model.h"
 #include "gomapcore/map_model.h"
+#include "runtime/heap_model.h"
 
 namespace gomapcore {
 

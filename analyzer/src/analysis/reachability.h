@@ -12,11 +12,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "maps/map_layout.h"
+#include "binary/types.h"
 #include "gomapcore/limits.h"
 #include "gomapcore/map_model.h"
 #include "gomapcore/memory.h"
-#include "binary/types.h"
+#include "maps/map_layout.h"
 
 namespace gomapcore {
 

@@ -120,9 +120,9 @@ void Session::verifyExecutableMatchesTarget() {
 
 void Session::detectProgramLayout() {
     if (!types_->hasDwarf())
-        throw Error(
-            Error::Code::NotGoProgram,
-            executable_->path() + " has no DWARF debug information (stripped); gomapcore needs it to decode maps");
+        throw Error(Error::Code::NotGoProgram,
+                    executable_->path() +
+                        " has no DWARF debug information (stripped); gomapcore needs it to decode maps");
     // Layout selection from DWARF shape, not the version string: the runtime's own map header
     // type exists only for the implementation the binary was built with.
     if (types_->byName("runtime.hmap") != nullptr) {
@@ -167,7 +167,7 @@ const FrameVariables& Session::frameVariables() {
 
 const Type* Session::mapHeaderType() {
     return types_->byName(programLayout_ == MapLayoutKind::Classic ? "runtime.hmap"
-                                                                    : "internal/runtime/maps.Map");
+                                                                   : "internal/runtime/maps.Map");
 }
 
 MapResult Session::walk(std::uint64_t address, const Type* mapType, const WalkLimits& limits) {

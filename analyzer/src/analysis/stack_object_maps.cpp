@@ -90,8 +90,12 @@ void addStackObjectMaps(Session& session, RunContext& run, std::vector<MapRoot>&
                                         "walked as {}",
                                         address, where, name, valid.front().second->name));
                     }
-                    MapRoot root{
-                        fmt::format("{} {}", where, name), RootKind::Stack, address, valid.front().second, true, {}};
+                    MapRoot root{fmt::format("{} {}", where, name),
+                                 RootKind::Stack,
+                                 address,
+                                 valid.front().second,
+                                 true,
+                                 {}};
                     for (const auto& variable : valid)
                         if (std::find(root.typeCandidates.begin(), root.typeCandidates.end(),
                                       variable.second->name) == root.typeCandidates.end())
@@ -110,7 +114,8 @@ void addStackObjectMaps(Session& session, RunContext& run, std::vector<MapRoot>&
                             if (const Type* type = session.types().byName(name)) allMapTypes.push_back(type);
                 std::vector<const Type*> types;
                 for (std::size_t t = 0; t < allMapTypes.size() && t < kMaxTypesTried; ++t)
-                    if (validatesAsMap(session, address, allMapTypes[t], probe)) types.push_back(allMapTypes[t]);
+                    if (validatesAsMap(session, address, allMapTypes[t], probe))
+                        types.push_back(allMapTypes[t]);
                 if (types.empty()) continue;
                 types = narrowByStorage(session, address, types, &frame, &objects);
                 if (types.empty()) {

@@ -211,7 +211,8 @@ void addUnreachedMaps(Session& session, RunContext& run, std::vector<MapResult>&
                     return false;
                 }
                 ++validations;
-                if (validatesAsMap(session, address, layout->mapType, probe)) valid.push_back(layout->mapType);
+                if (validatesAsMap(session, address, layout->mapType, probe))
+                    valid.push_back(layout->mapType);
             }
             if (!valid.empty()) found.emplace_back(address, std::move(valid));
             return true;

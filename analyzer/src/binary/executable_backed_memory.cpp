@@ -22,36 +22,28 @@ bool ExecutableBackedMemory::executableBacks(const MemoryRegion& region, std::ui
     if (fileMappings_.empty()) return true;
     std::uint64_t expectedOffset = owner->fileOffset + (linkAddress - owner->vaddr);
     for (const auto& m : fileMappings_) {
-        if (address >= m.start && address < m.end) return m.fileOffset + (address - m.start) == expectedOffset;
+        if (address >= m.start && address < m.end)
+            return m.fileOffset + (address - m.start) == expectedOffset;
     }
     return false;
 }
 
 ReadResult ExecutableBackedMemory::read(std::uint64_t address, std::span<std::byte> out) const {
-    ReadResult result;
-    while (result.bytesRead < out.size()) {
-        std::uint64_t at = address + result.bytesRead;
-        if (at < address) {  // wrapped past the top of the address space
-            result.state = AddressState::Unmapped;
-            return result;
-        }
-        ReadResult part = process_.read(at, out.subspan(result.bytesRead));
-        result.bytesRead += part.bytesRead;
-        if (part.complete()) return result;
-        at = address + result.bytesRead;
-        if (part.state == AddressState::NotCaptured) {
-            std::optional<MemoryRegion> region = process_.regionAt(at);
-            if (region && at < region->end && executableBacks(*region, at)) {
-                std::size_t chunk = static_cast<std::size_t>(
-                    std::min<std::uint64_t>(region->end - at, out.size() - result.bytesRead));
-                if (executable_.readFileBacked(at - loadBias_, out.subspan(result.bytesRead, chunk))) {
-                    result.bytesRead += chunk;
-                    continue;
-                }
-            }
-        }
-        result.state = part.state;
-        return result;
+    ReadResult result = process_.read(address, out);
+    // Where the process's bytes stop at a read-only file mapping it did not capture, the
+    // executable's file goes on, up to the end of that mapping; then the process again.
+    while (result.state == AddressState::NotCaptured) {
+        const std::uint64_t at = address + result.bytesRead;
+        std::optional<MemoryRegion> region = at < address ? std::nullopt : process_.regionAt(at);
+        if (!region || at >= region->end || !executableBacks(*region, at)) return result;
+        std::span<std::byte> rest = out.subspan(result.bytesRead);
+        std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(region->end - at, rest.size()));
+        if (!executable_.readFileBacked(at - loadBias_, rest.first(chunk))) return result;
+        result.bytesRead += chunk;
+        if (chunk == rest.size()) return ReadResult{result.bytesRead, AddressState::Captured};
+        ReadResult next = process_.read(at + chunk, rest.subspan(chunk));
+        result.bytesRead += next.bytesRead;
+        result.state = next.state;
     }
     return result;
 }

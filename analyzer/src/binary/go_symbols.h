@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "gomapcore/memory.h"
 #include "binary/types.h"
+#include "gomapcore/memory.h"
 
 namespace gomapcore {
 

@@ -31,11 +31,16 @@ struct ClassicLayout {
 // The runtime structs behind a classic map, described once (binary/struct_fields.h).
 // runtime.hmap; clearSeq only in the 56-byte headers of Go 1.24/1.25 noswissmap.
 inline constexpr FieldSpec<ClassicLayout> kHmapFields[] = {
-    {"count", "", &ClassicLayout::count, true},        {"flags", "", &ClassicLayout::flags, true},
-    {"B", "", &ClassicLayout::B, true},                {"noverflow", "", &ClassicLayout::noverflow, true},
-    {"hash0", "", &ClassicLayout::hash0, false},       {"buckets", "", &ClassicLayout::buckets, true},
-    {"oldbuckets", "", &ClassicLayout::oldbuckets, true}, {"nevacuate", "", &ClassicLayout::nevacuate, true},
-    {"clearSeq", "", &ClassicLayout::clearSeq, false}, {"extra", "", &ClassicLayout::extra, true},
+    {"count", "", &ClassicLayout::count, true},
+    {"flags", "", &ClassicLayout::flags, true},
+    {"B", "", &ClassicLayout::B, true},
+    {"noverflow", "", &ClassicLayout::noverflow, true},
+    {"hash0", "", &ClassicLayout::hash0, false},
+    {"buckets", "", &ClassicLayout::buckets, true},
+    {"oldbuckets", "", &ClassicLayout::oldbuckets, true},
+    {"nevacuate", "", &ClassicLayout::nevacuate, true},
+    {"clearSeq", "", &ClassicLayout::clearSeq, false},
+    {"extra", "", &ClassicLayout::extra, true},
 };
 // runtime.bmap as the linker synthesizes it per map type (bucket<K,V>); "values" is "elems" in
 // some releases.
@@ -82,8 +87,8 @@ inline constexpr FieldSpec<SwissLayout> kSwissMapFields[] = {
 };
 // internal/runtime/maps.table (table<K,V>); its groups field (a groupReference) is read apart.
 inline constexpr FieldSpec<SwissLayout> kSwissTableFields[] = {
-    {"used", "", &SwissLayout::tableUsed, true},         {"capacity", "", &SwissLayout::capacity, true},
-    {"growthLeft", "", &SwissLayout::growthLeft, true},  {"localDepth", "", &SwissLayout::localDepth, true},
+    {"used", "", &SwissLayout::tableUsed, true},        {"capacity", "", &SwissLayout::capacity, true},
+    {"growthLeft", "", &SwissLayout::growthLeft, true}, {"localDepth", "", &SwissLayout::localDepth, true},
     {"index", "", &SwissLayout::index, true},
 };
 // internal/runtime/maps.groupReference, offsets relative to the table's groups field.

@@ -310,7 +310,8 @@ void renderNode(const Memory& memory, const MapResult& map, const MapNode& node,
 }  // namespace
 
 std::string renderMapDetail(const Memory& memory, const MapResult& map, std::size_t maxEntries, bool redact) {
-    std::string out = fmt::format("map {} {} — {}\n", hex(map.address), map.typeName(), toString(map.status()));
+    std::string out =
+        fmt::format("map {} {} — {}\n", hex(map.address), map.typeName(), toString(map.status()));
     out += fmt::format("  roots: {}\n", rootsText(map));
     if (map.confidence != Confidence::Exact)
         out += fmt::format("  found by: {} (validated as a map header)\n", toString(map.confidence));

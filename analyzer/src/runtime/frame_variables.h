@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "runtime/goroutines.h"
 #include "binary/types.h"
+#include "runtime/goroutines.h"
 
 namespace gomapcore {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "binary/go_symbols.h"
-#include "gomapcore/memory.h"
 #include "binary/types.h"
+#include "gomapcore/memory.h"
 #include "gomapcore/target.h"
 
 namespace gomapcore {

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "binary/struct_fields.h"
-#include "gomapcore/memory.h"
 #include "binary/types.h"
+#include "gomapcore/memory.h"
 
 namespace gomapcore {
 
@@ -67,11 +67,11 @@ struct HeapLayout {
 // runtime.mspan (golang/go src/runtime/mheap.go): the fields the model reads, all required.
 // state is found separately (stateByte in heap_model.cpp): its type changed shape over versions.
 inline constexpr FieldSpec<HeapLayout> kMspanFields[] = {
-    {"startAddr", "", &HeapLayout::startAddr, true},   {"npages", "", &HeapLayout::npages, true},
-    {"freeindex", "", &HeapLayout::freeindex, true},   {"nelems", "", &HeapLayout::nelems, true},
-    {"allocBits", "", &HeapLayout::allocBits, true},   {"gcmarkBits", "", &HeapLayout::gcmarkBits, true},
-    {"sweepgen", "", &HeapLayout::sweepgen, true},     {"allocCount", "", &HeapLayout::allocCount, true},
-    {"spanclass", "", &HeapLayout::spanclass, true},   {"elemsize", "", &HeapLayout::elemsize, true},
+    {"startAddr", "", &HeapLayout::startAddr, true}, {"npages", "", &HeapLayout::npages, true},
+    {"freeindex", "", &HeapLayout::freeindex, true}, {"nelems", "", &HeapLayout::nelems, true},
+    {"allocBits", "", &HeapLayout::allocBits, true}, {"gcmarkBits", "", &HeapLayout::gcmarkBits, true},
+    {"sweepgen", "", &HeapLayout::sweepgen, true},   {"allocCount", "", &HeapLayout::allocCount, true},
+    {"spanclass", "", &HeapLayout::spanclass, true}, {"elemsize", "", &HeapLayout::elemsize, true},
 };
 
 enum class SpanState : std::uint8_t {

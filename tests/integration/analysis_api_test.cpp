@@ -1,0 +1,208 @@
+// The engine's front-end API over real cores: a second Target implementation (memory, threads
+// and notes recorded from a core into plain buffers, the core file closed) gives the same
+// report; each run starts from nothing an earlier run found; and Analysis::inspect reports a
+// map exactly as run() does, heuristic type included.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "corpus.h"
+#include "gomapcore/analysis.h"
+#include "gomapcore/error.h"
+#include "gomapcore/report.h"
+
+namespace gomapcore {
+namespace {
+
+// A Target over memory held in ordinary buffers: every region of the source target copied with
+// its captured bytes, and where they stop (not captured) recorded too.
+class RecordedTarget : public Target {
+  public:
+    class RecordedMemory : public Memory {
+      public:
+        struct Region {
+            MemoryRegion region;
+            std::vector<std::byte> captured;  // the first captured.size() bytes of the region
+        };
+        ReadResult read(std::uint64_t address, std::span<std::byte> out) const override {
+            ReadResult result;
+            while (result.bytesRead < out.size()) {
+                std::uint64_t at = address + result.bytesRead;
+                const Region* r = find(at);
+                if (r == nullptr) {
+                    result.state = AddressState::Unmapped;
+                    return result;
+                }
+                std::uint64_t within = at - r->region.start;
+                if (within >= r->captured.size()) {
+                    result.state = AddressState::NotCaptured;
+                    return result;
+                }
+                std::size_t chunk =
+                    std::min<std::size_t>(r->captured.size() - within, out.size() - result.bytesRead);
+                std::memcpy(out.data() + result.bytesRead, r->captured.data() + within, chunk);
+                result.bytesRead += chunk;
+            }
+            return result;
+        }
+        AddressState classify(std::uint64_t address) const override {
+            std::byte probe[1];
+            return read(address, probe).state;
+        }
+        std::optional<MemoryRegion> regionAt(std::uint64_t address) const override {
+            const Region* r = find(address);
+            if (r == nullptr) return std::nullopt;
+            return r->region;
+        }
+        std::map<std::uint64_t, Region> regions;  // by start
+
+      private:
+        const Region* find(std::uint64_t address) const {
+            auto it = regions.upper_bound(address);
+            if (it == regions.begin()) return nullptr;
+            --it;
+            return address < it->second.region.end ? &it->second : nullptr;
+        }
+    };
+
+    // Copies every region of source with the bytes it captured.
+    static std::unique_ptr<RecordedTarget> record(const Target& source) {
+        auto target = std::make_unique<RecordedTarget>();
+        for (const MemoryRegion& region : source.regions()) {
+            RecordedMemory::Region copy{region, std::vector<std::byte>(region.end - region.start)};
+            ReadResult read = source.memory().read(region.start, copy.captured);
+            copy.captured.resize(read.bytesRead);
+            target->memory_.regions[region.start] = std::move(copy);
+        }
+        target->threads_ = source.threads();
+        target->signal_ = source.signalInfo();
+        target->process_ = source.processInfo();
+        target->auxv_ = source.auxv();
+        target->mappings_ = source.fileMappings();
+        target->description_ = source.description();
+        target->description_.kind = "recorded";
+        return target;
+    }
+
+    const Memory& memory() const override { return memory_; }
+    const std::vector<ThreadState>& threads() const override { return threads_; }
+    std::optional<SignalInfo> signalInfo() const override { return signal_; }
+    std::optional<ProcessInfo> processInfo() const override { return process_; }
+    const std::map<std::uint64_t, std::uint64_t>& auxv() const override { return auxv_; }
+    const std::vector<FileMapping>& fileMappings() const override { return mappings_; }
+    std::vector<MemoryRegion> regions() const override {
+        std::vector<MemoryRegion> out;
+        for (const auto& [start, r] : memory_.regions)
+            out.push_back(r.region);
+        return out;
+    }
+    TargetDescription description() const override { return description_; }
+
+  private:
+    RecordedMemory memory_;
+    std::vector<ThreadState> threads_;
+    std::optional<SignalInfo> signal_;
+    std::optional<ProcessInfo> process_;
+    std::map<std::uint64_t, std::uint64_t> auxv_;
+    std::vector<FileMapping> mappings_;
+    TargetDescription description_;
+};
+
+std::string withoutInput(std::string json) {
+    // The input paths are the only thing that may differ: the recorded target has no file.
+    auto at = json.find("\"input\":");
+    if (at == std::string::npos) return json;
+    auto end = json.find('}', at);
+    return json.erase(at, end - at + 1);
+}
+
+TEST(AnalysisApiTest, ASecondTargetOverRecordedMemoryGivesTheSameReport) {
+    for (const char* build : {"go1.23", "go1.26"}) {
+        SCOPED_TRACE(build);
+        std::string dir = testing::corpusDir() + "/" + build + "/";
+        auto fromCore = Analysis::open(dir + "concurrent-writes.core", dir + "mapcrash");
+        Report expected = fromCore->run({});
+
+        std::unique_ptr<Target> core = Target::openCore(dir + "concurrent-writes.core");
+        std::unique_ptr<Target> recorded = RecordedTarget::record(*core);
+        core.reset();  // nothing below may still read the core file
+
+        auto fromRecording = Analysis::create(std::move(recorded), dir + "mapcrash");
+        EXPECT_EQ(fromRecording->target().description().kind, "recorded");
+        Report actual = fromRecording->run({});
+        EXPECT_EQ(withoutInput(renderJson(actual)), withoutInput(renderJson(expected)));
+        ASSERT_TRUE(actual.crash.has_value());
+        EXPECT_EQ(actual.crash->kind, "concurrent-map-writes");
+        EXPECT_GT(actual.maps.size(), 5u);
+    }
+}
+
+TEST(AnalysisApiTest, ARunDoesNotInheritTheLimitsAnEarlierRunHit) {
+    std::string dir = testing::corpusDir() + "/go1.26/";
+    auto analysis = Analysis::open(dir + "healthy.core", dir + "mapcrash");
+    AnalysisOptions tight;
+    tight.reach.maxObjects = 1;
+    Report first = analysis->run(tight);
+    ASSERT_NE(std::find(first.limitsHit.begin(), first.limitsHit.end(), "max-objects"),
+              first.limitsHit.end());
+    Report second = analysis->run({});
+    EXPECT_TRUE(second.limitsHit.empty()) << "first limit carried over: " << second.limitsHit.front();
+    for (const std::string& note : second.notes)
+        EXPECT_EQ(note.find("stopped early"), std::string::npos) << note;
+    EXPECT_GT(second.maps.size(), first.maps.size());
+}
+
+TEST(AnalysisApiTest, InspectReportsAHeuristicStackMapWithItsTypeCandidates) {
+    std::string dir = testing::corpusDir() + "/go1.26/";
+    auto analysis = Analysis::open(dir + "healthy.core", dir + "mapcrash");
+    Report report = analysis->run({});
+    const MapResult* heuristic = nullptr;
+    for (const MapResult& map : report.maps)
+        if (map.confidence == Confidence::Heuristic && !map.roots.empty() && map.typeCandidates.size() > 1)
+            heuristic = &map;
+    ASSERT_NE(heuristic, nullptr) << "the go1.26 healthy core has stack maps of unknown type";
+    for (const std::string& which :
+         std::vector<std::string>{heuristic->roots.front(), fmt::format("{:#x}", heuristic->address)}) {
+        SCOPED_TRACE(which);
+        MapInspection inspection = analysis->inspect(which, {});
+        ASSERT_TRUE(inspection.map.has_value());
+        EXPECT_EQ(inspection.map->address, heuristic->address);
+        EXPECT_EQ(inspection.map->confidence, Confidence::Heuristic);
+        EXPECT_EQ(inspection.map->typeCandidates, heuristic->typeCandidates);
+        EXPECT_EQ(inspection.map->roots, heuristic->roots);
+        EXPECT_EQ(inspection.map->liveEntries, heuristic->liveEntries);
+        std::size_t slots = 0;
+        std::vector<const MapNode*> stack{&inspection.map->root};
+        while (!stack.empty()) {
+            const MapNode* node = stack.back();
+            stack.pop_back();
+            slots += node->slots.size();
+            for (const MapNode& child : node->children)
+                stack.push_back(&child);
+        }
+        EXPECT_EQ(slots, inspection.map->liveEntries) << "inspect keeps every slot";
+    }
+}
+
+TEST(AnalysisApiTest, InspectFindsUnreachedMapsAndRefusesUnknownNames) {
+    std::string dir = testing::corpusDir() + "/go1.23/";
+    auto analysis = Analysis::open(dir + "healthy.core", dir + "mapcrash");
+    Report report = analysis->run({});
+    const MapResult* unreached = nullptr;
+    for (const MapResult& map : report.maps)
+        if (map.roots.empty()) unreached = &map;
+    ASSERT_NE(unreached, nullptr);
+    MapInspection inspection = analysis->inspect(fmt::format("{:#x}", unreached->address), {});
+    ASSERT_TRUE(inspection.map.has_value());
+    EXPECT_EQ(inspection.map->confidence, Confidence::Heuristic);
+    EXPECT_EQ(inspection.map->typeCandidates, unreached->typeCandidates);
+    EXPECT_THROW(analysis->inspect("main.noSuchMap", {}), Error);
+    EXPECT_THROW(analysis->inspect("0x10", {}), Error);
+}
+
+}  // namespace
+}  // namespace gomapcore
