@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "gomapcore/budget.h"
 #include "gomapcore/limits.h"
 #include "gomapcore/map_model.h"
+#include "gomapcore/progress.h"
 #include "gomapcore/report.h"
 #include "gomapcore/target.h"
 
@@ -34,9 +36,18 @@ struct AnalysisOptions {
     // kept, not of the process's RSS; see README "Resource bounds").
     std::uint64_t maxMemoryBytes = kDefaultMaxMemoryBytes;
 
-    // A budget of timeLimit (from now) and maxMemoryBytes.
+    // Progress of run() and inspect() phase by phase (none if empty).
+    ProgressCallback progress;
+    // Called once with the crash explanation as soon as it is known, before the rest of the
+    // report (none if empty).
+    std::function<void(const CrashReport&)> onCrash;
+    // Cancels run() or inspect() from another thread: they throw Error(Cancelled).
+    std::shared_ptr<const CancelToken> cancel;
+
+    // A budget of timeLimit (from now), maxMemoryBytes and cancel.
     AnalysisBudget makeBudget() const {
         AnalysisBudget budget;
+        budget.cancelWith(cancel);
         if (timeLimit) budget.limitTime(*timeLimit);
         budget.limitMemory(maxMemoryBytes);
         return budget;

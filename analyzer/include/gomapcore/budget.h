@@ -7,8 +7,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include "gomapcore/progress.h"
 
 namespace gomapcore {
 
@@ -21,8 +24,12 @@ class AnalysisBudget {
     // The walks may hold at most bytes (estimated from the structures they keep).
     void limitMemory(std::uint64_t bytes);
 
-    // True once the deadline has passed, and from then on. Looks at the clock only every few
-    // calls: it sits in the walkers' inner loops.
+    // Walks stop (timeUp) once token is cancelled, as when the time is up.
+    void cancelWith(std::shared_ptr<const CancelToken> token) { cancel_ = std::move(token); }
+    bool cancelled() const { return cancel_ != nullptr && cancel_->cancelled(); }
+
+    // True once the deadline has passed (or the analysis was cancelled), and from then on.
+    // Looks at the clock only every few calls: it sits in the walkers' inner loops.
     bool timeUp();
     // Takes bytes from the memory budget; false once they do not fit, and from then on.
     bool charge(std::uint64_t bytes);
@@ -46,6 +53,7 @@ class AnalysisBudget {
     std::uint32_t callsSinceClock_ = 0;
     bool timeExpired_ = false;
     bool memoryExhausted_ = false;
+    std::shared_ptr<const CancelToken> cancel_;
 };
 
 }  // namespace gomapcore

@@ -19,6 +19,7 @@ class Error : public std::runtime_error {
         MissingExecutable,   // no executable given and none could be found
         BadArgument,         // a user-supplied argument does not make sense
         NotFound,            // a named map or address is not among the maps found
+        Cancelled,           // the caller cancelled the analysis (AnalysisOptions::cancel)
     };
 
     Error(Code code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}

@@ -169,14 +169,35 @@ Report Analysis::run(const AnalysisOptions& options) {
         report.target.signal = target.threads().front().signal;
 
     RunContext run(options);
+    run.progress(phases::kGoroutines, 0, 0);
+    session.goroutines();
+    run.progress(phases::kGoroutines, 1, 1);
+    run.stopIfCancelled();
+    run.progress(phases::kSearch, 0, 0);
     std::vector<MapRoot> roots = findRoots(session, run);
+    run.progress(phases::kSearch, roots.size(), roots.size());
+    run.stopIfCancelled();
     RootGroups groups = groupRoots(roots);
     report.nilMaps = std::move(groups.nilMaps);
-    for (const auto& [address, holders] : groups.byAddress)
+    const std::uint64_t total = groups.byAddress.size();
+    // About a thousand progress events per phase at most, whatever the number of maps.
+    const std::uint64_t step = std::max<std::uint64_t>(1, total / 1000);
+    run.progress(phases::kWalk, 0, total);
+    for (const auto& [address, holders] : groups.byAddress) {
         report.maps.push_back(walkHeldMap(session, run.limits, address, holders));
+        if (report.maps.size() % step == 0) run.progress(phases::kWalk, report.maps.size(), total);
+    }
+    run.progress(phases::kWalk, total, total);
+    run.stopIfCancelled();
+    run.progress(phases::kCrash, 0, 1);
     report.crash = explainCrash(session, run, roots, report.maps);
+    run.progress(phases::kCrash, 1, 1);
+    if (options.onCrash) options.onCrash(*report.crash);
     // After the crash is explained: it names maps from the runtime's own frames, never these.
+    run.progress(phases::kUnreached, 0, 0);
     addUnreachedMaps(session, run, report.maps);
+    run.progress(phases::kUnreached, 1, 1);
+    run.stopIfCancelled();
     if (report.crash->kind == crash_kinds::kNilMapWrite)
         for (const std::string& root : report.crash->mapRoots)
             if (std::none_of(report.nilMaps.begin(), report.nilMaps.end(),

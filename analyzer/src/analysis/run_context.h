@@ -8,6 +8,7 @@
 
 #include "gomapcore/analysis.h"
 #include "gomapcore/budget.h"
+#include "gomapcore/error.h"
 #include "gomapcore/limits.h"
 
 namespace gomapcore {
@@ -18,7 +19,8 @@ struct RunContext {
           limits(options.limits),
           reach(options.reach),
           unreached(options.unreached),
-          redact(options.redact) {
+          redact(options.redact),
+          progress_(options.progress) {
         limits.budget = &budget;
         reach.budget = &budget;
     }
@@ -35,11 +37,18 @@ struct RunContext {
     // Bounds of the run as a whole (not of one map's walk) that stopped it early.
     std::vector<std::string> limitsHit;
 
-    void hitLimit(const std::string& limit) {
-        for (const std::string& known : limitsHit)
-            if (known == limit) return;
-        limitsHit.push_back(limit);
+    // Reports progress of phase; done == total (both 0 for an unknown total) ends it.
+    void progress(const char* phase, std::uint64_t done, std::uint64_t total) const {
+        if (progress_) progress_(ProgressEvent{phase, done, total});
     }
+    // Throws Error(Cancelled) once the caller cancelled the run: between phases, where
+    // stopping leaves nothing half-done that the caller could mistake for a result.
+    void stopIfCancelled() const {
+        if (budget.cancelled()) throw Error(Error::Code::Cancelled, "the analysis was cancelled");
+    }
+
+  private:
+    ProgressCallback progress_;
 };
 
 }  // namespace gomapcore

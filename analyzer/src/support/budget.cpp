@@ -26,11 +26,13 @@ AnalysisBudget AnalysisBudget::timeOnly() const {
     copy.deadline_ = deadline_;
     copy.duration_ = duration_;
     copy.timeExpired_ = timeExpired_;
+    copy.cancel_ = cancel_;
     return copy;
 }
 
 bool AnalysisBudget::timeUp() {
     if (timeExpired_) return true;
+    if (cancelled()) return true;
     if (!deadline_) return false;
     if (++callsSinceClock_ < kCallsPerClockRead) return false;
     callsSinceClock_ = 0;
