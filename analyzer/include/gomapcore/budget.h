@@ -33,6 +33,9 @@ class AnalysisBudget {
     bool timeUp();
     // Takes bytes from the memory budget; false once they do not fit, and from then on.
     bool charge(std::uint64_t bytes);
+    // Gives back bytes charged for structures since freed (a walk's nodes once its summary is
+    // all that is kept). An exhausted budget stays exhausted.
+    void release(std::uint64_t bytes) { charged_ -= bytes < charged_ ? bytes : charged_; }
 
     // The same deadline without the memory bound, for walks whose results are thrown away at
     // once (validation, following map entries): they must stop in time but hold nothing.

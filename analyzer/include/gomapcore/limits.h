@@ -18,18 +18,23 @@ struct WalkLimits {
     AnalysisBudget* budget = nullptr;
 };
 
-// Bounds of the search for maps through typed pointers.
+// Bounds of the search for maps through typed pointers. The defaults follow everything a real
+// core holds (a slice of a million maps, a map of ten million entries): a slice is also never
+// followed past the end of the mapping its data lies in, and the memory budget is the backstop.
 struct ReachLimits {
-    std::size_t maxObjects = 1u << 21;           // distinct (address, type) values expanded
-    std::size_t maxElementsPerArray = 1u << 16;  // slice/array elements followed per value
-    std::size_t maxMapEntries = 1u << 20;        // map entries followed per map
-    AnalysisBudget* budget = nullptr;            // analysis-wide time and memory (not owned)
+    std::size_t maxObjects = std::size_t{1} << 32;           // distinct (address, type) values expanded
+    std::size_t maxElementsPerArray = std::size_t{1} << 32;  // slice/array elements followed per value
+    std::size_t maxMapEntries = std::size_t{1} << 32;        // map entries followed per map
+    AnalysisBudget* budget = nullptr;                        // analysis-wide time and memory (not owned)
 };
 
-// Bounds of the scan for unreached map headers.
+// Bounds of the scan for unreached map headers. The candidates are the heap's own allocated
+// objects of the header's size class, which the span model bounds; by default all are looked at.
 struct UnreachedLimits {
-    std::size_t maxCandidates = 100'000;     // allocated objects of the header's size class looked at
-    std::size_t maxValidations = 1'000'000;  // full validation walks, over all candidates and types
+    std::size_t maxCandidates = std::size_t{1}
+                                << 32;  // allocated objects of the header's size class looked at
+    std::size_t maxValidations = std::size_t{1}
+                                 << 32;  // full validation walks, over all candidates and types
 };
 
 }  // namespace gomapcore

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -99,8 +100,9 @@ struct MapResult {
     std::uint64_t address = 0;
     const MapTypeLayout* layout = nullptr;
     std::vector<std::string> roots;
-    // Header fields in declaration order, as read (name, value).
-    std::vector<std::pair<std::string, std::uint64_t>> header;
+    // Header fields in declaration order, as read (name, value). Names are the runtime's field
+    // names, static strings: a map costs no allocation per field.
+    std::vector<std::pair<std::string_view, std::uint64_t>> header;
     bool headerReadable = false;
     std::int64_t count = 0;         // count (classic) / used (swiss) from the header
     std::uint64_t liveEntries = 0;  // occupied slots found

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ struct Report {
 };
 
 std::string renderJson(const Report& report);
+// The same JSON written to out as it is made, never held whole (for large reports).
+void writeJson(const Report& report, std::ostream& out);
 std::string renderText(const Report& report);
 // One line per map: address, type, count, B or directory, roots, status.
 std::string renderMapList(const Report& report);

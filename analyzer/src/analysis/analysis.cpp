@@ -15,6 +15,7 @@
 #include "analysis/session.h"
 #include "analysis/unreached_maps.h"
 #include "gomapcore/error.h"
+#include "maps/walkers.h"
 
 namespace gomapcore {
 
@@ -96,6 +97,7 @@ MapResult walkHeldMap(Session& session, const WalkLimits& limits, std::uint64_t 
         result.typeCandidates = holders.front()->typeCandidates;
     }
     if (const HeapModel* model = session.heap()) checkFreedStructures(*model, result);
+    if (!limits.collectSlots) dropStructure(result, limits.budget);
     return result;
 }
 

@@ -196,6 +196,15 @@ void Reachability::expand(const Pending& item) {
             std::uint64_t size = element->byteSize();
             std::uint64_t count = std::min<std::uint64_t>(*len, limits_.maxElementsPerArray);
             if (count < *len) hitLimit("max-elements-per-array");
+            // A slice's elements lie in one allocation, inside one mapping: a length that runs
+            // past it is damage, not elements to queue.
+            if (auto region = memory_.regionAt(*data); region && size > 0) {
+                std::uint64_t fits = (region->end - *data) / size;
+                if (count > fits) {
+                    count = fits;
+                    hitLimit("slice-past-its-mapping");
+                }
+            }
             for (std::uint64_t i = 0; i < count; ++i)
                 queue_.push_back(
                     Pending{fmt::format("{}[{}]", item.path, i), childKind, *data + i * size, element});

@@ -8,6 +8,7 @@
 
 #include "analysis/heap_checks.h"
 #include "analysis/map_recognition.h"
+#include "maps/walkers.h"
 
 namespace gomapcore {
 namespace {
@@ -252,6 +253,7 @@ void addUnreachedMaps(Session& session, RunContext& run, std::vector<MapResult>&
             for (const Type* type : types)
                 result.typeCandidates.push_back(type->name);
         checkFreedStructures(*model, result);
+        if (!limits.collectSlots) dropStructure(result, limits.budget);
         maps.push_back(std::move(result));
     }
     if (contradicted > 0)

@@ -97,6 +97,24 @@ std::string MapResult::typeName() const {
     return layout != nullptr && layout->mapType != nullptr ? layout->mapType->name : std::string("map");
 }
 
+void dropStructure(MapResult& map, AnalysisBudget* budget) {
+    if (map.root.children.empty()) return;
+    std::vector<Finding> findings = map.findings();
+    std::uint64_t nodes = 0;
+    std::vector<const MapNode*> stack{&map.root};
+    while (!stack.empty()) {
+        const MapNode* node = stack.back();
+        stack.pop_back();
+        ++nodes;
+        for (const MapNode& child : node->children)
+            stack.push_back(&child);
+    }
+    map.root.children.clear();
+    map.root.children.shrink_to_fit();
+    map.root.findings = std::move(findings);
+    if (budget != nullptr) budget->release((nodes - 1) * detail::MapWalker::nodeCharge(false));
+}
+
 MapResult walkMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
                   const WalkLimits& limits) {
     return layout.kind == MapLayoutKind::Classic ? walkClassicMap(memory, layout, address, limits)
@@ -153,6 +171,7 @@ bool MapWalker::readHeader(std::vector<std::byte>& buffer) {
         return false;
     }
     result_.headerReadable = true;
+    result_.header.reserve(10);
     return true;
 }
 
@@ -251,11 +270,15 @@ bool MapWalker::analysisBudgetLeft(std::uint64_t bytes) {
     return true;
 }
 
-std::uint64_t MapWalker::nodeBytes() const {
+std::uint64_t MapWalker::nodeCharge(bool withSlots) {
     // The node, its eight control bytes (heap-allocated), and its slots when they are kept.
     constexpr std::uint64_t kSlotsPerNode = 8;
     return sizeof(MapNode) + 2 * sizeof(void*) + kSlotsPerNode +
-           (limits_.collectSlots ? kSlotsPerNode * sizeof(Slot) : 0);
+           (withSlots ? kSlotsPerNode * sizeof(Slot) : 0);
+}
+
+std::uint64_t MapWalker::nodeBytes() const {
+    return nodeCharge(limits_.collectSlots);
 }
 
 bool MapWalker::countComparable() const {

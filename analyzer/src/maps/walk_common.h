@@ -79,6 +79,11 @@ class MapWalker {
     // What a bucket, group or table node of this walk holds, as charged to the analysis budget.
     std::uint64_t nodeBytes() const;
 
+  public:
+    // What one node is charged to the budget, with or without its slots.
+    static std::uint64_t nodeCharge(bool withSlots);
+
+  protected:
     // A count-mismatch verdict needs a walk that saw every entry: a complete walk, and no
     // structural error (a header, pointer, chain or directory that is itself wrong) that could hide
     // entries where the walk did not look. Control bytes and dangling entry pointers concern

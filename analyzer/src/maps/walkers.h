@@ -18,4 +18,9 @@ MapResult walkSwissMap(const Memory& memory, const MapTypeLayout& layout, std::u
 MapResult walkMap(const Memory& memory, const MapTypeLayout& layout, std::uint64_t address,
                   const WalkLimits& limits);
 
+// Keeps only map's summary: every finding moves to the header node, in walk order (the order
+// findings() gives), and the bucket, table and group nodes are dropped; budget (if any) gets
+// back what they were charged. What a report keeps of a map nobody asked to see in depth.
+void dropStructure(MapResult& map, AnalysisBudget* budget);
+
 }  // namespace gomapcore

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
 
 #include "binary/value_text.h"
 #include "maps/map_layout.h"
@@ -41,7 +43,7 @@ json mapToJson(const MapResult& map) {
     j["roots"] = map.roots;
     json header = json::object();
     for (const auto& [key, value] : map.header)
-        header[key] = value;
+        header[std::string(key)] = value;
     j["header"] = header;
     if (map.layout && map.headerReadable) {
         if (map.layout->kind == MapLayoutKind::Classic) {
@@ -156,7 +158,7 @@ nlohmann::ordered_json crashJson(const CrashReport& crash) {
 
 }  // namespace
 
-std::string renderJson(const Report& report) {
+void writeJson(const Report& report, std::ostream& out) {
     json j;
     j["schema"] = kReportSchema;
     j["tool"] = {{"name", "gomapcore"}, {"version", kVersion}};
@@ -178,10 +180,9 @@ std::string renderJson(const Report& report) {
          {{"error", report.countAtLeast(Severity::Error)},
           {"warning", report.countAtLeast(Severity::Warning) - report.countAtLeast(Severity::Error)},
           {"info", findings.size() - report.countAtLeast(Severity::Warning)}}}};
-    json maps = json::array();
-    for (const MapResult& map : report.maps)
-        maps.push_back(mapToJson(map));
-    j["maps"] = maps;
+    // The maps array is written map by map below, never held as one document: with a million
+    // maps the document and its dump cost gigabytes (docs/performance.md).
+    j["maps"] = json::array();
     json nilMaps = json::array();
     for (const NilMap& nil : report.nilMaps)
         nilMaps.push_back({{"root", nil.root}, {"type", nil.type}});
@@ -199,7 +200,37 @@ std::string renderJson(const Report& report) {
         limits.push_back({{"map", nullptr}, {"limit", limit}});
     j["limits_hit"] = limits;
     j["notes"] = report.notes;
-    return j.dump(2) + "\n";
+    // The document's keys are sorted and unique, so its top-level "maps" line is this one; the
+    // streamed array goes where the empty one is, indented as dump(2) indents it.
+    const std::string document = j.dump(2);
+    const std::string placeholder = "\n  \"maps\": []";
+    const std::size_t at = document.find(placeholder);
+    out.write(document.data(), static_cast<std::streamsize>(at + placeholder.size() - 2));
+    if (report.maps.empty()) {
+        out << "[]";
+    } else {
+        out << "[";
+        bool first = true;
+        for (const MapResult& map : report.maps) {
+            const std::string element = mapToJson(map).dump(2);
+            out << (first ? "\n    " : ",\n    ");
+            first = false;
+            for (char c : element) {
+                out.put(c);
+                if (c == '\n') out << "    ";
+            }
+        }
+        out << "\n  ]";
+    }
+    const std::size_t rest = at + placeholder.size();
+    out.write(document.data() + rest, static_cast<std::streamsize>(document.size() - rest));
+    out << "\n";
+}
+
+std::string renderJson(const Report& report) {
+    std::ostringstream out;
+    writeJson(report, out);
+    return std::move(out).str();
 }
 
 std::string renderText(const Report& report) {
