@@ -211,17 +211,18 @@ void addLiveNotes(const gomapcore_lldb::LldbTarget& target, gomapcore::Report& r
                            (target.stopDescription().empty() ? "no stop reason" : target.stopDescription()) +
                            "), read through LLDB without modifying it");
     if (target.signalInfo())
-        report.notes.push_back(
-            "live process: there is no NT_SIGINFO; the signal is the one the process stopped with (signal " +
-            std::to_string(target.signalInfo()->signo) + ")");
+        report.notes.push_back("live process: there is no NT_SIGINFO; the signal (" +
+                               std::to_string(target.signalInfo()->signo) +
+                               ") is the one the process stopped with, as LLDB reports it");
     else
         report.notes.push_back(
             "live process: it did not stop on a signal, so there is no crash to explain; the crash fields "
             "say "
             "what was found at this stop");
     report.notes.push_back(
-        "live process: goroutines may be running on threads; a map such a goroutine is changing can be "
-        "caught mid-update");
+        "live process: goroutines may be running on threads (gomap goroutines shows them [running] with "
+        "their "
+        "thread); a map such a goroutine was changing can be caught mid-update");
     for (const std::string& source : target.sources())
         report.notes.push_back("live process: " + source);
 }
@@ -329,6 +330,10 @@ class GomapCommand : public lldb::SBCommandPluginInterface {
 constexpr const char* kScanUsage =
     "gomap scan [--json | --format text|json] [--redact] [--exe EXECUTABLE] [--max-buckets N] [--max-chain "
     "N] "
+    "[--max-objects N] [--max-memory MiB] [--time-limit SECONDS]";
+constexpr const char* kAnalyzeUsage =
+    "gomap analyze [--json | --format text|json] [--redact] [--exe EXECUTABLE] [--max-buckets N] "
+    "[--max-chain N] "
     "[--max-objects N] [--max-memory MiB] [--time-limit SECONDS]";
 constexpr const char* kMapsUsage =
     "gomap maps [--json] [--redact] [--exe EXECUTABLE] [--max-buckets N] [--max-chain N] [--max-objects N] "
@@ -461,8 +466,8 @@ __attribute__((visibility("default"))) bool PluginInitialize(SBDebugger debugger
          "report-v1 JSON document. On a live process the notes say what differs from a core: there is no "
          "NT_SIGINFO (the signal is the stop reason's) and goroutines may be running. The --max-* and "
          "--time-limit bounds are those of the CLI (README, 'Resource bounds').\n"},
-        {"analyze", new ScanCommand(kScanUsage), "The same as 'gomap scan' (its first name).", kScanUsage,
-         "An alias of 'gomap scan', kept because it is documented.\n"},
+        {"analyze", new ScanCommand(kAnalyzeUsage), "The same as 'gomap scan' (its first name).",
+         kAnalyzeUsage, "An alias of 'gomap scan', kept because it is documented.\n"},
         {"maps", new MapsCommand(),
          "List every Go map, one line each: address, type, count, shape, status, roots.", kMapsUsage,
          "Prints what 'gomapcore maps' prints. --json prints the report-v1 JSON document, whose 'maps' array "
