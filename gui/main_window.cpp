@@ -1,0 +1,404 @@
+#include "main_window.h"
+
+#include <QAction>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTableView>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+#include <optional>
+
+#include "gomapcore/error.h"
+
+namespace {
+
+constexpr int kMaxRecent = 8;
+QString hex(quint64 value) {
+    return QStringLiteral("0x%1").arg(value, 0, 16);
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent),
+      runner_(new AnalysisRunner(this)),
+      crashPanel_(new CrashPanel(this)),
+      filter_(new QLineEdit(this)),
+      severity_(new QComboBox(this)),
+      table_(new QTableView(this)),
+      model_(new MapTableModel(this)),
+      proxy_(new MapFilterProxy(this)),
+      mapView_(new MapView(this)),
+      splitter_(new QSplitter(Qt::Vertical, this)),
+      findings_(new QTreeWidget(this)),
+      progress_(new QProgressBar(this)),
+      cancel_(new QPushButton("Cancel", this)) {
+    setObjectName("mainWindow");
+    setWindowTitle("gomapcore");
+    setAcceptDrops(true);
+    resize(1280, 860);
+
+    // Maps table with its filter bar.
+    proxy_->setSourceModel(model_);
+    table_->setModel(proxy_);
+    table_->setObjectName("mapTable");
+    table_->setSortingEnabled(true);
+    table_->sortByColumn(MapTableModel::WorstFinding, Qt::DescendingOrder);
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    table_->verticalHeader()->setVisible(false);
+    table_->verticalHeader()->setDefaultSectionSize(20);
+    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->setWordWrap(false);
+    const int widths[] = {130, 330, 190, 60, 60, 80, 70, 200};
+    for (int c = 0; c < MapTableModel::ColumnCount; ++c)
+        table_->setColumnWidth(c, widths[c]);
+    filter_->setPlaceholderText("Filter maps: root, type, address, finding…");
+    filter_->setClearButtonEnabled(true);
+    filter_->setObjectName("mapFilter");
+    severity_->addItems({"All maps", "With findings", "Warnings and errors", "Errors only"});
+    severity_->setObjectName("severityFilter");
+    connect(filter_, &QLineEdit::textChanged, proxy_, &MapFilterProxy::setText);
+    connect(severity_, &QComboBox::currentIndexChanged, this, [this](int index) {
+        proxy_->setSeverityFilter(static_cast<MapFilterProxy::SeverityFilter>(index));
+    });
+    connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &MainWindow::currentMapChanged);
+
+    auto* tablePane = new QWidget(this);
+    auto* tableLayout = new QVBoxLayout(tablePane);
+    tableLayout->setContentsMargins(0, 0, 0, 0);
+    auto* filterBar = new QHBoxLayout;
+    filterBar->addWidget(filter_, 1);
+    filterBar->addWidget(severity_);
+    tableLayout->addLayout(filterBar);
+    tableLayout->addWidget(table_, 1);
+    splitter_->addWidget(tablePane);
+    splitter_->addWidget(mapView_);
+    splitter_->setStretchFactor(0, 2);
+    splitter_->setStretchFactor(1, 3);
+    splitter_->setSizes({300, 500});
+    splitter_->setObjectName("mainSplitter");
+
+    auto* central = new QWidget(this);
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(4, 4, 4, 0);
+    layout->addWidget(crashPanel_);
+    layout->addWidget(splitter_, 1);
+    setCentralWidget(central);
+    connect(crashPanel_, &CrashPanel::mapClicked, this, [this](quint64 address) { selectMap(address); });
+
+    // Findings of the whole core; selecting one selects its map.
+    findings_->setObjectName("findingsList");
+    findings_->setHeaderLabels({"Severity", "Rule", "Map", "Address", "Message"});
+    findings_->setRootIsDecorated(false);
+    findings_->setColumnWidth(0, 70);
+    findings_->setColumnWidth(1, 170);
+    findings_->setColumnWidth(2, 120);
+    findings_->setColumnWidth(3, 120);
+    connect(findings_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
+        if (item != nullptr) selectMap(item->data(2, Qt::UserRole).toULongLong());
+    });
+    auto* dock = new QDockWidget("Findings", this);
+    dock->setObjectName("findingsDock");
+    dock->setWidget(findings_);
+    addDockWidget(Qt::BottomDockWidgetArea, dock);
+    resizeDocks({dock}, {110}, Qt::Vertical);
+
+    // Status bar: progress and Cancel while an analysis runs.
+    progress_->setMaximumWidth(260);
+    progress_->setTextVisible(true);
+    cancel_->setObjectName("cancelAnalysis");
+    connect(cancel_, &QPushButton::clicked, this, &MainWindow::cancelAnalysis);
+    statusBar()->addPermanentWidget(progress_);
+    statusBar()->addPermanentWidget(cancel_);
+    setRunning(false);
+
+    connect(runner_, &AnalysisRunner::progress, this, &MainWindow::showProgress);
+    connect(runner_, &AnalysisRunner::finished, this, &MainWindow::analysisFinished);
+    connect(runner_, &AnalysisRunner::failed, this, &MainWindow::analysisFailed);
+    connect(runner_, &AnalysisRunner::cancelled, this, [this] {
+        lastError_ = "The analysis was cancelled.";
+        crashPanel_->showMessage(lastError_, false);
+        statusBar()->showMessage(lastError_);
+    });
+    connect(runner_, &AnalysisRunner::idle, this, [this] { setRunning(false); });
+    connect(mapView_, &MapView::failed, this,
+            [this](const QString& message) { statusBar()->showMessage(message); });
+
+    buildMenus();
+    QSettings settings;
+    restoreGeometry(settings.value("window/geometry").toByteArray());
+    restoreState(settings.value("window/state").toByteArray());
+    splitter_->restoreState(settings.value("window/splitter").toByteArray());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu("&File");
+    QAction* open = file->addAction("&Open core…", this, &MainWindow::openWithDialog);
+    open->setShortcut(QKeySequence::Open);
+    recentMenu_ = file->addMenu("Open &recent");
+    refreshRecentMenu();
+    file->addSeparator();
+    QAction* exportPlain = file->addAction("&Export report…", [this] { exportWithDialog(false); });
+    exportPlain->setObjectName("exportReport");
+    QAction* exportRedacted = file->addAction("Export &redacted report…", [this] { exportWithDialog(true); });
+    exportRedacted->setObjectName("exportRedactedReport");
+    exportRedacted->setToolTip("keys, values and panic values only as their type and length");
+    file->addSeparator();
+    QAction* quit = file->addAction("&Quit", this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+    QMenu* view = menuBar()->addMenu("&View");
+    QAction* focusFilter = view->addAction("Filter maps", [this] { filter_->setFocus(); });
+    focusFilter->setShortcut(QKeySequence::Find);
+    for (QDockWidget* dock : findChildren<QDockWidget*>())
+        view->addAction(dock->toggleViewAction());
+}
+
+void MainWindow::openWithDialog() {
+    QString core = QFileDialog::getOpenFileName(this, "Open core dump", QString(),
+                                                "Core dumps (*.core core*);;All files (*)");
+    if (!core.isEmpty()) startOpen(core, QString(), redact_, true);
+}
+
+void MainWindow::startOpen(const QString& core, const QString& executable, bool redact, bool interactive) {
+    pendingCore_ = core;
+    pendingExe_ = executable;
+    redact_ = redact;
+    interactive_ = interactive;
+    lastError_.clear();
+    mapView_->clear();
+    crashPanel_->showMessage(QString("Analyzing %1…").arg(core), false);
+    setWindowTitle(QString("gomapcore — %1").arg(core));
+    setRunning(true);
+    progress_->setRange(0, 0);
+    runner_->start(core, executable, redact);
+}
+
+bool MainWindow::openCore(const QString& core, const QString& executable, bool redact) {
+    startOpen(core, executable, redact, false);
+    if (!waitForAnalysis()) {
+        lastError_ = "the analysis did not finish in time";
+        return false;
+    }
+    return lastError_.isEmpty() && report_ != nullptr;
+}
+
+bool MainWindow::waitForAnalysis(int timeoutMs) {
+    return runner_->waitIdle(timeoutMs);
+}
+
+void MainWindow::cancelAnalysis() {
+    if (!runner_->busy()) return;
+    runner_->cancel();
+    statusBar()->showMessage("cancelling…");
+}
+
+void MainWindow::setRunning(bool running) {
+    progress_->setVisible(running);
+    cancel_->setVisible(running);
+    cancel_->setEnabled(running);
+}
+
+void MainWindow::showProgress(const QString& phase, qulonglong done, qulonglong total) {
+    if (total > 0) {
+        // QProgressBar holds ints: scale to per mille.
+        progress_->setRange(0, 1000);
+        progress_->setValue(static_cast<int>(std::min<qulonglong>(1000, done * 1000 / total)));
+        progress_->setFormat(QString("%1 %2/%3").arg(phase).arg(done).arg(total));
+    } else {
+        progress_->setRange(0, 0);
+        progress_->setFormat(phase);
+    }
+    statusBar()->showMessage(QString("analysis: %1…").arg(phase));
+}
+
+void MainWindow::analysisFinished(std::shared_ptr<EngineHandle> engine,
+                                  std::shared_ptr<const gomapcore::Report> report) {
+    engine_ = std::move(engine);
+    report_ = std::move(report);
+    lastError_.clear();
+    model_->setReport(report_);
+    crashPanel_->showReport(*report_);
+    fillFindings();
+    addRecent(pendingCore_, pendingExe_);
+    statusBar()->showMessage(QString("%1 %2 maps, %3 maps found, %4 error findings")
+                                 .arg(QString::fromStdString(report_->target.goVersion),
+                                      gomapcore::toString(report_->target.mapLayout))
+                                 .arg(report_->maps.size())
+                                 .arg(report_->countAtLeast(gomapcore::Severity::Error)));
+    // Start where a person looks first: the crash's map, or else the worst map.
+    if (report_->crash && report_->crash->map && *report_->crash->map != 0 && selectMap(*report_->crash->map))
+        return;
+    if (proxy_->rowCount() > 0 &&
+        model_->data(proxy_->mapToSource(proxy_->index(0, 0)), MapTableModel::SeverityRole).toInt() >= 2)
+        table_->selectRow(0);
+}
+
+void MainWindow::analysisFailed(int code, const QString& message) {
+    lastError_ = describeError(code, message);
+    crashPanel_->showMessage(lastError_, true);
+    statusBar()->showMessage(lastError_);
+    using Code = gomapcore::Error::Code;
+    const bool needsExe = code == static_cast<int>(Code::MissingExecutable) ||
+                          code == static_cast<int>(Code::ExecutableMismatch);
+    if (!needsExe || !interactive_) return;
+    QMessageBox::information(this, "gomapcore: which executable?",
+                             lastError_ + "\n\nChoose the Go executable that produced this core.");
+    QString exe = QFileDialog::getOpenFileName(this, "The Go executable that produced the core",
+                                               QFileInfo(pendingCore_).absolutePath());
+    if (!exe.isEmpty()) startOpen(pendingCore_, exe, redact_, true);
+}
+
+void MainWindow::fillFindings() {
+    findings_->clear();
+    if (!report_) return;
+    QList<QTreeWidgetItem*> items;
+    for (const gomapcore::MapResult& map : report_->maps) {
+        for (const gomapcore::Finding& f : map.findings()) {
+            auto* item =
+                new QTreeWidgetItem({gomapcore::toString(f.severity), QString::fromStdString(f.rule),
+                                     hex(map.address), hex(f.address), QString::fromStdString(f.message)});
+            item->setData(2, Qt::UserRole, static_cast<qulonglong>(map.address));
+            item->setForeground(0, palette::severityColor(static_cast<int>(f.severity)));
+            item->setToolTip(4, QString::fromStdString(f.message));
+            items << item;
+        }
+    }
+    findings_->addTopLevelItems(items);
+}
+
+bool MainWindow::selectMap(quint64 address) {
+    const int row = model_->rowOfAddress(address);
+    if (row < 0) return false;
+    QModelIndex index = proxy_->mapFromSource(model_->index(row, 0));
+    if (!index.isValid()) {  // filtered out: show everything again
+        filter_->clear();
+        severity_->setCurrentIndex(0);
+        index = proxy_->mapFromSource(model_->index(row, 0));
+    }
+    table_->selectionModel()->setCurrentIndex(
+        index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    table_->scrollTo(index);
+    return true;
+}
+
+void MainWindow::currentMapChanged() {
+    QModelIndex current = table_->selectionModel()->currentIndex();
+    if (!current.isValid() || !engine_) return;
+    const quint64 address = proxy_->data(current, MapTableModel::AddressRole).toULongLong();
+    mapView_->showMap(engine_, address);
+}
+
+void MainWindow::exportWithDialog(bool redact) {
+    QString path = QFileDialog::getSaveFileName(this, redact ? "Export redacted report" : "Export report",
+                                                "gomapcore-report.json", "JSON (*.json);;Text (*.txt)");
+    if (path.isEmpty()) return;
+    if (!exportReport(path, redact)) QMessageBox::warning(this, "gomapcore", lastError_);
+}
+
+bool MainWindow::exportReport(const QString& path, bool redact) {
+    if (!engine_ || !report_) {
+        lastError_ = "no core is open";
+        return false;
+    }
+    try {
+        std::optional<gomapcore::Report> rerun;
+        const gomapcore::Report* report = report_.get();
+        // An unredacted window may export redacted, never the other way round.
+        if (redact && !redact_) {
+            gomapcore::AnalysisOptions options;
+            options.redact = true;
+            std::lock_guard<std::mutex> lock(engine_->mutex);
+            rerun = engine_->analysis->run(options);
+            report = &*rerun;
+        }
+        std::string text =
+            path.endsWith(".json") ? gomapcore::renderJson(*report) : gomapcore::renderText(*report);
+        QFile out(path);
+        if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
+            out.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size())) {
+            lastError_ = QString("cannot write %1: %2").arg(path, out.errorString());
+            return false;
+        }
+        statusBar()->showMessage(QString("%1 written%2").arg(path, redact || redact_ ? " (redacted)" : ""));
+        return true;
+    } catch (const gomapcore::Error& e) {
+        lastError_ = QString::fromUtf8(e.what());
+        return false;
+    }
+}
+
+void MainWindow::addRecent(const QString& core, const QString& executable) {
+    QSettings settings;
+    QStringList recent = settings.value("recent/files").toStringList();
+    const QString entry = executable.isEmpty() ? core : core + "\n" + executable;
+    recent.removeAll(entry);
+    recent.prepend(entry);
+    while (recent.size() > kMaxRecent)
+        recent.removeLast();
+    settings.setValue("recent/files", recent);
+    refreshRecentMenu();
+}
+
+void MainWindow::refreshRecentMenu() {
+    recentMenu_->clear();
+    const QStringList recent = QSettings().value("recent/files").toStringList();
+    for (const QString& entry : recent) {
+        const QStringList parts = entry.split('\n');
+        const QString core = parts.value(0), exe = parts.value(1);
+        recentMenu_->addAction(
+            exe.isEmpty() ? core : QString("%1  (%2)").arg(core, QFileInfo(exe).fileName()),
+            [this, core, exe] { startOpen(core, exe, redact_, true); });
+    }
+    recentMenu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.front().isLocalFile()) return;
+    // One file: the core. Two: the core and its executable, in either order (the core's name
+    // ends in .core or starts with core).
+    QString core = urls.front().toLocalFile(), exe;
+    if (urls.size() > 1 && urls[1].isLocalFile()) {
+        exe = urls[1].toLocalFile();
+        const QString name = QFileInfo(exe).fileName();
+        if (name.endsWith(".core") || name.startsWith("core")) std::swap(core, exe);
+    }
+    event->acceptProposedAction();
+    startOpen(core, exe, redact_, true);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue("window/geometry", saveGeometry());
+    settings.setValue("window/state", saveState());
+    settings.setValue("window/splitter", splitter_->saveState());
+    runner_->cancel();
+    QMainWindow::closeEvent(event);
+}

@@ -1,0 +1,61 @@
+// The structure view of the selected map: a zoomable, pannable QGraphicsView whose scene is
+// built off the GUI thread from Analysis::inspect (MapSceneJob), and exported as PNG or SVG.
+#pragma once
+
+#include <QGraphicsView>
+#include <QString>
+#include <QWidget>
+#include <atomic>
+#include <memory>
+
+#include "engine_handle.h"
+#include "map_scene.h"
+
+class QLabel;
+
+class ZoomableView : public QGraphicsView {
+    Q_OBJECT
+  public:
+    explicit ZoomableView(QWidget* parent = nullptr);
+    void zoomBy(qreal factor);
+    void fit();
+
+  protected:
+    void wheelEvent(QWheelEvent* event) override;
+    void keyPressEvent(QKeyEvent* event) override;
+};
+
+class MapView : public QWidget {
+    Q_OBJECT
+  public:
+    explicit MapView(QWidget* parent = nullptr);
+    ~MapView() override;
+
+    // Inspects the map at address in the background and shows its scene when ready.
+    void showMap(std::shared_ptr<EngineHandle> engine, quint64 address);
+    void clear();
+    QGraphicsScene* scene() const { return scene_.get(); }
+    ZoomableView* view() const { return view_; }
+    bool building() const { return jobs_ > 0; }
+    // Blocks (running the event loop) until no scene is being built; false on timeout.
+    bool waitIdle(int timeoutMs);
+    // PNG or SVG by extension.
+    bool exportTo(const QString& path, QString* error);
+    const mapscene::Stats& stats() const { return stats_; }
+
+  Q_SIGNALS:
+    void sceneReady(quint64 address);
+    void failed(const QString& message);
+    void idle();
+
+  private:
+    void exportWithDialog();
+    void jobDone();
+
+    ZoomableView* view_;
+    QLabel* status_;
+    std::unique_ptr<QGraphicsScene> scene_;
+    mapscene::Stats stats_;
+    std::shared_ptr<std::atomic<quint64>> generation_ = std::make_shared<std::atomic<quint64>>(0);
+    int jobs_ = 0;
+};
