@@ -11,6 +11,7 @@ PACKAGES=(
   liblldb-19-dev lldb-19 python3 python3-lldb-19
   clang-format-14
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
+  golang-1.19-go
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -36,6 +36,9 @@ struct CommonOptions {
     std::uint64_t maxMemoryMiB = gomapcore::kDefaultMaxMemoryBytes >> 20;
     double timeLimitSeconds = -1;  // none
     bool redact = false;
+    std::string listMaps = "summary";
+    std::size_t listDepth = gomapcore::MapListing{}.maxIndexDepth;
+    std::size_t listLargest = gomapcore::MapListing{}.largest;
 };
 
 void addCommon(CLI::App* command, CommonOptions& options) {
@@ -57,6 +60,16 @@ void addCommon(CLI::App* command, CommonOptions& options) {
         ->check(CLI::Range(0.0, kMaxTimeLimitSeconds));
     command->add_flag("--redact", options.redact,
                       "show map keys, values and panic values only as their type and length");
+    command
+        ->add_option("--list-maps", options.listMaps,
+                     "summary: list maps with findings, named roots, crash maps and the largest one by one, "
+                     "and count the rest in map groups; all: list every map")
+        ->check(CLI::IsMember({"summary", "all"}));
+    command->add_option("--list-depth", options.listDepth,
+                        "with --list-maps summary: also list maps reached through at most N slice, array or "
+                        "map indexes");
+    command->add_option("--list-largest", options.listLargest,
+                        "with --list-maps summary: also list the N largest maps by live entries");
 }
 
 gomapcore::AnalysisOptions analysisOptions(const CommonOptions& common) {
@@ -69,6 +82,9 @@ gomapcore::AnalysisOptions analysisOptions(const CommonOptions& common) {
         options.timeLimit =
             std::chrono::milliseconds(static_cast<std::int64_t>(common.timeLimitSeconds * 1000));
     options.redact = common.redact;
+    options.listing.all = common.listMaps == "all";
+    options.listing.maxIndexDepth = common.listDepth;
+    options.listing.largest = common.listLargest;
     return options;
 }
 
@@ -90,6 +106,19 @@ void startWatchdog(const CommonOptions& common) {
         std::fflush(stderr);
         std::_Exit(kExitUnanalyzable);
     }).detach();
+}
+
+// The JSON report streamed to path (or stdout), never held whole.
+void writeJsonOutput(const gomapcore::Report& report, const std::string& path) {
+    if (path.empty() || path == "-") {
+        gomapcore::writeJson(report, std::cout);
+        std::cout.flush();
+        return;
+    }
+    std::ofstream out(path, std::ios::binary);
+    if (!out) throw gomapcore::Error(gomapcore::Error::Code::BadArgument, "cannot write " + path);
+    gomapcore::writeJson(report, out);
+    if (!out.flush()) throw gomapcore::Error(gomapcore::Error::Code::BadArgument, "failed writing " + path);
 }
 
 void writeOutput(const std::string& text, const std::string& path) {
@@ -120,8 +149,13 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"error", "warning", "info", "never"}));
 
     CommonOptions mapsCommon;
+    std::string mapsFormat = "text";
     auto* maps = app.add_subcommand("maps", "list every map found");
     addCommon(maps, mapsCommon);
+    maps->add_option("--format", mapsFormat,
+                     "text (a table; see --list-maps) or jsonl (every map found, one JSON object a line, "
+                     "written as the run ends)")
+        ->check(CLI::IsMember({"text", "jsonl"}));
 
     CommonOptions showCommon;
     std::string which;
@@ -156,8 +190,10 @@ int main(int argc, char** argv) {
             startWatchdog(analyzeCommon);
             auto analysis = gomapcore::Analysis::open(analyzeCommon.core, analyzeCommon.exe);
             gomapcore::Report report = analysis->run(analysisOptions(analyzeCommon));
-            writeOutput(format == "json" ? gomapcore::renderJson(report) : gomapcore::renderText(report),
-                        output);
+            if (format == "json")
+                writeJsonOutput(report, output);
+            else
+                writeOutput(gomapcore::renderText(report), output);
             if (failOn == "never") return kExitClean;
             gomapcore::Severity threshold = failOn == "error"     ? gomapcore::Severity::Error
                                             : failOn == "warning" ? gomapcore::Severity::Warning
@@ -167,7 +203,19 @@ int main(int argc, char** argv) {
         if (maps->parsed()) {
             startWatchdog(mapsCommon);
             auto analysis = gomapcore::Analysis::open(mapsCommon.core, mapsCommon.exe);
-            gomapcore::Report report = analysis->run(analysisOptions(mapsCommon));
+            gomapcore::AnalysisOptions options = analysisOptions(mapsCommon);
+            if (mapsFormat == "jsonl") {
+                // Every map, listed or grouped, as it is handed over; the report itself keeps only
+                // the groups.
+                options.onMap = [](const gomapcore::MapResult& map) {
+                    std::string line = gomapcore::renderMapJsonLine(map);
+                    std::fwrite(line.data(), 1, line.size(), stdout);
+                };
+                analysis->run(options);
+                std::fflush(stdout);
+                return kExitClean;
+            }
+            gomapcore::Report report = analysis->run(options);
             writeOutput(gomapcore::renderMapList(report), "");
             return kExitClean;
         }

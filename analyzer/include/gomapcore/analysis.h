@@ -22,6 +22,16 @@ namespace gomapcore {
 
 inline constexpr std::uint64_t kDefaultMaxMemoryBytes = std::uint64_t{2048} << 20;
 
+// Which maps a report lists one by one. Every map with a finding, every crash participant, every
+// map reached through at most maxIndexDepth slice, array or map indexes (globals, stack variables
+// and their fields at depth 0), and the largest maps by live entries are listed; the rest are
+// counted in map groups. With all, every map is listed.
+struct MapListing {
+    bool all = false;
+    std::size_t largest = 1000;
+    std::size_t maxIndexDepth = 0;
+};
+
 struct AnalysisOptions {
     WalkLimits limits;
     ReachLimits reach;
@@ -36,6 +46,10 @@ struct AnalysisOptions {
     // kept, not of the process's RSS; see README "Resource bounds").
     std::uint64_t maxMemoryBytes = kDefaultMaxMemoryBytes;
 
+    MapListing listing;
+    // Called with every map found, listed or not, in report order once the run is over (none
+    // if empty): what streams a report of millions of maps one line a map.
+    std::function<void(const MapResult&)> onMap;
     // Progress of run() and inspect() phase by phase (none if empty).
     ProgressCallback progress;
     // Called once with the crash explanation as soon as it is known, before the rest of the

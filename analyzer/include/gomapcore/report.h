@@ -23,6 +23,17 @@ struct NilMap {
     std::string type;
 };
 
+// Maps the report does not list one by one, counted together: those of one type reached
+// through one root pattern (the root path with every index or key as [*], e.g. main.many[*];
+// "(unreached)" for maps no root reaches).
+struct MapGroup {
+    std::string type;
+    std::string rootPattern;
+    std::uint64_t maps = 0;
+    std::uint64_t entries = 0;  // live entries, summed
+    std::uint64_t ok = 0, suspect = 0, damaged = 0, incomplete = 0;
+};
+
 struct Report {
     struct Input {
         std::string core;
@@ -39,12 +50,17 @@ struct Report {
         std::size_t threads = 0;
     } target;
     std::optional<CrashReport> crash;
+    // The maps listed one by one (AnalysisOptions::listing says which); the rest are counted
+    // in mapGroups.
     std::vector<MapResult> maps;
+    std::vector<MapGroup> mapGroups;
     std::vector<NilMap> nilMaps;
     std::vector<std::string> notes;  // things the analysis could not do, and why
     // Bounds of the analysis as a whole (not of one map's walk) that stopped it early.
     std::vector<std::string> limitsHit;
 
+    // Every map found: those listed and those in groups.
+    std::uint64_t mapCount() const;
     std::vector<Finding> findings() const;
     std::size_t countAtLeast(Severity severity) const;
 };
@@ -53,6 +69,8 @@ std::string renderJson(const Report& report);
 // The same JSON written to out as it is made, never held whole (for large reports).
 void writeJson(const Report& report, std::ostream& out);
 std::string renderText(const Report& report);
+// One map as one line of JSON (the object maps[] holds), for `maps --format jsonl`.
+std::string renderMapJsonLine(const MapResult& map);
 // One line per map: address, type, count, B or directory, roots, status.
 std::string renderMapList(const Report& report);
 // One map in depth: header, bucket/table structure with its findings, and its entries.

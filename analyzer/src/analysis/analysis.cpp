@@ -10,6 +10,7 @@
 
 #include "analysis/crash_explanation.h"
 #include "analysis/heap_checks.h"
+#include "analysis/map_listing.h"
 #include "analysis/roots.h"
 #include "analysis/run_context.h"
 #include "analysis/session.h"
@@ -26,6 +27,13 @@ std::vector<Finding> Report::findings() const {
         out.insert(out.end(), f.begin(), f.end());
     }
     return out;
+}
+
+std::uint64_t Report::mapCount() const {
+    std::uint64_t count = maps.size();
+    for (const MapGroup& group : mapGroups)
+        count += group.maps;
+    return count;
 }
 
 std::size_t Report::countAtLeast(Severity severity) const {
@@ -229,6 +237,10 @@ Report Analysis::run(const AnalysisOptions& options) {
     for (const std::string& limit : run.limitsHit)
         if (std::find(report.limitsHit.begin(), report.limitsHit.end(), limit) == report.limitsHit.end())
             report.limitsHit.push_back(limit);
+    if (options.onMap)
+        for (const MapResult& map : report.maps)
+            options.onMap(map);
+    applyListing(report, options.listing);
     return report;
 }
 

@@ -196,10 +196,11 @@ void Reachability::expand(const Pending& item) {
             std::uint64_t size = element->byteSize();
             std::uint64_t count = std::min<std::uint64_t>(*len, limits_.maxElementsPerArray);
             if (count < *len) hitLimit("max-elements-per-array");
-            // A slice's elements lie in one allocation, inside one mapping: a length that runs
+            // A slice's elements lie in one allocation, inside mapped memory (the heap grows in
+            // adjacent mappings, so a large allocation may span several): a length that runs
             // past it is damage, not elements to queue.
-            if (auto region = memory_.regionAt(*data); region && size > 0) {
-                std::uint64_t fits = (region->end - *data) / size;
+            if (auto end = mappedExtentEnd(*data); end && size > 0) {
+                std::uint64_t fits = (*end - *data) / size;
                 if (count > fits) {
                     count = fits;
                     hitLimit("slice-past-its-mapping");
@@ -213,6 +214,19 @@ void Reachability::expand(const Pending& item) {
         default:
             return;
     }
+}
+
+std::optional<std::uint64_t> Reachability::mappedExtentEnd(std::uint64_t address) const {
+    constexpr int kMaxAdjacentRegions = 1 << 16;
+    std::optional<MemoryRegion> region = memory_.regionAt(address);
+    if (!region) return std::nullopt;
+    std::uint64_t end = region->end;
+    for (int i = 0; i < kMaxAdjacentRegions; ++i) {
+        std::optional<MemoryRegion> next = memory_.regionAt(end);
+        if (!next || next->start != end || next->end <= end) break;
+        end = next->end;
+    }
+    return end;
 }
 
 void Reachability::expandChannel(const Pending& item, const Type* chanType) {

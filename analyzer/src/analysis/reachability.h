@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -68,6 +69,8 @@ class Reachability {
     // was met before or maxObjects objects were (then the limit is recorded).
     bool firstVisit(std::uint64_t address, const Type* type);
     void hitLimit(const std::string& what);
+    // The end of the run of adjacent mappings address lies in; nullopt when it lies in none.
+    std::optional<std::uint64_t> mappedExtentEnd(std::uint64_t address) const;
 
     const Memory& memory_;
     LayoutCatalog& layouts_;

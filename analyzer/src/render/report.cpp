@@ -175,7 +175,7 @@ void writeJson(const Report& report, std::ostream& out) {
                    {"threads", report.target.threads}};
     auto findings = report.findings();
     j["summary"] = {
-        {"maps", report.maps.size()},
+        {"maps", report.mapCount()},
         {"findings",
          {{"error", report.countAtLeast(Severity::Error)},
           {"warning", report.countAtLeast(Severity::Warning) - report.countAtLeast(Severity::Error)},
@@ -187,6 +187,18 @@ void writeJson(const Report& report, std::ostream& out) {
     for (const NilMap& nil : report.nilMaps)
         nilMaps.push_back({{"root", nil.root}, {"type", nil.type}});
     j["nil_maps"] = nilMaps;
+    json groups = json::array();
+    for (const MapGroup& group : report.mapGroups)
+        groups.push_back({{"type", group.type},
+                          {"root_pattern", group.rootPattern},
+                          {"maps", group.maps},
+                          {"entries", group.entries},
+                          {"status",
+                           {{"ok", group.ok},
+                            {"suspect", group.suspect},
+                            {"damaged", group.damaged},
+                            {"incomplete", group.incomplete}}}});
+    j["map_groups"] = groups;
     json list = json::array();
     for (const Finding& f : findings)
         list.push_back(findingToJson(f));
@@ -233,6 +245,10 @@ std::string renderJson(const Report& report) {
     return std::move(out).str();
 }
 
+std::string renderMapJsonLine(const MapResult& map) {
+    return mapToJson(map).dump() + "\n";
+}
+
 std::string renderText(const Report& report) {
     std::string out;
     auto findings = report.findings();
@@ -253,7 +269,10 @@ std::string renderText(const Report& report) {
     out += fmt::format("  process      pid {}, {} threads, {} ({}){}\n", report.target.pid,
                        report.target.threads, signalName(report.target.signal), report.target.signal,
                        report.input.coreTruncated ? ", core TRUNCATED" : "");
-    out += fmt::format("  maps         {} found ({} nil)\n", report.maps.size(), report.nilMaps.size());
+    out += fmt::format("  maps         {} found ({} nil)\n", report.mapCount(), report.nilMaps.size());
+    if (!report.mapGroups.empty())
+        out += fmt::format("               {} listed one by one, the rest in {} groups by type and root\n",
+                           report.maps.size(), report.mapGroups.size());
     out += fmt::format("  findings     {} error, {} warning, {} info\n", errors, warnings, infos);
     if (!findings.empty()) {
         out += "\nFindings\n";
@@ -300,6 +319,14 @@ std::string renderMapList(const Report& report) {
         if (type.size() > 36) type = type.substr(0, 35) + "…";
         out += fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", hex(map.address), type, map.count,
                            map.liveEntries, shape, toString(map.status()), rootsText(map));
+    }
+    for (const MapGroup& group : report.mapGroups) {
+        std::string type = group.type.size() > 36 ? group.type.substr(0, 35) + "…" : group.type;
+        std::string tally = fmt::format("{} ok", group.ok);
+        if (group.suspect + group.damaged + group.incomplete > 0)
+            tally += fmt::format(", {} other", group.suspect + group.damaged + group.incomplete);
+        out += fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", fmt::format("{} maps", group.maps),
+                           type, "-", group.entries, "-", tally, group.rootPattern);
     }
     for (const NilMap& nil : report.nilMaps)
         out += fmt::format("{:<16} {:<36} {:>8} {:>8} {:<9} {:<10} {}\n", "nil", nil.type, 0, 0, "-", "nil",
