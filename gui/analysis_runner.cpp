@@ -78,6 +78,9 @@ void AnalysisRunner::start(const QString& core, const QString& executable, bool 
             options.cancel = token;
             options.progress = onProgress;
             auto report = std::make_shared<const gomapcore::Report>(engine->analysis->run(options));
+            if (const gomapcore::GoroutineTable* goroutines = engine->analysis->goroutines())
+                engine->goroutinesText = gomapcore::renderGoroutinesText(*goroutines);
+            engine->regions = engine->analysis->target().regions();
             QMetaObject::invokeMethod(
                 this,
                 [this, current, generation, engine, report] {

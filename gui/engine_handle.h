@@ -5,12 +5,17 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "gomapcore/analysis.h"
+#include "gomapcore/memory.h"
 
 struct EngineHandle {
     std::unique_ptr<gomapcore::Analysis> analysis;
     std::mutex mutex;
     std::string corePath;
     std::string executablePath;
+    // Computed with the report, off the GUI thread.
+    std::string goroutinesText;  // the runtime-style traceback of every goroutine
+    std::vector<gomapcore::MemoryRegion> regions;
 };

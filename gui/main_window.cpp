@@ -9,6 +9,7 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -17,12 +18,16 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTableView>
+#include <QTextCursor>
+#include <QTextDocument>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <optional>
@@ -50,6 +55,8 @@ MainWindow::MainWindow(QWidget* parent)
       mapView_(new MapView(this)),
       splitter_(new QSplitter(Qt::Vertical, this)),
       findings_(new QTreeWidget(this)),
+      goroutines_(new QPlainTextEdit(this)),
+      memory_(new MemoryPanel(this)),
       progress_(new QProgressBar(this)),
       cancel_(new QPushButton("Cancel", this)) {
     setObjectName("mainWindow");
@@ -116,13 +123,35 @@ MainWindow::MainWindow(QWidget* parent)
     findings_->setColumnWidth(2, 120);
     findings_->setColumnWidth(3, 120);
     connect(findings_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
-        if (item != nullptr) selectMap(item->data(2, Qt::UserRole).toULongLong());
+        if (item == nullptr) return;
+        selectMap(item->data(2, Qt::UserRole).toULongLong());
+        mapView_->focusAddress(item->data(3, Qt::UserRole).toULongLong());
     });
     auto* dock = new QDockWidget("Findings", this);
     dock->setObjectName("findingsDock");
     dock->setWidget(findings_);
     addDockWidget(Qt::BottomDockWidgetArea, dock);
-    resizeDocks({dock}, {110}, Qt::Vertical);
+    // Goroutines and memory, tabbed with the findings.
+    goroutines_->setReadOnly(true);
+    goroutines_->setLineWrapMode(QPlainTextEdit::NoWrap);
+    goroutines_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    goroutines_->setObjectName("goroutinesView");
+    auto* goroutineDock = new QDockWidget("Goroutines", this);
+    goroutineDock->setObjectName("goroutinesDock");
+    goroutineDock->setWidget(goroutines_);
+    addDockWidget(Qt::BottomDockWidgetArea, goroutineDock);
+    tabifyDockWidget(dock, goroutineDock);
+    auto* memoryDock = new QDockWidget("Memory", this);
+    memoryDock->setObjectName("memoryDock");
+    memoryDock->setWidget(memory_);
+    addDockWidget(Qt::BottomDockWidgetArea, memoryDock);
+    tabifyDockWidget(dock, memoryDock);
+    dock->raise();
+    resizeDocks({dock}, {130}, Qt::Vertical);
+    connect(crashPanel_, &CrashPanel::goroutineClicked, this, [this, goroutineDock](qlonglong id) {
+        goroutineDock->raise();
+        showGoroutine(id);
+    });
 
     // Status bar: progress and Cancel while an analysis runs.
     progress_->setMaximumWidth(260);
@@ -189,6 +218,12 @@ void MainWindow::startOpen(const QString& core, const QString& executable, bool 
     interactive_ = interactive;
     lastError_.clear();
     mapView_->clear();
+    engine_.reset();
+    report_.reset();
+    model_->setReport(nullptr);
+    findings_->clear();
+    goroutines_->clear();
+    memory_->setEngine(nullptr);
     crashPanel_->showMessage(QString("Analyzing %1…").arg(core), false);
     setWindowTitle(QString("gomapcore — %1").arg(core));
     setRunning(true);
@@ -242,6 +277,10 @@ void MainWindow::analysisFinished(std::shared_ptr<EngineHandle> engine,
     model_->setReport(report_);
     crashPanel_->showReport(*report_);
     fillFindings();
+    goroutines_->setPlainText(engine_->goroutinesText.empty()
+                                  ? QStringLiteral("The runtime's goroutine lists could not be read.")
+                                  : QString::fromStdString(engine_->goroutinesText));
+    memory_->setEngine(engine_);
     addRecent(pendingCore_, pendingExe_);
     statusBar()->showMessage(QString("%1 %2 maps, %3 maps found, %4 error findings")
                                  .arg(QString::fromStdString(report_->target.goVersion),
@@ -281,6 +320,7 @@ void MainWindow::fillFindings() {
                 new QTreeWidgetItem({gomapcore::toString(f.severity), QString::fromStdString(f.rule),
                                      hex(map.address), hex(f.address), QString::fromStdString(f.message)});
             item->setData(2, Qt::UserRole, static_cast<qulonglong>(map.address));
+            item->setData(3, Qt::UserRole, static_cast<qulonglong>(f.address));
             item->setForeground(0, palette::severityColor(static_cast<int>(f.severity)));
             item->setToolTip(4, QString::fromStdString(f.message));
             items << item;
@@ -304,11 +344,21 @@ bool MainWindow::selectMap(quint64 address) {
     return true;
 }
 
+bool MainWindow::showGoroutine(qlonglong id) {
+    QTextCursor found = goroutines_->document()->find(QRegularExpression(QString("^goroutine %1 ").arg(id)));
+    if (found.isNull()) return false;
+    found.select(QTextCursor::LineUnderCursor);
+    goroutines_->setTextCursor(found);
+    goroutines_->centerCursor();
+    return true;
+}
+
 void MainWindow::currentMapChanged() {
     QModelIndex current = table_->selectionModel()->currentIndex();
     if (!current.isValid() || !engine_) return;
     const quint64 address = proxy_->data(current, MapTableModel::AddressRole).toULongLong();
     mapView_->showMap(engine_, address);
+    memory_->goTo(address);
 }
 
 void MainWindow::exportWithDialog(bool redact) {

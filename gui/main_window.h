@@ -11,8 +11,10 @@
 #include "crash_panel.h"
 #include "map_table_model.h"
 #include "map_view.h"
+#include "memory_panel.h"
 
 class QComboBox;
+class QPlainTextEdit;
 class QLineEdit;
 class QMenu;
 class QProgressBar;
@@ -54,6 +56,10 @@ class MainWindow : public QMainWindow {
     CrashPanel* crashPanel() const { return crashPanel_; }
     MapView* mapView() const { return mapView_; }
     QTreeWidget* findingsList() const { return findings_; }
+    QPlainTextEdit* goroutinesView() const { return goroutines_; }
+    MemoryPanel* memoryPanel() const { return memory_; }
+    // Scrolls the goroutines view to goroutine id; false when it is not listed.
+    bool showGoroutine(qlonglong id);
     const gomapcore::Report* report() const { return report_.get(); }
 
   protected:
@@ -85,6 +91,8 @@ class MainWindow : public QMainWindow {
     MapView* mapView_;
     QSplitter* splitter_;
     QTreeWidget* findings_;
+    QPlainTextEdit* goroutines_;
+    MemoryPanel* memory_;
     QProgressBar* progress_;
     QPushButton* cancel_;
     QMenu* recentMenu_ = nullptr;

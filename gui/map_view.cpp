@@ -2,6 +2,7 @@
 
 #include <QEventLoop>
 #include <QFileDialog>
+#include <QGraphicsItem>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
@@ -148,6 +149,7 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address) {
                                  : QString())
                         .arg(stats.suspects > 0 ? QString(", %1 suspect addresses").arg(stats.suspects)
                                                 : QString()));
+                if (pendingFocus_ != 0) focusAddress(pendingFocus_);
                 Q_EMIT sceneReady(address);
             },
             Qt::QueuedConnection);
@@ -160,6 +162,21 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address) {
         jobDone();
     });
     job->start();
+}
+
+void MapView::focusAddress(quint64 address) {
+    pendingFocus_ = address;
+    if (!scene_ || building()) return;
+    pendingFocus_ = 0;
+    for (QGraphicsItem* item : scene_->items()) {
+        if (item->data(mapscene::kRoleAddress).toULongLong() != address) continue;
+        if (view_->transform().m11() < 0.5) view_->resetTransform();
+        view_->centerOn(item);
+        scene_->clearSelection();
+        item->setFlag(QGraphicsItem::ItemIsSelectable);
+        item->setSelected(true);
+        return;
+    }
 }
 
 void MapView::jobDone() {

@@ -42,6 +42,9 @@ class MapView : public QWidget {
     // PNG or SVG by extension.
     bool exportTo(const QString& path, QString* error);
     const mapscene::Stats& stats() const { return stats_; }
+    // Centres the view on the item for address (a node or a suspect box), now or once the
+    // scene being built is shown.
+    void focusAddress(quint64 address);
 
   Q_SIGNALS:
     void sceneReady(quint64 address);
@@ -58,4 +61,5 @@ class MapView : public QWidget {
     mapscene::Stats stats_;
     std::shared_ptr<std::atomic<quint64>> generation_ = std::make_shared<std::atomic<quint64>>(0);
     int jobs_ = 0;
+    quint64 pendingFocus_ = 0;
 };

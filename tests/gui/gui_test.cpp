@@ -14,6 +14,7 @@
 #include <QGraphicsSimpleTextItem>
 #include <QImage>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -21,6 +22,7 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <chrono>
@@ -263,6 +265,41 @@ TEST(GuiCrashPanel, NamesTheTruthsMapOnConcurrentWrites) {
         EXPECT_EQ(window.mapTable()->currentIndex().data(MapTableModel::AddressRole).toULongLong(), map);
         ASSERT_TRUE(window.mapView()->waitIdle(60000));
     }
+}
+
+TEST(GuiWindow, GoroutinesMemoryAndFindingsViews) {
+    MainWindow window;
+    ASSERT_TRUE(window.openCore(core("go1.26", "concurrent-writes"), exe("go1.26")))
+        << window.lastError().toStdString();
+    ASSERT_TRUE(window.report()->crash && window.report()->crash->goroutine);
+    const qlonglong crashed = *window.report()->crash->goroutine;
+    EXPECT_TRUE(window.goroutinesView()->toPlainText().contains(QString("goroutine %1 ").arg(crashed)));
+    // The crash panel's goroutine link scrolls the goroutines view there.
+    Q_EMIT window.crashPanel()->linkActivated(QString("goroutine:%1").arg(crashed));
+    EXPECT_TRUE(window.goroutinesView()->textCursor().selectedText().startsWith(
+        QString("goroutine %1 ").arg(crashed)));
+    EXPECT_FALSE(window.showGoroutine(999999));
+    // Memory: the crash's map header is captured; address 0x10 lies in no mapping.
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
+    EXPECT_GT(window.memoryPanel()->regionTable()->rowCount(), 3);
+    window.memoryPanel()->goTo(*window.report()->crash->map);
+    EXPECT_TRUE(window.memoryPanel()->hexView()->toPlainText().startsWith(hex(*window.report()->crash->map) +
+                                                                          ": captured"))
+        << window.memoryPanel()->hexView()->toPlainText().toStdString();
+    window.memoryPanel()->goTo(0x10);
+    EXPECT_TRUE(window.memoryPanel()->hexView()->toPlainText().contains("?? from 0x10: unmapped"))
+        << window.memoryPanel()->hexView()->toPlainText().toStdString();
+
+    // Selecting a finding selects its map.
+    MainWindow damaged;
+    ASSERT_TRUE(damaged.openCore(core("go1.23", "overflow-cycle"), exe("go1.23")));
+    ASSERT_TRUE(damaged.mapView()->waitIdle(60000));
+    damaged.mapTable()->setCurrentIndex(damaged.mapTable()->model()->index(3, 0));
+    ASSERT_GE(damaged.findingsList()->topLevelItemCount(), 1);
+    damaged.findingsList()->setCurrentItem(damaged.findingsList()->topLevelItem(0));
+    EXPECT_EQ(damaged.mapTable()->currentIndex().data(MapTableModel::AddressRole).toULongLong(),
+              0xc000100180u);
+    ASSERT_TRUE(damaged.mapView()->waitIdle(60000));
 }
 
 // ---- Map structure scenes -------------------------------------------------------------------
