@@ -7,6 +7,7 @@
 #include <lldb/API/SBMemoryRegionInfo.h>
 #include <lldb/API/SBMemoryRegionInfoList.h>
 #include <lldb/API/SBModule.h>
+#include <lldb/API/SBPlatform.h>
 #include <lldb/API/SBSection.h>
 #include <lldb/API/SBStream.h>
 #include <lldb/API/SBThread.h>
@@ -183,11 +184,15 @@ LldbTarget::LldbTarget(lldb::SBTarget target, lldb::SBProcess process) {
     const std::string core = pathOf(process.GetCoreFile());
     corePath_ = core;
     live_ = core.empty();
+    // /proc describes this machine's processes: only a process of the host platform is there.
+    lldb::SBPlatform platform = target.GetPlatform();
+    local_ = live_ && platform.IsValid() && platform.GetName() != nullptr &&
+             std::string(platform.GetName()) == "host";
     const int pid = static_cast<int>(process.GetProcessID());
     gomapcore::ProcessInfo info;
     info.pid = pid;
     const std::string exe = pathOf(target.GetExecutable());
-    if (live_) {
+    if (local_) {
         std::string comm = readTextFile("/proc/" + std::to_string(pid) + "/comm");
         while (!comm.empty() && comm.back() == '\n')
             comm.pop_back();
@@ -312,7 +317,7 @@ void LldbTarget::readThreads(lldb::SBProcess& process) {
 }
 
 void LldbTarget::readRegions(lldb::SBProcess& process, std::vector<MemoryRegion>& regions) {
-    if (live_) {
+    if (local_) {
         // LLDB leaves PROT_NONE mappings out of a live process's regions; /proc/PID/maps has
         // them all, with the file offsets of file mappings. Readable only on this machine.
         auto maps = parseProcMaps(readTextFile("/proc/" + std::to_string(process.GetProcessID()) + "/maps"));
@@ -374,7 +379,7 @@ void LldbTarget::readMappings(lldb::SBTarget& target) {
 }
 
 void LldbTarget::readAuxv(lldb::SBTarget& target) {
-    if (live_) {
+    if (local_) {
         const std::string text = readTextFile("/proc/" + std::to_string(process_->pid) + "/auxv");
         for (std::size_t at = 0; at + 16 <= text.size(); at += 16) {
             std::uint64_t key = 0, value = 0;

@@ -82,6 +82,7 @@ class LldbTarget : public gomapcore::Target {
     void readAuxv(lldb::SBTarget& target);
 
     bool live_ = false;
+    bool local_ = false;  // a live process of this machine: /proc/PID is its
     std::string corePath_;
     std::unique_ptr<LldbMemory> memory_;
     std::vector<gomapcore::ThreadState> threads_;
