@@ -357,7 +357,7 @@ void MainWindow::currentMapChanged() {
     QModelIndex current = table_->selectionModel()->currentIndex();
     if (!current.isValid() || !engine_) return;
     const quint64 address = proxy_->data(current, MapTableModel::AddressRole).toULongLong();
-    mapView_->showMap(engine_, address);
+    mapView_->showMap(engine_, address, redact_);
     memory_->goTo(address);
 }
 

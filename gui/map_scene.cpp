@@ -187,6 +187,8 @@ class Builder {
                 cellItem->setZValue(2);
                 cellItem->setData(kRoleKind, QStringLiteral("cell"));
                 cellItem->setData(kRoleRed, badCell);
+                cellItem->setData(kRoleSlot, static_cast<int>(i));
+                cellItem->setData(kRoleNode, static_cast<qulonglong>(node.address));
                 QString cellTip = QStringLiteral("slot %1: %2 = 0x%3")
                                       .arg(i)
                                       .arg(swiss_ ? "ctrl" : "tophash")

@@ -19,6 +19,8 @@ namespace mapscene {
 inline constexpr int kRoleKind = 0;     // QString: "header", "node", "cell", "suspect", "arrow", "summary"
 inline constexpr int kRoleAddress = 1;  // qulonglong: the node's or the suspect's address
 inline constexpr int kRoleRed = 2;      // bool: drawn red because of a finding
+inline constexpr int kRoleSlot = 3;     // int: a control cell's slot index (its node's address in kRoleNode)
+inline constexpr int kRoleNode = 4;     // qulonglong: the bucket or group a control cell belongs to
 
 struct Options {
     // Above this many buckets (classic) or groups (swiss), ranges are drawn as summaries with

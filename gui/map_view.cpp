@@ -2,11 +2,18 @@
 
 #include <QEventLoop>
 #include <QFileDialog>
+#include <QFontDatabase>
 #include <QGraphicsItem>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QMessageBox>
+#include <QMouseEvent>
+#include <QPlainTextEdit>
+#include <QSplitter>
+#include <QTextBlock>
+#include <QTextCursor>
+#include <QTextDocument>
 #include <QThread>
 #include <QTimer>
 #include <QToolButton>
@@ -15,7 +22,13 @@
 #include <exception>
 
 #include "gomapcore/error.h"
+#include "gomapcore/report.h"
 #include "scene_export.h"
+
+namespace {
+// Entries decoded in the detail panel (renderMapDetail's maxEntries).
+constexpr std::size_t kDetailEntries = 2000;
+}  // namespace
 
 ZoomableView::ZoomableView(QWidget* parent) : QGraphicsView(parent) {
     setDragMode(QGraphicsView::ScrollHandDrag);
@@ -36,6 +49,21 @@ void ZoomableView::fit() {
     if (scene() != nullptr) fitInView(scene()->sceneRect(), Qt::KeepAspectRatio);
 }
 
+void ZoomableView::mousePressEvent(QMouseEvent* event) {
+    for (QGraphicsItem* item : items(event->pos())) {
+        if (item->data(mapscene::kRoleNode).isValid()) {
+            Q_EMIT itemClicked(item->data(mapscene::kRoleNode).toULongLong(),
+                               item->data(mapscene::kRoleSlot).toInt());
+            break;
+        }
+        if (item->data(mapscene::kRoleAddress).isValid()) {
+            Q_EMIT itemClicked(item->data(mapscene::kRoleAddress).toULongLong(), -1);
+            break;
+        }
+    }
+    QGraphicsView::mousePressEvent(event);
+}
+
 void ZoomableView::wheelEvent(QWheelEvent* event) {
     // The wheel zooms (under the mouse); dragging pans.
     zoomBy(event->angleDelta().y() > 0 ? 1.2 : 1 / 1.2);
@@ -54,7 +82,10 @@ void ZoomableView::keyPressEvent(QKeyEvent* event) {
 }
 
 MapView::MapView(QWidget* parent)
-    : QWidget(parent), view_(new ZoomableView(this)), status_(new QLabel(this)) {
+    : QWidget(parent),
+      view_(new ZoomableView(this)),
+      status_(new QLabel(this)),
+      detail_(new QPlainTextEdit(this)) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     auto* bar = new QHBoxLayout;
@@ -76,7 +107,20 @@ MapView::MapView(QWidget* parent)
     status_->setText("Select a map to see its structure.");
     bar->addWidget(status_, 1);
     layout->addLayout(bar);
-    layout->addWidget(view_, 1);
+    detail_->setReadOnly(true);
+    detail_->setLineWrapMode(QPlainTextEdit::NoWrap);
+    detail_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    detail_->setObjectName("mapDetail");
+    detail_->setPlaceholderText("Click a bucket, group or cell to see its entries.");
+    auto* split = new QSplitter(Qt::Horizontal, this);
+    split->addWidget(view_);
+    split->addWidget(detail_);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 1);
+    split->setSizes({900, 300});
+    layout->addWidget(split, 1);
+    connect(view_, &ZoomableView::itemClicked, this,
+            [this](quint64 address, int slot) { showDetail(address, slot); });
 }
 
 MapView::~MapView() {
@@ -89,13 +133,14 @@ MapView::~MapView() {
 
 void MapView::clear() {
     ++*generation_;
+    detail_->clear();
     view_->setScene(nullptr);
     scene_.reset();
     stats_ = {};
     status_->setText("Select a map to see its structure.");
 }
 
-void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address) {
+void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address, bool redact) {
     const quint64 generation = ++*generation_;
     auto current = generation_;
     QThread* gui = thread();
@@ -104,10 +149,10 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address) {
     // The scene is made here (QGraphicsScene registers with the application), handed to the job's
     // thread to be filled, and handed back.
     auto* fresh = new QGraphicsScene;
-    QThread* job = QThread::create([this, engine, name, address, generation, current, gui, fresh] {
+    QThread* job = QThread::create([this, engine, name, address, generation, current, gui, fresh, redact] {
         std::unique_ptr<QGraphicsScene> scene(fresh);
         mapscene::Stats stats;
-        QString error;
+        QString error, detail;
         try {
             std::lock_guard<std::mutex> lock(engine->mutex);
             if (current->load() != generation)
@@ -116,6 +161,8 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address) {
             if (!inspection.map)
                 throw gomapcore::Error(gomapcore::Error::Code::NotFound, "a nil map has no structure");
             stats = mapscene::buildMapScene(*scene, *inspection.map, engine->analysis->memory());
+            detail = QString::fromStdString(gomapcore::renderMapDetail(
+                engine->analysis->memory(), *inspection.map, kDetailEntries, redact));
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
@@ -126,7 +173,7 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address) {
         QGraphicsScene* raw = scene.release();
         QMetaObject::invokeMethod(
             this,
-            [this, raw, stats, error, address, generation, current] {
+            [this, raw, stats, error, detail, address, generation, current] {
                 std::unique_ptr<QGraphicsScene> owned(raw);
                 if (current->load() != generation) return;
                 if (!owned) {
@@ -136,6 +183,7 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address) {
                 }
                 view_->setScene(owned.get());
                 scene_ = std::move(owned);
+                detail_->setPlainText(detail);
                 stats_ = stats;
                 view_->resetTransform();
                 view_->fit();
@@ -177,6 +225,29 @@ void MapView::focusAddress(quint64 address) {
         item->setSelected(true);
         return;
     }
+}
+
+bool MapView::showDetail(quint64 address, int slot) {
+    QTextDocument* document = detail_->document();
+    QTextCursor at = document->find(QStringLiteral("0x%1 ").arg(address, 0, 16));
+    if (at.isNull()) at = document->find(QStringLiteral("0x%1").arg(address, 0, 16));
+    if (at.isNull()) return false;
+    if (slot >= 0) {
+        // The slot's line follows its node's line: "      [3] key: value".
+        QTextBlock block = at.block().next();
+        const QString prefix = QStringLiteral("[%1] ").arg(slot);
+        while (block.isValid() && block.text().startsWith("      ")) {
+            if (block.text().trimmed().startsWith(prefix)) {
+                at = QTextCursor(block);
+                break;
+            }
+            block = block.next();
+        }
+    }
+    at.select(QTextCursor::LineUnderCursor);
+    detail_->setTextCursor(at);
+    detail_->centerCursor();
+    return true;
 }
 
 void MapView::jobDone() {

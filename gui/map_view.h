@@ -12,6 +12,7 @@
 #include "map_scene.h"
 
 class QLabel;
+class QPlainTextEdit;
 
 class ZoomableView : public QGraphicsView {
     Q_OBJECT
@@ -20,7 +21,13 @@ class ZoomableView : public QGraphicsView {
     void zoomBy(qreal factor);
     void fit();
 
+  Q_SIGNALS:
+    // A bucket, group, table or suspect box (address) or one of its control cells (slot >= 0)
+    // was clicked.
+    void itemClicked(quint64 address, int slot);
+
   protected:
+    void mousePressEvent(QMouseEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
 };
@@ -31,8 +38,12 @@ class MapView : public QWidget {
     explicit MapView(QWidget* parent = nullptr);
     ~MapView() override;
 
-    // Inspects the map at address in the background and shows its scene when ready.
-    void showMap(std::shared_ptr<EngineHandle> engine, quint64 address);
+    // Inspects the map at address in the background and shows its scene, and its entries
+    // decoded as `show` decodes them (only type and length with redact), when ready.
+    void showMap(std::shared_ptr<EngineHandle> engine, quint64 address, bool redact = false);
+    QPlainTextEdit* detail() const { return detail_; }
+    // Scrolls the decoded entries to the node at address (and its slot, when >= 0).
+    bool showDetail(quint64 address, int slot);
     void clear();
     QGraphicsScene* scene() const { return scene_.get(); }
     ZoomableView* view() const { return view_; }
@@ -57,6 +68,7 @@ class MapView : public QWidget {
 
     ZoomableView* view_;
     QLabel* status_;
+    QPlainTextEdit* detail_;
     std::unique_ptr<QGraphicsScene> scene_;
     mapscene::Stats stats_;
     std::shared_ptr<std::atomic<quint64>> generation_ = std::make_shared<std::atomic<quint64>>(0);

@@ -24,6 +24,7 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTest>
 #include <QTreeWidget>
 #include <chrono>
 #include <thread>
@@ -346,6 +347,32 @@ INSTANTIATE_TEST_SUITE_P(
         return gomapcore::testing::testName(std::string(param.param.build) + "_" + param.param.scenario);
     });
 
+// Clicking a control cell shows its slot's key and value, decoded as `show` decodes them.
+TEST(GuiScene, ClickingACellShowsItsEntry) {
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    ASSERT_TRUE(window.openCore(core("go1.23", "overflow-cycle"), exe("go1.23")));
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
+    ASSERT_NE(window.mapView()->scene(), nullptr);
+    EXPECT_TRUE(window.mapView()->detail()->toPlainText().contains("bucket #2 0xc000126120"));
+    QGraphicsItem* cell = nullptr;
+    for (QGraphicsItem* item : window.mapView()->scene()->items())
+        if (item->data(mapscene::kRoleNode).toULongLong() == 0xc000126120 &&
+            item->data(mapscene::kRoleSlot).toInt() == 3)
+            cell = item;
+    ASSERT_NE(cell, nullptr);
+    ZoomableView* view = window.mapView()->view();
+    view->resetTransform();
+    view->centerOn(cell);
+    QApplication::processEvents();
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, {},
+                      view->mapFromScene(cell->sceneBoundingRect().center()));
+    const QString line = window.mapView()->detail()->textCursor().selectedText().trimmed();
+    EXPECT_TRUE(line.startsWith("[3] ")) << line.toStdString();
+    EXPECT_TRUE(line.contains(": ")) << line.toStdString();  // key: value
+}
+
 TEST(GuiScene, AnUnreadablePointerEndsInAMarkedBoxWithItsState) {
     auto analysis = gomapcore::Analysis::open(core("go1.26", "table-unmapped").toStdString(),
                                               exe("go1.26").toStdString());
@@ -524,6 +551,18 @@ TEST(GuiExport, RedactedWindowShowsAndExportsNoKeys) {
     EXPECT_FALSE(rootsMatch(window, kSecrets));
     EXPECT_TRUE(rootsMatch(window, QRegularExpression(R"(sessions\[<string, 2 bytes>\])")));
     EXPECT_FALSE(window.crashPanel()->text().contains("healthy: done"));
+    // Nor does the structure view's entry panel.
+    for (int row = 0; row < window.mapModel()->rowCount(); ++row) {
+        if (!window.mapModel()->index(row, MapTableModel::Root).data().toString().contains("sessions"))
+            continue;
+        ASSERT_TRUE(window.selectMap(
+            window.mapModel()->index(row, 0).data(MapTableModel::AddressRole).toULongLong()));
+        ASSERT_TRUE(window.mapView()->waitIdle(60000));
+        const QString detail = window.mapView()->detail()->toPlainText();
+        EXPECT_TRUE(detail.contains("<string, 2 bytes>")) << detail.toStdString();
+        EXPECT_FALSE(detail.contains("\"eu\"") || detail.contains("\"us\"")) << detail.toStdString();
+        break;
+    }
     QTemporaryDir tmp;
     // Even an export that does not ask for redaction stays redacted.
     ASSERT_TRUE(window.exportReport(tmp.filePath("report.txt"), false));
