@@ -94,6 +94,29 @@ def check_truth_maps(check, stop, report, records):
     return len(printed)
 
 
+def stop_text(process):
+    thread = process.GetSelectedThread()
+    stream = lldb.SBStream()
+    thread.GetStatus(stream)
+    return f"reason {thread.GetStopReason()} data {thread.GetStopReasonDataAtIndex(0)}: " + stream.GetData()[:200]
+
+
+def continue_until(debugger, check, process, stopped, what):
+    """Continues until stopped(thread) holds; other stops are printed and continued past, at most
+    a few times. Seen about once in twelve runs under load: after 'continue' from a breakpoint the
+    same breakpoint is hit again, sometimes on another thread (most likely Go's preemption signal,
+    SIGURG, landing while lldb steps over the breakpoint, and the runtime resuming the goroutine at
+    the breakpoint's address)."""
+    for attempt in range(6):
+        result = handle(debugger, "continue")
+        if not result.Succeeded() or not process.IsValid():
+            break
+        if stopped(process.GetSelectedThread()):
+            return True
+        print(f"note: stopped before {what}, continuing: {stop_text(process)}")
+    return check.that(False, f"never stopped at {what}: {stop_text(process)}")
+
+
 def expect_failure(debugger, check, command, sentence):
     result = handle(debugger, command)
     error = result.GetError()
@@ -165,9 +188,8 @@ def run(debugger, check):
     expect_failure(debugger, check, "gomap show 0x10", "no map named or at '0x10' was found")
 
     # --- stop B: after the loop; what was read at A must not be reused ---
-    result = handle(debugger, "continue")
-    check.that(result.Succeeded() and process.GetSelectedThread().GetStopReason() == lldb.eStopReasonBreakpoint,
-               "B: not stopped at the second breakpoint")
+    continue_until(debugger, check, process, lambda t: t.GetStopReason() == lldb.eStopReasonBreakpoint,
+                   "the second breakpoint")
     report = gomap_json(debugger, check, "gomap maps --json")
     records = truth(stderr)
     if report:
@@ -185,10 +207,9 @@ def run(debugger, check):
                    "B: gomap check main.churned --json is not the one map with count 50")
 
     # --- stop C: the crash (SIGABRT after the panic) ---
-    result = handle(debugger, "continue")
-    thread = process.GetSelectedThread()
-    check.that(thread.GetStopReason() == lldb.eStopReasonSignal and thread.GetStopReasonDataAtIndex(0) == 6,
-               "C: not stopped at SIGABRT")
+    continue_until(debugger, check, process,
+                   lambda t: t.GetStopReason() == lldb.eStopReasonSignal and t.GetStopReasonDataAtIndex(0) == 6,
+                   "the crash's SIGABRT")
     report = gomap_json(debugger, check, "gomap scan --json")
     records = truth(stderr)
     if report:
