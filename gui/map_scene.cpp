@@ -35,6 +35,7 @@ constexpr qreal kVGap = 22;
 constexpr int kPerRow = 16;
 constexpr std::size_t kGroupsPerRow = 8;
 constexpr std::size_t kTablesPerRow = 4;
+constexpr std::size_t kMaxTableBoxes = 64;  // beyond, tables are summarised in ranges
 
 QString hex(quint64 value) {
     return QStringLiteral("0x%1").arg(value, 0, 16);
@@ -543,7 +544,43 @@ class Builder {
             }
         }
         // Tables in rows of kPerRow below the directory.
-        const qreal tablesTop = top + 40 + 70;
+        qreal tablesTop = top + 40 + 70;
+        const bool rangesDrawn = summariseAll_ && tables.size() > kMaxTableBoxes;
+        if (rangesDrawn) {
+            // Very many tables: ranges of tables as occupancy summaries; tables with findings below,
+            // one by one.
+            std::vector<const MapNode*> flagged;
+            const std::size_t per = (tables.size() + kMaxTableBoxes - 1) / kMaxTableBoxes;
+            qreal bottom = tablesTop;
+            for (std::size_t first = 0, column = 0; first < tables.size(); first += per, ++column) {
+                const std::size_t last = std::min(tables.size(), first + per);
+                std::vector<std::size_t> histogram(9, 0);
+                std::size_t groups = 0;
+                for (std::size_t t = first; t < last; ++t) {
+                    const MapNode& table = *tables[t];
+                    if (!table.findings.empty() || table.state != AddressState::Captured)
+                        flagged.push_back(&table);
+                    for (const MapNode& g : table.children) {
+                        ++histogram[std::min<std::size_t>(g.liveEntries, 8)];
+                        ++groups;
+                        if (!g.findings.empty() && (flagged.empty() || flagged.back() != &table))
+                            flagged.push_back(&table);
+                    }
+                }
+                QPointF at(static_cast<qreal>(column % kPerRow) * (kNodeWidth + kHGap),
+                           tablesTop + static_cast<qreal>(column / kPerRow) * (kNodeHeight + 24 + kVGap));
+                drawSummary(at, QStringLiteral("tables %1–%2").arg(first).arg(last - 1), histogram, groups,
+                            QStringLiteral("groups"));
+                bottom = std::max(bottom, at.y() + kNodeHeight + 24);
+            }
+            arrow(QPointF(dirRect.center().x(), dirRect.bottom()),
+                  QPointF(dirRect.center().x(), tablesTop - 4), QColor(70, 70, 70), 1.2);
+            tables = flagged;
+            tablesTop = bottom + 3 * kVGap;
+            if (!tables.empty())
+                text(QStringLiteral("tables with findings, one by one:"), QPointF(0, tablesTop - 18),
+                     monoFont(8, true), suspectRed());
+        }
         qreal rowTop = tablesTop, rowBottom = tablesTop, x = 0;
         for (std::size_t t = 0; t < tables.size(); ++t) {
             if (t > 0 && t % kTablesPerRow == 0) {
@@ -570,7 +607,7 @@ class Builder {
                                  : QStringLiteral("directory[%1] aliases table %2")
                                        .arg(i)
                                        .arg(hex(tables[t]->address)));
-                if (!cells) break;
+                if (!cells || rangesDrawn) break;
             }
         }
     }

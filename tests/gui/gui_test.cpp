@@ -34,6 +34,7 @@
 #include "main_window.h"
 #include "map_scene.h"
 #include "map_table_model.h"
+#include "scene_export.h"
 
 namespace {
 
@@ -410,6 +411,100 @@ TEST(GuiScene, BigMapsGetLevelOfDetail) {
     EXPECT_LT(lod.nodesDrawn, full.nodesDrawn);
     // The suspect address survives the summary.
     EXPECT_TRUE(sceneText(summarised).contains("0x7f492c42f000"));
+}
+
+// Nothing is mapped: every address a finding names is unmapped.
+class NoMemory : public gomapcore::Memory {
+  public:
+    gomapcore::ReadResult read(std::uint64_t, std::span<std::byte>) const override {
+        return {0, gomapcore::AddressState::Unmapped};
+    }
+    gomapcore::AddressState classify(std::uint64_t) const override {
+        return gomapcore::AddressState::Unmapped;
+    }
+    std::optional<gomapcore::MemoryRegion> regionAt(std::uint64_t) const override { return std::nullopt; }
+};
+
+gomapcore::MapNode fullNode(gomapcore::NodeKind kind, std::uint64_t address, std::int64_t index,
+                            unsigned live) {
+    gomapcore::MapNode node;
+    node.kind = kind;
+    node.address = address;
+    node.index = index;
+    node.size = 136;
+    node.liveEntries = live;
+    node.control.assign(8, 0x80);
+    for (unsigned i = 0; i < live; ++i)
+        node.control[i] = 0x11;
+    return node;
+}
+
+// Walk results of millions of entries (no core needed): the scene is summaries plus the damaged
+// nodes, built in well under the time a person waits.
+TEST(GuiScene, MillionsOfEntriesAreSummarised) {
+    NoMemory memory;
+    // Swiss: 2,400 tables of 128 groups (about 2.1M entries), one group with a bad ctrl byte.
+    gomapcore::MapResult swiss;
+    swiss.address = 0x1000;
+    swiss.header = {{"used", 2'150'400}, {"dirPtr", 0x2000}, {"dirLen", 4096}, {"globalDepth", 12}};
+    gomapcore::MapNode directory;
+    directory.kind = gomapcore::NodeKind::Directory;
+    directory.address = 0x2000;
+    directory.size = 4096 * 8;
+    for (std::int64_t t = 0; t < 2400; ++t) {
+        gomapcore::MapNode table =
+            fullNode(gomapcore::NodeKind::Table, 0x100000 + static_cast<std::uint64_t>(t) * 64, t, 0);
+        table.control.clear();
+        for (std::int64_t g = 0; g < 128; ++g)
+            table.children.push_back(fullNode(gomapcore::NodeKind::Group,
+                                              0x10000000 + static_cast<std::uint64_t>(t * 128 + g) * 136, g,
+                                              7));
+        directory.children.push_back(std::move(table));
+    }
+    gomapcore::MapNode& bad = directory.children[1234].children[77];
+    bad.control[5] = 0x81;
+    bad.findings.push_back({"control-bytes-corrupt", gomapcore::Severity::Error, swiss.address,
+                            bad.address + 5, "ctrl[5] = 0x81"});
+    swiss.root.children.push_back(std::move(directory));
+    QElapsedTimer clock;
+    clock.start();
+    QGraphicsScene swissScene;
+    mapscene::Stats stats = mapscene::buildMapScene(swissScene, swiss, memory);
+    const qint64 swissMs = clock.elapsed();
+    EXPECT_TRUE(stats.levelOfDetail);
+    EXPECT_LE(stats.summaries, 80u);
+    EXPECT_LT(stats.nodesDrawn, 200u);
+    EXPECT_TRUE(sceneText(swissScene).contains(hex(bad.address + 5)));
+    EXPECT_GT(redItems(swissScene), 0);
+
+    // Classic: 2^18 buckets (about 2M entries), one with a cycle back to bucket 7.
+    gomapcore::MapResult classic;
+    classic.address = 0xc000010000;
+    classic.header = {{"count", 2'000'000}, {"B", 18}, {"buckets", 0xc100000000}};
+    for (std::int64_t b = 0; b < (1 << 18); ++b)
+        classic.root.children.push_back(
+            fullNode(gomapcore::NodeKind::Bucket, 0xc100000000 + static_cast<std::uint64_t>(b) * 144, b, 8));
+    for (auto& bucket : classic.root.children)
+        bucket.control.assign(8, 0x33);
+    gomapcore::MapNode& looped = classic.root.children[200'000];
+    looped.findings.push_back({"overflow-chain-corrupt", gomapcore::Severity::Error, classic.address,
+                               classic.root.children[7].address, "a cycle"});
+    clock.restart();
+    QGraphicsScene classicScene;
+    stats = mapscene::buildMapScene(classicScene, classic, memory);
+    const qint64 classicMs = clock.elapsed();
+    EXPECT_TRUE(stats.levelOfDetail);
+    EXPECT_LE(stats.summaries, 300u);
+    EXPECT_LT(stats.nodesDrawn, 50u);
+    EXPECT_TRUE(sceneText(classicScene).contains(hex(looped.address)));
+    if (const QString keep = qEnvironmentVariable("GOMAPCORE_SCREENSHOT_DIR"); !keep.isEmpty()) {
+        QString error;
+        exportScene(swissScene, keep + "/lod-swiss.png", &error);
+        exportScene(classicScene, keep + "/lod-classic.png", &error);
+    }
+    std::printf("scenes of ~2M entries: swiss %lld ms, classic %lld ms\n", static_cast<long long>(swissMs),
+                static_cast<long long>(classicMs));
+    EXPECT_LT(swissMs + classicMs, 20000);
 }
 
 // ---- --render-map ---------------------------------------------------------------------------
