@@ -60,11 +60,12 @@ void succeed(lldb::SBCommandReturnObject& result, const std::string& text) {
 // ---- arguments -------------------------------------------------------------------------------
 
 enum Accepts : unsigned {
-    kFormat = 1,   // --json, --format text|json
-    kLimits = 2,   // --max-buckets, --max-chain, --max-objects, --max-memory, --time-limit
-    kEntries = 4,  // --max-entries
-    kMap = 8,      // one positional ADDRESS|NAME
-    kRedact = 16,  // --redact
+    kFormat = 1,      // --json, --format text|json
+    kLimits = 2,      // --max-*, --time-limit, --list-maps, --list-depth, --list-largest
+    kEntries = 4,     // --max-entries
+    kMap = 8,         // one positional ADDRESS|NAME
+    kRedact = 16,     // --redact
+    kJsonLines = 32,  // the machine format is JSON lines (--format jsonl), as the CLI's maps
 };
 
 struct Arguments {
@@ -105,9 +106,10 @@ Arguments parse(char** argv, unsigned accepts) {
         } else if ((accepts & kFormat) && s == "--format") {
             const char* v = value();
             std::string f = v ? v : "";
-            if (f != "json" && f != "text")
-                throw BadArguments{"--format takes text or json, not '" + f + "'"};
-            a.json = f == "json";
+            const char* machine = (accepts & kJsonLines) ? "jsonl" : "json";
+            if (f != machine && f != "text")
+                throw BadArguments{std::string("--format takes text or ") + machine + ", not '" + f + "'"};
+            a.json = f == machine;
         } else if ((accepts & kRedact) && s == "--redact") {
             a.options.redact = true;
         } else if (s == "--exe") {
@@ -127,6 +129,16 @@ Arguments parse(char** argv, unsigned accepts) {
             if (mib == 0 || mib > (std::uint64_t{1} << 40))
                 throw BadArguments{"--max-memory takes 1 to 2^40 MiB"};
             a.options.maxMemoryBytes = mib << 20;
+        } else if ((accepts & kLimits) && s == "--list-maps") {
+            const char* v = value();
+            std::string how = v ? v : "";
+            if (how != "summary" && how != "all")
+                throw BadArguments{"--list-maps takes summary or all, not '" + how + "'"};
+            a.options.listing.all = how == "all";
+        } else if ((accepts & kLimits) && s == "--list-depth") {
+            a.options.listing.maxIndexDepth = static_cast<std::size_t>(number(s, value()));
+        } else if ((accepts & kLimits) && s == "--list-largest") {
+            a.options.listing.largest = static_cast<std::size_t>(number(s, value()));
         } else if ((accepts & kLimits) && s == "--time-limit") {
             a.options.timeLimit = std::chrono::milliseconds(number(s, value()) * 1000);
         } else if ((accepts & kMap) && !s.empty() && s[0] != '-' && a.map.empty()) {
@@ -330,14 +342,18 @@ class GomapCommand : public lldb::SBCommandPluginInterface {
 constexpr const char* kScanUsage =
     "gomap scan [--json | --format text|json] [--redact] [--exe EXECUTABLE] [--max-buckets N] [--max-chain "
     "N] "
-    "[--max-objects N] [--max-memory MiB] [--time-limit SECONDS]";
+    "[--max-objects N] [--max-memory MiB] [--time-limit SECONDS] [--list-maps summary|all] [--list-depth N] "
+    "[--list-largest N]";
 constexpr const char* kAnalyzeUsage =
     "gomap analyze [--json | --format text|json] [--redact] [--exe EXECUTABLE] [--max-buckets N] "
     "[--max-chain N] "
-    "[--max-objects N] [--max-memory MiB] [--time-limit SECONDS]";
+    "[--max-objects N] [--max-memory MiB] [--time-limit SECONDS] [--list-maps summary|all] [--list-depth N] "
+    "[--list-largest N]";
 constexpr const char* kMapsUsage =
-    "gomap maps [--json] [--redact] [--exe EXECUTABLE] [--max-buckets N] [--max-chain N] [--max-objects N] "
-    "[--max-memory MiB] [--time-limit SECONDS]";
+    "gomap maps [--json | --format text|jsonl] [--redact] [--exe EXECUTABLE] [--max-buckets N] [--max-chain "
+    "N] "
+    "[--max-objects N] [--max-memory MiB] [--time-limit SECONDS] [--list-maps summary|all] [--list-depth N] "
+    "[--list-largest N]";
 constexpr const char* kShowUsage =
     "gomap show ADDRESS|NAME [--json] [--redact] [--max-entries N] [--exe EXECUTABLE] [--max-buckets N] "
     "[--max-chain N] [--max-objects N] [--max-memory MiB] [--time-limit SECONDS]";
@@ -357,10 +373,16 @@ class ScanCommand : public GomapCommand {
 
 class MapsCommand : public GomapCommand {
   public:
-    MapsCommand() : GomapCommand(kMapsUsage, kFormat | kLimits | kRedact) {}
+    MapsCommand() : GomapCommand(kMapsUsage, kFormat | kJsonLines | kLimits | kRedact) {}
     std::string run(StopAnalysis& stop, Arguments& arguments) override {
-        gomapcore::Report r = report(stop, arguments);
-        return arguments.json ? gomapcore::renderJson(r) : gomapcore::renderMapList(r);
+        if (!arguments.json) return gomapcore::renderMapList(report(stop, arguments));
+        // As `gomapcore maps --format jsonl`: every map found, listed or grouped, one line each.
+        std::string lines;
+        arguments.options.onMap = [&lines](const gomapcore::MapResult& map) {
+            lines += gomapcore::renderMapJsonLine(map);
+        };
+        stop.analysis->run(arguments.options);
+        return lines;
     }
 };
 
@@ -465,13 +487,18 @@ __attribute__((visibility("default"))) bool PluginInitialize(SBDebugger debugger
          "findings) and every finding, as 'gomapcore analyze' does. --json (or --format json) prints the "
          "report-v1 JSON document. On a live process the notes say what differs from a core: there is no "
          "NT_SIGINFO (the signal is the stop reason's) and goroutines may be running. The --max-* and "
-         "--time-limit bounds are those of the CLI (README, 'Resource bounds').\n"},
+         "--time-limit bounds and the --list-* choices of which maps the report lists one by one are those "
+         "of the "
+         "CLI (README).\n"},
         {"analyze", new ScanCommand(kAnalyzeUsage), "The same as 'gomap scan' (its first name).",
          kAnalyzeUsage, "An alias of 'gomap scan', kept because it is documented.\n"},
         {"maps", new MapsCommand(),
          "List every Go map, one line each: address, type, count, shape, status, roots.", kMapsUsage,
-         "Prints what 'gomapcore maps' prints. --json prints the report-v1 JSON document, whose 'maps' array "
-         "has every map with its count, header and status.\n"},
+         "Prints what 'gomapcore maps' prints. --json (or --format jsonl) prints what 'gomapcore maps "
+         "--format "
+         "jsonl' prints: every map found, listed or grouped, one JSON object a line (the objects of "
+         "report-v1's "
+         "maps array: address, type, count, live entries, status, roots, header).\n"},
         {"show", new ShowCommand(), "Print one map's header, buckets or tables and groups, and its entries.",
          kShowUsage,
          "ADDRESS is the map header's address (0x...); NAME a root name as 'gomap maps' shows it "

@@ -5,7 +5,8 @@ reader.
 For each case: `gomap scan --json` has the same maps, nil maps, findings, summary, target, crash,
 limits and notes as `gomapcore analyze --format json` (input paths compared after resolving them:
 LLDB makes them absolute). For healthy cases also `gomap goroutines --json` against
-`gomapcore goroutines --format json`, and `gomap show main.users` against `gomapcore show`.
+`gomapcore goroutines --format json`, `gomap maps [--json]` against `gomapcore maps [--format
+jsonl]`, and `gomap show main.users` against `gomapcore show`.
 
 Environment: GOMAP_PLUGIN, GOMAP_CLI, GOMAP_CORPUS (the unpacked corpus), GOMAP_CASES
 ("build/scenario,..." or "all").
@@ -81,6 +82,14 @@ def compare_case(debugger, corpus, build, scenario, problems):
         result = handle(debugger, "gomap goroutines --json")
         if not result.Succeeded() or json.loads(result.GetOutput()) != json.loads(want):
             problems.append(f"{label}: gomap goroutines --json differs from the CLI's")
+        want = cli("maps", core, "--exe", exe, "--format", "jsonl").stdout
+        result = handle(debugger, "gomap maps --json")
+        if not result.Succeeded() or result.GetOutput() != want:
+            problems.append(f"{label}: gomap maps --json differs from the CLI's maps --format jsonl")
+        want = cli("maps", core, "--exe", exe).stdout
+        result = handle(debugger, "gomap maps")
+        if not result.Succeeded() or result.GetOutput() != want:
+            problems.append(f"{label}: gomap maps differs from the CLI's maps")
         want = cli("show", core, "main.users", "--exe", exe).stdout
         result = handle(debugger, "gomap show main.users")
         if not result.Succeeded() or result.GetOutput() != want:

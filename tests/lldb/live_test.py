@@ -73,14 +73,27 @@ def gomap_json(debugger, check, command):
         return None
 
 
+def gomap_jsonl(debugger, check, command):
+    """`gomap maps --json`: one map object a line, as `gomapcore maps --format jsonl`."""
+    result = handle(debugger, command)
+    if not check.that(result.Succeeded(), f"'{command}' failed: {result.GetError().strip()}"):
+        return None
+    try:
+        return {"maps": [json.loads(line) for line in result.GetOutput().splitlines() if line.strip()],
+                "nil_maps": None}
+    except ValueError as e:
+        check.that(False, f"'{command}' printed a line that is not JSON ({e})")
+        return None
+
+
 def check_truth_maps(check, stop, report, records):
     """Every non-nil map the program printed is in the report at its address with its count."""
     by_address = {m["address"]: m for m in report["maps"]}
-    nil_roots = {n["root"] for n in report["nil_maps"]}
+    nil_roots = None if report["nil_maps"] is None else {n["root"] for n in report["nil_maps"]}
     printed = [r for r in records if r["record"] == "map"]
     for r in printed:
         if r["nil"]:
-            check.that(r["root"] in nil_roots, f"{stop}: nil map {r['root']} not among nil_maps")
+            check.that(nil_roots is None or r["root"] in nil_roots, f"{stop}: nil map {r['root']} not among nil_maps")
             continue
         found = by_address.get(r["addr"])
         if not check.that(found is not None, f"{stop}: map {r['root']} at {r['addr']} not found"):
@@ -153,7 +166,7 @@ def run(debugger, check):
     # --- stop A: in the loop that deletes from main.churned ---
     thread = process.GetSelectedThread()
     check.that(thread.GetStopReason() == lldb.eStopReasonBreakpoint, "A: not stopped at the breakpoint")
-    report = gomap_json(debugger, check, "gomap maps --json")
+    report = gomap_jsonl(debugger, check, "gomap maps --json")
     if report:
         n = check_truth_maps(check, "A", report, truth(stderr))
         check.that(n >= 15, f"A: only {n} maps printed before the breakpoint")
@@ -161,6 +174,9 @@ def run(debugger, check):
         if check.that(len(churned) == 1, "A: main.churned not found"):
             churned_a = churned[0]
             check.that(churned_a["count"] == 1000, f"A: main.churned count {churned_a['count']}, not 1000")
+    report = gomap_json(debugger, check, "gomap scan --json")
+    if report:
+        check_truth_maps(check, "A (scan)", report, truth(stderr))
         check.that(any("no crash to explain" in n for n in report["notes"]),
                    "A: the report does not say the process did not stop on a signal")
         check.that(any("goroutines may be running" in n for n in report["notes"]),
@@ -184,13 +200,15 @@ def run(debugger, check):
     expect_failure(debugger, check, "gomap show", "which map?")
     expect_failure(debugger, check, "gomap scan --frobnicate", "unknown argument '--frobnicate'")
     expect_failure(debugger, check, "gomap scan --format xml", "--format takes text or json, not 'xml'")
+    expect_failure(debugger, check, "gomap maps --format json", "--format takes text or jsonl, not 'json'")
+    expect_failure(debugger, check, "gomap scan --list-maps some", "--list-maps takes summary or all")
     expect_failure(debugger, check, "gomap maps --max-buckets lots", "--max-buckets takes a non-negative number")
     expect_failure(debugger, check, "gomap show 0x10", "no map named or at '0x10' was found")
 
     # --- stop B: after the loop; what was read at A must not be reused ---
     continue_until(debugger, check, process, lambda t: t.GetStopReason() == lldb.eStopReasonBreakpoint,
                    "the second breakpoint")
-    report = gomap_json(debugger, check, "gomap maps --json")
+    report = gomap_jsonl(debugger, check, "gomap maps --json")
     records = truth(stderr)
     if report:
         check_truth_maps(check, "B", report, records)
