@@ -14,6 +14,7 @@
 #include <QGraphicsSimpleTextItem>
 #include <QImage>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
@@ -25,6 +26,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 #include <QTreeWidget>
 #include <chrono>
 #include <thread>
@@ -207,6 +209,38 @@ TEST(GuiWindow, TheAnalysisCanBeCancelled) {
     ASSERT_TRUE(window.openCore(core("go1.26", "healthy"), exe("go1.26")))
         << window.lastError().toStdString();
     EXPECT_GT(window.mapModel()->rowCount(), 0);
+}
+
+// Opened from the window (interactive), a core whose executable is not where the core says
+// asks for it: a message saying why, then a file dialog (both closed here, so nothing reopens).
+TEST(GuiWindow, AMissingExecutableIsAskedFor) {
+    MainWindow window;
+    window.show();
+    QStringList seen;
+    QTimer closer;
+    QObject::connect(&closer, &QTimer::timeout, [&] {
+        QWidget* modal = QApplication::activeModalWidget();
+        if (modal == nullptr) return;
+        if (auto* box = qobject_cast<QMessageBox*>(modal))
+            seen << box->text();
+        else
+            seen << modal->metaObject()->className();
+        if (auto* dialog = qobject_cast<QDialog*>(modal)) dialog->reject();
+    });
+    closer.start(50);
+    window.startOpen(core("go1.26", "healthy"), "", false, /*interactive=*/true);
+    ASSERT_TRUE(window.waitForAnalysis());
+    closer.stop();
+    ASSERT_EQ(seen.size(), 2) << seen.join(" | ").toStdString();
+    EXPECT_TRUE(seen[0].contains("does not exist here")) << seen[0].toStdString();
+    EXPECT_TRUE(seen[0].contains("Choose the Go executable")) << seen[0].toStdString();
+    EXPECT_EQ(seen[1], "QFileDialog");
+    EXPECT_TRUE(window.crashPanel()->text().contains("not found"))
+        << window.crashPanel()->text().toStdString();
+    // Not interactive (scripts, tests): no dialog, the sentence only.
+    MainWindow quiet;
+    EXPECT_FALSE(quiet.openCore(core("go1.26", "healthy"), ""));
+    EXPECT_TRUE(quiet.lastError().contains("does not exist here"));
 }
 
 TEST(GuiWindow, BadInputIsOneSentenceInTheWindow) {
