@@ -266,7 +266,7 @@ class Builder {
         box->setToolTip(tip);
         text(title, r.topLeft() + QPointF(4, 2), monoFont(6.5));
         if (extra > 0)
-            text(QStringLiteral("+%1 %2").arg(extra).arg(extraLabel), r.topLeft() + QPointF(4, 12),
+            text(QStringLiteral("%1 %2").arg(extra).arg(extraLabel), r.topLeft() + QPointF(4, 12),
                  monoFont(6));
     }
 
