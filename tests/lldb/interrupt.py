@@ -29,6 +29,15 @@ def drain(fd, seconds):
     return out
 
 
+def drain_until(fd, marker, seconds):
+    """Reads until marker appears or seconds pass (a loaded machine can be slow)."""
+    out = b""
+    end = time.time() + seconds
+    while time.time() < end and marker not in out:
+        out += drain(fd, 0.1)
+    return out
+
+
 def attempt(lldb, plugin, core, exe, delay):
     pid, fd = pty.fork()
     if pid == 0:
@@ -46,7 +55,7 @@ def attempt(lldb, plugin, core, exe, delay):
         out += drain(fd, 2.0)
         interrupted = b"error: gomap: interrupted" in out
         os.write(fd, b"gomap scan\n")
-        after = drain(fd, 5.0)
+        after = drain_until(fd, b"findings     ", 60.0)
         os.write(fd, b"quit\n")
         drain(fd, 1.0)
         return interrupted, b"findings     " in after
