@@ -17,34 +17,13 @@ constexpr std::uint64_t kMaxGoroutines = 1ull << 22;
 constexpr int kMaxThreads = 1 << 16;
 constexpr std::int64_t kMaxFrameSize = 1ll << 30;
 
-// A struct type's fields by name, read from memory with the field's own size.
-class StructReader {
-  public:
-    StructReader(const Reader& reader, const Type* type) : reader_(reader), type_(type) {}
-    bool valid() const { return type_ != nullptr; }
-    std::optional<std::uint64_t> offset(std::string_view name) const {
-        if (type_ == nullptr) return std::nullopt;
-        const Field* field = type_->field(name);
-        if (field == nullptr) return std::nullopt;
-        return field->offset;
-    }
-    // An integer field; atomic wrappers (atomic.Uint32{noCopy; value}) read as their size.
-    std::optional<std::uint64_t> unsignedField(std::uint64_t base, std::string_view name) const {
-        const Field* field = type_ == nullptr ? nullptr : type_->field(name);
-        if (field == nullptr || field->type == nullptr) return std::nullopt;
-        std::uint64_t size = field->type->byteSize();
-        if (size != 1 && size != 2 && size != 4 && size != 8) return std::nullopt;
-        return reader_.unsignedOfSize(base + field->offset, size);
-    }
-    const Type* fieldType(std::string_view name) const {
-        const Field* field = type_ == nullptr ? nullptr : type_->field(name);
-        return field == nullptr ? nullptr : field->type;
-    }
-
-  private:
-    const Reader& reader_;
-    const Type* type_;
-};
+// An integer field at base; atomic wrappers (atomic.Uint32{noCopy; value}) read as their size.
+// nullopt when the field is absent or not an integer's size, or not captured.
+std::optional<std::uint64_t> readField(const Reader& reader, std::uint64_t base, const FieldSlot& slot) {
+    if (!slot.present || (slot.size != 1 && slot.size != 2 && slot.size != 4 && slot.size != 8))
+        return std::nullopt;
+    return reader.unsignedOfSize(base + slot.offset, slot.size);
+}
 
 const Type* structNamed(TypeTable& types, std::string_view name) {
     const Type* type = types.byName(name);
@@ -161,14 +140,17 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
         notes.push_back("runtime.g, runtime.m or runtime.allgs missing from DWARF: goroutines not listed");
         return nullptr;
     }
-    StructReader g(reader, gType), m(reader, mType), gobuf(reader, gobufType), stack(reader, stackType);
-    auto stackField = g.offset("stack"), schedField = g.offset("sched");
-    auto lo = stack.offset("lo"), hi = stack.offset("hi");
-    auto schedPc = gobuf.offset("pc"), schedSp = gobuf.offset("sp");
-    if (!stackField || !schedField || !lo || !hi || !schedPc || !schedSp) {
+    GoroutineLayout f;
+    if (!resolveFields<GoroutineLayout>(gType, kGFields, f) ||
+        !resolveFields<GoroutineLayout>(mType, kMFields, f) ||
+        !resolveFields<GoroutineLayout>(gobufType, kGobufFields, f) ||
+        !resolveFields<GoroutineLayout>(stackType, kStackFields, f)) {
         notes.push_back("runtime.g has an unknown shape in DWARF: goroutines not listed");
         return nullptr;
     }
+    const std::uint64_t stackField = f.gStack.offset, schedField = f.gSched.offset;
+    const std::uint64_t lo = f.stackLo.offset, hi = f.stackHi.offset;
+    const std::uint64_t schedPc = f.gobufPc.offset, schedSp = f.gobufSp.offset;
     auto constant = [&](const char* name) { return types.constant(name); };
     const std::int64_t scanBit = constant("runtime._Gscan").value_or(0x1000);
     const auto gWaiting = constant("runtime._Gwaiting");
@@ -187,8 +169,8 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
         std::vector<StackBounds> systemStacks;  // g0's and gsignal's
     };
     auto stackOf = [&](std::uint64_t gAddress) -> std::optional<StackBounds> {
-        auto stackLo = reader.u64(gAddress + *stackField + *lo);
-        auto stackHi = reader.u64(gAddress + *stackField + *hi);
+        auto stackLo = reader.u64(gAddress + stackField + lo);
+        auto stackHi = reader.u64(gAddress + stackField + hi);
         if (!stackLo || !stackHi || *stackLo >= *stackHi) return std::nullopt;
         return StackBounds{*stackLo, *stackHi};
     };
@@ -203,19 +185,19 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
         auto address = reader.u64(allm->address + globalsBias);
         for (int n = 0; address && *address != 0 && n < kMaxThreads; ++n) {
             std::uint64_t mAddress = *address;
-            auto procid = m.unsignedField(mAddress, "procid");
-            auto curg = m.unsignedField(mAddress, "curg");
+            auto procid = readField(reader, mAddress, f.mProcid);
+            auto curg = readField(reader, mAddress, f.mCurg);
             if (procid && curg && *curg != 0) {
                 ThreadOfM entry{nullptr, {}};
-                for (const char* systemG : {"g0", "gsignal"})
-                    if (auto systemGAddress = m.unsignedField(mAddress, systemG);
+                for (const FieldSlot* systemG : {&f.mG0, &f.mGsignal})
+                    if (auto systemGAddress = readField(reader, mAddress, *systemG);
                         systemGAddress && *systemGAddress != 0)
                         if (auto bounds = stackOf(*systemGAddress)) entry.systemStacks.push_back(*bounds);
                 for (const ThreadState& thread : threads)
                     if (static_cast<std::uint64_t>(thread.tid) == *procid) entry.thread = &thread;
                 if (entry.thread != nullptr) threadOfG[*curg] = std::move(entry);
             }
-            auto next = m.unsignedField(mAddress, "alllink");
+            auto next = readField(reader, mAddress, f.mAlllink);
             if (!next) {
                 notes.push_back(
                     fmt::format("runtime.m at {:#x} is not captured: thread list incomplete", mAddress));
@@ -243,8 +225,8 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
             continue;
         }
         if (*gAddress == 0) continue;
-        auto status = g.unsignedField(*gAddress, "atomicstatus");
-        auto goid = g.unsignedField(*gAddress, "goid");
+        auto status = readField(reader, *gAddress, f.gAtomicstatus);
+        auto goid = readField(reader, *gAddress, f.gGoid);
         if (!status || !goid) {
             notes.push_back(fmt::format("goroutine at {:#x} is not captured", *gAddress));
             continue;
@@ -256,18 +238,18 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
         goroutine.address = *gAddress;
         goroutine.id = static_cast<std::int64_t>(*goid);
         goroutine.status = plainStatus;
-        goroutine.stackLo = reader.u64(*gAddress + *stackField + *lo).value_or(0);
-        goroutine.stackHi = reader.u64(*gAddress + *stackField + *hi).value_or(0);
-        goroutine.m = g.unsignedField(*gAddress, "m").value_or(0);
-        goroutine.startPc = g.unsignedField(*gAddress, "startpc").value_or(0);
-        goroutine.creatorPc = g.unsignedField(*gAddress, "gopc").value_or(0);
-        if (auto parent = g.unsignedField(*gAddress, "parentGoid"))
+        goroutine.stackLo = reader.u64(*gAddress + stackField + lo).value_or(0);
+        goroutine.stackHi = reader.u64(*gAddress + stackField + hi).value_or(0);
+        goroutine.m = readField(reader, *gAddress, f.gM).value_or(0);
+        goroutine.startPc = readField(reader, *gAddress, f.gStartpc).value_or(0);
+        goroutine.creatorPc = readField(reader, *gAddress, f.gGopc).value_or(0);
+        if (auto parent = readField(reader, *gAddress, f.gParentGoid))
             goroutine.creatorId = static_cast<std::int64_t>(*parent);
         // The state as runtime.goroutineheader prints it: the wait reason while waiting,
         // else the status name.
         std::optional<std::string> state;
         if (plainStatus == *gWaiting)
-            if (auto reason = g.unsignedField(*gAddress, "waitreason"))
+            if (auto reason = readField(reader, *gAddress, f.gWaitreason))
                 state = stringArrayElement(reader, types, globalsBias, "runtime.waitReasonStrings", *reason);
         if (!state)
             state = stringArrayElement(reader, types, globalsBias, "runtime.gStatusStrings", plainStatus);
@@ -278,8 +260,8 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
         // unless it had switched to the system stack and saved its registers in g.sched
         // (systemstack, mcall). Every other goroutine starts from g.sched, or from
         // syscallsp/pc in a syscall.
-        std::uint64_t pc = reader.u64(*gAddress + *schedField + *schedPc).value_or(0);
-        std::uint64_t sp = reader.u64(*gAddress + *schedField + *schedSp).value_or(0);
+        std::uint64_t pc = reader.u64(*gAddress + schedField + schedPc).value_or(0);
+        std::uint64_t sp = reader.u64(*gAddress + schedField + schedSp).value_or(0);
         StackBounds own{goroutine.stackLo, goroutine.stackHi};
         std::vector<StackBounds> stacks{own};
         bool trap = false;
@@ -298,8 +280,8 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
             }
         }
         if (plainStatus == *gSyscall) {
-            auto syscallSp = g.unsignedField(*gAddress, "syscallsp");
-            auto syscallPc = g.unsignedField(*gAddress, "syscallpc");
+            auto syscallSp = readField(reader, *gAddress, f.gSyscallsp);
+            auto syscallPc = readField(reader, *gAddress, f.gSyscallpc);
             if (syscallSp && syscallPc && *syscallSp != 0) {
                 pc = *syscallPc;
                 sp = *syscallSp;

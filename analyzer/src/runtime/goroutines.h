@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "binary/go_symbols.h"
+#include "binary/struct_fields.h"
 #include "binary/types.h"
 #include "gomapcore/memory.h"
 #include "gomapcore/target.h"
@@ -52,6 +53,45 @@ struct Goroutine {
     std::optional<std::int64_t> creatorId;  // parentGoid (Go 1.21+)
     std::vector<StackFrame> frames;         // innermost first
     std::string unwindProblem;              // why unwinding stopped early, if it did
+};
+
+// Where the goroutine machinery's fields lie: runtime.g, runtime.m, runtime.gobuf and
+// runtime.stack (golang/go src/runtime/runtime2.go), from DWARF.
+struct GoroutineLayout {
+    FieldSlot gStack, gSched, gAtomicstatus, gGoid, gM, gStartpc, gGopc, gParentGoid, gWaitreason, gSyscallsp,
+        gSyscallpc;
+    FieldSlot mProcid, mCurg, mG0, mGsignal, mAlllink;
+    FieldSlot gobufPc, gobufSp;
+    FieldSlot stackLo, stackHi;
+};
+
+// The runtime structs behind goroutines, described once (binary/struct_fields.h). parentGoid
+// exists from Go 1.21.
+inline constexpr FieldSpec<GoroutineLayout> kGFields[] = {
+    {"stack", "", &GoroutineLayout::gStack, true},
+    {"sched", "", &GoroutineLayout::gSched, true},
+    {"atomicstatus", "", &GoroutineLayout::gAtomicstatus, false},
+    {"goid", "", &GoroutineLayout::gGoid, false},
+    {"m", "", &GoroutineLayout::gM, false},
+    {"startpc", "", &GoroutineLayout::gStartpc, false},
+    {"gopc", "", &GoroutineLayout::gGopc, false},
+    {"parentGoid", "", &GoroutineLayout::gParentGoid, false},
+    {"waitreason", "", &GoroutineLayout::gWaitreason, false},
+    {"syscallsp", "", &GoroutineLayout::gSyscallsp, false},
+    {"syscallpc", "", &GoroutineLayout::gSyscallpc, false},
+};
+inline constexpr FieldSpec<GoroutineLayout> kMFields[] = {
+    {"procid", "", &GoroutineLayout::mProcid, false},   {"curg", "", &GoroutineLayout::mCurg, false},
+    {"g0", "", &GoroutineLayout::mG0, false},           {"gsignal", "", &GoroutineLayout::mGsignal, false},
+    {"alllink", "", &GoroutineLayout::mAlllink, false},
+};
+inline constexpr FieldSpec<GoroutineLayout> kGobufFields[] = {
+    {"pc", "", &GoroutineLayout::gobufPc, true},
+    {"sp", "", &GoroutineLayout::gobufSp, true},
+};
+inline constexpr FieldSpec<GoroutineLayout> kStackFields[] = {
+    {"lo", "", &GoroutineLayout::stackLo, true},
+    {"hi", "", &GoroutineLayout::stackHi, true},
 };
 
 struct StackBounds {
