@@ -30,14 +30,6 @@ using gomapcore::ReadResult;
 
 constexpr std::uint64_t kPage = 4096;
 
-std::string pathOf(const lldb::SBFileSpec& spec) {
-    if (!spec.IsValid()) return {};
-    char buffer[PATH_MAX];
-    std::uint32_t length = spec.GetPath(buffer, sizeof buffer);
-    if (length == 0 || length >= sizeof buffer) return {};
-    return std::string(buffer, length);
-}
-
 std::string readTextFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return {};
@@ -83,6 +75,14 @@ std::vector<ProcMapping> parseProcMaps(const std::string& text) {
 }
 
 }  // namespace
+
+std::string pathOf(const lldb::SBFileSpec& spec) {
+    if (!spec.IsValid()) return {};
+    char buffer[PATH_MAX];
+    std::uint32_t length = spec.GetPath(buffer, sizeof buffer);
+    if (length == 0 || length >= sizeof buffer) return {};
+    return std::string(buffer, length);
+}
 
 // ---- LldbMemory ----------------------------------------------------------------------------
 

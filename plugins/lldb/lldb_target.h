@@ -95,4 +95,7 @@ class LldbTarget : public gomapcore::Target {
     std::string stopDescription_;
 };
 
+// The path of an lldb file spec; "" when it has none (or it does not fit PATH_MAX).
+std::string pathOf(const lldb::SBFileSpec& spec);
+
 }  // namespace gomapcore_lldb

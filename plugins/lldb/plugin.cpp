@@ -33,13 +33,7 @@ namespace {
 
 using gomapcore::AnalysisOptions;
 
-std::string pathOf(const lldb::SBFileSpec& spec) {
-    if (!spec.IsValid()) return {};
-    char buffer[PATH_MAX];
-    std::uint32_t length = spec.GetPath(buffer, sizeof buffer);
-    if (length == 0 || length >= sizeof buffer) return {};
-    return std::string(buffer, length);
-}
+using gomapcore_lldb::pathOf;
 
 std::string hex(std::uint64_t value) {
     char text[32];
