@@ -99,6 +99,30 @@ void MapTableModel::setReport(std::shared_ptr<const gomapcore::Report> report) {
                 row.text[WorstFinding] = QStringLiteral("incomplete walk");
             rows_.push_back(std::move(row));
         }
+        // Maps the report counts together (main.many[*]): one row per group.
+        for (const gomapcore::MapGroup& group : report_->mapGroups) {
+            Row row;
+            row.text[Address] = QStringLiteral("group of %1").arg(group.maps);
+            row.text[Root] = QString::fromStdString(group.rootPattern);
+            row.text[Type] = QString::fromStdString(group.type);
+            row.text[Layout] = gomapcore::toString(report_->target.mapLayout);
+            row.numbers[Count] = static_cast<qlonglong>(group.maps);
+            row.text[Count] = QStringLiteral("%1 maps").arg(group.maps);
+            row.numbers[Live] = static_cast<qlonglong>(group.entries);
+            row.text[Live] = QString::number(group.entries);
+            row.severity = group.damaged > 0 ? 2 : group.suspect > 0 ? 1 : -1;
+            row.numbers[WorstFinding] = row.severity;
+            row.status = static_cast<int>(group.damaged > 0      ? gomapcore::MapStatus::Damaged
+                                          : group.suspect > 0    ? gomapcore::MapStatus::Suspect
+                                          : group.incomplete > 0 ? gomapcore::MapStatus::Incomplete
+                                                                 : gomapcore::MapStatus::Ok);
+            if (group.damaged + group.suspect + group.incomplete > 0)
+                row.text[WorstFinding] = QStringLiteral("%1 damaged, %2 suspect, %3 incomplete")
+                                             .arg(group.damaged)
+                                             .arg(group.suspect)
+                                             .arg(group.incomplete);
+            rows_.push_back(std::move(row));
+        }
     }
     endResetModel();
 }

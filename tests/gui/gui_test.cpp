@@ -133,18 +133,30 @@ TEST(GuiModels, HundredThousandMapsStayFast) {
             map.root.findings.push_back(
                 {"count-mismatch", gomapcore::Severity::Error, map.address, map.address, "x"});
     }
+    // A group the report counts together gets a row of its own.
+    gomapcore::MapGroup group;
+    group.type = "map[int32]int32";
+    group.rootPattern = "main.more[*]";
+    group.maps = 1'000'000;
+    group.damaged = 2;
+    report.mapGroups.push_back(group);
     QElapsedTimer clock;
     clock.start();
     MapTableModel model;
     MapFilterProxy proxy;
     proxy.setSourceModel(&model);
     model.setReport(std::make_shared<const gomapcore::Report>(std::move(report)));
+    ASSERT_EQ(model.rowCount(), 100'001);
+    EXPECT_EQ(model.index(100'000, MapTableModel::Root).data().toString(), "main.more[*]");
+    EXPECT_EQ(model.index(100'000, MapTableModel::Count).data().toString(), "1000000 maps");
+    EXPECT_EQ(model.index(100'000, 0).data(MapTableModel::StatusRole).toInt(),
+              static_cast<int>(gomapcore::MapStatus::Damaged));
     proxy.sort(MapTableModel::Count, Qt::DescendingOrder);
     proxy.setText("many[4242]");
     EXPECT_EQ(proxy.rowCount(), 1);
     proxy.setText("");
     proxy.setSeverityFilter(MapFilterProxy::SeverityFilter::ErrorOnly);
-    EXPECT_EQ(proxy.rowCount(), 100);
+    EXPECT_EQ(proxy.rowCount(), 101);  // 100 maps and the group
     QTableView view;
     view.setModel(&proxy);
     view.resize(800, 600);
