@@ -207,12 +207,13 @@ RuntimeTypeInfo Session::runtimeType(std::uint64_t descriptor) {
     if (str == nullptr) str = t->field("str");
     const Field* tflag = t->field("TFlag");
     if (tflag == nullptr) tflag = t->field("tflag");
-    const Field* typesField = moduleType->field("types");
-    if (kind == nullptr || str == nullptr || tflag == nullptr || typesField == nullptr) return info;
+    ModuledataLayout moduleFields;
+    resolveFields<ModuledataLayout>(moduleType, kModuledataFields, moduleFields);
+    if (kind == nullptr || str == nullptr || tflag == nullptr || !moduleFields.types.present) return info;
     if (auto k = reader.u8(descriptor + kind->offset)) info.kind = static_cast<GoKind>(*k & 0x1f);
     auto nameOff = reader.readValue<std::int32_t>(descriptor + str->offset);
     auto flags = reader.u8(descriptor + tflag->offset);
-    auto base = reader.u64(module->address + loadBias_ + typesField->offset);
+    auto base = reader.u64(module->address + loadBias_ + moduleFields.types.offset);
     if (!nameOff || !flags || !base) return info;
     std::uint64_t at = *base + static_cast<std::uint64_t>(static_cast<std::int64_t>(*nameOff)) + 1;
     std::uint64_t length = 0;

@@ -111,15 +111,16 @@ std::unique_ptr<GoSymbols> GoSymbols::load(const Memory& memory, TypeTable& type
     const std::uint64_t moduleAddress = module->address + globalsBias;
     auto symbols = std::unique_ptr<GoSymbols>(new GoSymbols());
     symbols->memory_ = &memory;
-    auto offsetOf = [&](std::string_view name) { return fieldOffset(moduleType, name); };
-    auto pcHeaderField = offsetOf("pcHeader");
-    auto textField = offsetOf("text");
-    if (!pcHeaderField || !textField) {
+    ModuledataLayout m;
+    if (!resolveFields<ModuledataLayout>(moduleType, kModuledataFields, m)) {
         notes.push_back("runtime.moduledata lacks pcHeader or text: unsupported Go version");
         return nullptr;
     }
-    auto pcHeader = reader.u64(moduleAddress + *pcHeaderField);
-    auto text = reader.u64(moduleAddress + *textField);
+    auto offsetOf = [](const FieldSlot& slot) {
+        return slot.present ? std::optional<std::uint64_t>(slot.offset) : std::nullopt;
+    };
+    auto pcHeader = reader.u64(moduleAddress + m.pcHeader.offset);
+    auto text = reader.u64(moduleAddress + m.text.offset);
     if (!pcHeader || !text) {
         notes.push_back("runtime.firstmoduledata is not captured in the core");
         return nullptr;
@@ -134,7 +135,7 @@ std::unique_ptr<GoSymbols> GoSymbols::load(const Memory& memory, TypeTable& type
     symbols->magic_ = *magic;
     symbols->pcQuantum_ = minLC.value_or(1) == 0 ? 1 : *minLC;
     symbols->text_ = *text;
-    if (auto gofunc = offsetOf("gofunc")) {
+    if (auto gofunc = offsetOf(m.gofunc)) {
         auto value = reader.u64(moduleAddress + *gofunc);
         if (!value) {
             notes.push_back("runtime.firstmoduledata.gofunc is not captured");
@@ -143,19 +144,22 @@ std::unique_ptr<GoSymbols> GoSymbols::load(const Memory& memory, TypeTable& type
         symbols->hasGofunc_ = true;
         symbols->gofunc_ = *value;
     }
-    if (auto rodata = offsetOf("rodata")) symbols->rodata_ = reader.u64(moduleAddress + *rodata);
+    if (auto rodata = offsetOf(m.rodata)) symbols->rodata_ = reader.u64(moduleAddress + *rodata);
 
     struct SliceField {
         const char* name;
+        const FieldSlot& slot;
         std::vector<std::byte>* out;
         std::uint64_t elementSize;
     };
     std::uint64_t ftabAddress = 0;
-    for (auto [name, out, elementSize] :
-         {SliceField{"funcnametab", &symbols->funcnametab_, 1}, SliceField{"cutab", &symbols->cutab_, 4},
-          SliceField{"filetab", &symbols->filetab_, 1}, SliceField{"pctab", &symbols->pctab_, 1},
-          SliceField{"pclntable", &symbols->pclntable_, 1}}) {
-        auto field = offsetOf(name);
+    for (const SliceField& slice : {SliceField{"funcnametab", m.funcnametab, &symbols->funcnametab_, 1},
+                                    SliceField{"cutab", m.cutab, &symbols->cutab_, 4},
+                                    SliceField{"filetab", m.filetab, &symbols->filetab_, 1},
+                                    SliceField{"pctab", m.pctab, &symbols->pctab_, 1},
+                                    SliceField{"pclntable", m.pclntable, &symbols->pclntable_, 1}}) {
+        const auto& [name, slot, out, elementSize] = slice;
+        auto field = offsetOf(slot);
         std::optional<std::vector<std::byte>> bytes;
         std::uint64_t dataAddress = 0;
         if (field) bytes = readSlice(reader, moduleAddress + *field, elementSize, &dataAddress);
@@ -167,7 +171,7 @@ std::unique_ptr<GoSymbols> GoSymbols::load(const Memory& memory, TypeTable& type
         *out = std::move(*bytes);
     }
     // ftab: nfunc+1 entries of {entryoff, funcoff uint32} (runtime.functab since Go 1.18).
-    auto ftabField = offsetOf("ftab");
+    auto ftabField = offsetOf(m.ftab);
     std::optional<std::vector<std::byte>> ftab;
     if (ftabField) ftab = readSlice(reader, moduleAddress + *ftabField, 8, &ftabAddress);
     if (!ftab || ftab->size() < 16 || ftab->size() / 8 > kMaxFunctions) {

@@ -17,10 +17,33 @@
 #include <string_view>
 #include <vector>
 
+#include "binary/struct_fields.h"
 #include "binary/types.h"
 #include "gomapcore/memory.h"
 
 namespace gomapcore {
+
+// Where runtime.moduledata's fields lie (golang/go src/runtime/symtab.go): the pclntab's parts,
+// the text base and the type section, from DWARF.
+struct ModuledataLayout {
+    FieldSlot pcHeader, text, gofunc, rodata, funcnametab, cutab, filetab, pctab, pclntable, ftab, types;
+};
+
+// runtime.moduledata, described once (binary/struct_fields.h): the slices are read as
+// {data, len} at their offset. gofunc exists from Go 1.20.
+inline constexpr FieldSpec<ModuledataLayout> kModuledataFields[] = {
+    {"pcHeader", "", &ModuledataLayout::pcHeader, true},
+    {"text", "", &ModuledataLayout::text, true},
+    {"gofunc", "", &ModuledataLayout::gofunc, false},
+    {"rodata", "", &ModuledataLayout::rodata, false},
+    {"funcnametab", "", &ModuledataLayout::funcnametab, false},
+    {"cutab", "", &ModuledataLayout::cutab, false},
+    {"filetab", "", &ModuledataLayout::filetab, false},
+    {"pctab", "", &ModuledataLayout::pctab, false},
+    {"pclntable", "", &ModuledataLayout::pclntable, false},
+    {"ftab", "", &ModuledataLayout::ftab, false},
+    {"types", "", &ModuledataLayout::types, false},
+};
 
 struct GoFunction {
     std::uint64_t entry = 0;
