@@ -212,21 +212,31 @@ void writeJson(const Report& report, std::ostream& out) {
         limits.push_back({{"map", nullptr}, {"limit", limit}});
     j["limits_hit"] = limits;
     j["notes"] = report.notes;
-    // The document's keys are sorted and unique, so its top-level "maps" line is this one; the
-    // streamed array goes where the empty one is, indented as dump(2) indents it.
-    const std::string document = j.dump(2);
-    const std::string placeholder = "\n  \"maps\": []";
-    const std::size_t at = document.find(placeholder);
-    out.write(document.data(), static_cast<std::streamsize>(at + placeholder.size() - 2));
-    if (report.maps.empty()) {
-        out << "[]";
-    } else {
+    // The document is written key by key in its own (sorted) order, as dump(2) would, with the
+    // maps array streamed in its place.
+    out << "{";
+    bool firstKey = true;
+    for (const auto& [key, value] : j.items()) {
+        out << (firstKey ? "\n  " : ",\n  ") << json(key).dump() << ": ";
+        firstKey = false;
+        if (key != "maps") {
+            const std::string text = value.dump(2);
+            for (char c : text) {
+                out.put(c);
+                if (c == '\n') out << "  ";
+            }
+            continue;
+        }
+        if (report.maps.empty()) {
+            out << "[]";
+            continue;
+        }
         out << "[";
-        bool first = true;
+        bool firstMap = true;
         for (const MapResult& map : report.maps) {
             const std::string element = mapToJson(map).dump(2);
-            out << (first ? "\n    " : ",\n    ");
-            first = false;
+            out << (firstMap ? "\n    " : ",\n    ");
+            firstMap = false;
             for (char c : element) {
                 out.put(c);
                 if (c == '\n') out << "    ";
@@ -234,9 +244,7 @@ void writeJson(const Report& report, std::ostream& out) {
         }
         out << "\n  ]";
     }
-    const std::size_t rest = at + placeholder.size();
-    out.write(document.data() + rest, static_cast<std::streamsize>(document.size() - rest));
-    out << "\n";
+    out << "\n}\n";
 }
 
 std::string renderJson(const Report& report) {
