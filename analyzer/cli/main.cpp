@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "gomapcore/analysis.h"
 #include "gomapcore/error.h"
@@ -30,6 +32,9 @@ constexpr double kMaxTimeLimitSeconds = 365.0 * 24 * 3600;
 struct CommonOptions {
     std::string core;
     std::string exe;
+    std::vector<std::string> exeDirs;
+    bool noDebuginfod = false;
+    std::uint64_t maxDecompressedMiB = gomapcore::kDefaultMaxDecompressedBytes >> 20;
     std::uint64_t maxBuckets = gomapcore::WalkLimits{}.maxBucketsPerMap;
     std::uint32_t maxChain = gomapcore::WalkLimits{}.maxChainLength;
     std::size_t maxObjects = gomapcore::ReachLimits{}.maxObjects;
@@ -44,7 +49,18 @@ struct CommonOptions {
 void addCommon(CLI::App* command, CommonOptions& options) {
     command->add_option("CORE", options.core, "ELF core dump of the Go process")->required();
     command->add_option("--exe", options.exe,
-                        "the Go executable that produced the core (default: the path the core records)");
+                        "the Go executable that produced the core (default: the path the core records, "
+                        "then --exe-dir, then debuginfod)");
+    command->add_option("--exe-dir", options.exeDirs,
+                        "where to look for the executable when --exe is not given and the recorded path "
+                        "does not hold it: a sysroot (the recorded path under it) or a folder of binaries "
+                        "(matched by build ID); repeatable");
+    command->add_flag("--no-debuginfod", options.noDebuginfod,
+                      "never ask the debuginfod servers of DEBUGINFOD_URLS for the executable");
+    command
+        ->add_option("--max-decompressed-size", options.maxDecompressedMiB,
+                     "MiB a compressed (zstd, lz4, xz) core may decompress to; larger ones are refused")
+        ->check(CLI::Range(std::uint64_t{1}, kMaxMemoryMiB));
     command->add_option("--max-buckets", options.maxBuckets, "limit on buckets/groups walked per map");
     command->add_option("--max-chain", options.maxChain, "limit on overflow buckets behind one bucket");
     command->add_option("--max-objects", options.maxObjects,
@@ -86,6 +102,15 @@ gomapcore::AnalysisOptions analysisOptions(const CommonOptions& common) {
     options.listing.maxIndexDepth = common.listDepth;
     options.listing.largest = common.listLargest;
     return options;
+}
+
+std::unique_ptr<gomapcore::Analysis> openAnalysis(const CommonOptions& common) {
+    gomapcore::OpenOptions options;
+    options.executable = common.exe;
+    options.executableDirs = common.exeDirs;
+    options.debuginfod = !common.noDebuginfod;
+    options.maxDecompressedBytes = common.maxDecompressedMiB << 20;
+    return gomapcore::Analysis::open(common.core, options);
 }
 
 // The hard bound behind --time-limit: the walks stop themselves at the limit, but some steps
@@ -188,7 +213,7 @@ int main(int argc, char** argv) {
     try {
         if (analyze->parsed()) {
             startWatchdog(analyzeCommon);
-            auto analysis = gomapcore::Analysis::open(analyzeCommon.core, analyzeCommon.exe);
+            auto analysis = openAnalysis(analyzeCommon);
             gomapcore::Report report = analysis->run(analysisOptions(analyzeCommon));
             if (format == "json")
                 writeJsonOutput(report, output);
@@ -202,7 +227,7 @@ int main(int argc, char** argv) {
         }
         if (maps->parsed()) {
             startWatchdog(mapsCommon);
-            auto analysis = gomapcore::Analysis::open(mapsCommon.core, mapsCommon.exe);
+            auto analysis = openAnalysis(mapsCommon);
             gomapcore::AnalysisOptions options = analysisOptions(mapsCommon);
             if (mapsFormat == "jsonl") {
                 // Every map, listed or grouped, as it is handed over; the report itself keeps only
@@ -221,7 +246,7 @@ int main(int argc, char** argv) {
         }
         if (goroutines->parsed()) {
             startWatchdog(goroutinesCommon);
-            auto analysis = gomapcore::Analysis::open(goroutinesCommon.core, goroutinesCommon.exe);
+            auto analysis = openAnalysis(goroutinesCommon);
             const gomapcore::GoroutineTable* table = analysis->goroutines();
             if (table == nullptr) {
                 std::string why = analysis->notes().empty() ? "unknown reason" : analysis->notes().back();
@@ -235,7 +260,7 @@ int main(int argc, char** argv) {
         }
         if (show->parsed()) {
             startWatchdog(showCommon);
-            auto analysis = gomapcore::Analysis::open(showCommon.core, showCommon.exe);
+            auto analysis = openAnalysis(showCommon);
             auto options = analysisOptions(showCommon);
             gomapcore::MapInspection inspection = analysis->inspect(which, options);
             if (inspection.nilMap) {

@@ -32,6 +32,7 @@ import json
 import os
 import random
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -1171,6 +1172,60 @@ def make_dirptr_header(ctx):
 case("map-directory-is-the-header", make_dirptr_header, analyze(), 1, checks=[
     finding("table-unmapped", root="main.large"), map_field("main.large", "status", "damaged"),
     no_finding(rule="count-mismatch"), maps_found("maps_intact")], show="main.large")
+
+
+# Compressed cores (issue #16): a stream cut short or damaged, one that decompresses past the
+# limit, and a format gomapcore does not read are each refused in one line, never analyzed as
+# whatever part came out. The streams are made by the real tools (zstd, lz4; xz through Python's
+# lzma, the same liblzma) from a corpus core.
+def compressed_core(ctx, fmt):
+    source = ctx.core_path("go1.26")
+    target = ctx.path(f"healthy.core.{fmt}")
+    if os.path.exists(target) and os.path.getmtime(target) >= os.path.getmtime(source):
+        return target
+    if fmt == "xz":
+        import lzma
+        with open(source, "rb") as f, lzma.open(target + ".tmp", "wb", preset=0) as out:
+            out.write(f.read())
+    elif fmt == "gz":
+        import gzip
+        with open(source, "rb") as f, gzip.open(target + ".tmp", "wb", compresslevel=1) as out:
+            out.write(f.read())
+    else:
+        tool = {"zst": "zstd", "lz4": "lz4"}[fmt]
+        check(shutil.which(tool), f"{tool} is not installed (scripts/setup-debian.sh installs it)")
+        with open(target + ".tmp", "wb") as out:
+            subprocess.run([tool, "-q", "-1", "-c", source], stdout=out, check=True)
+    os.replace(target + ".tmp", target)
+    return target
+
+
+def make_compressed_variant(fmt, damage):
+    def make(ctx):
+        with open(compressed_core(ctx, fmt), "rb") as f:
+            data = bytearray(f.read())
+        if damage == "truncated":
+            data = data[:len(data) // 2]
+        elif damage == "corrupt":
+            # Past the frame header, inside the compressed blocks: the decoder or the stream's
+            # checksum must notice.
+            for i in range(len(data) // 2, len(data) // 2 + 64):
+                data[i] ^= 0xA5
+        name = f"healthy-{damage}.core.{fmt}"
+        write_bytes(ctx.path(name), bytes(data))
+        return {"core": ctx.path(name), "exe": ctx.exe("go1.26")}
+    return make
+
+
+for _fmt, _name in (("zst", "zstd"), ("lz4", "lz4"), ("xz", "xz")):
+    case(f"compressed-{_name}-truncated", make_compressed_variant(_fmt, "truncated"), analyze(), 2,
+         rf"is a truncated {_name} stream: it ends after \d+ compressed bytes")
+    case(f"compressed-{_name}-corrupt", make_compressed_variant(_fmt, "corrupt"), analyze(), 2,
+         rf"is a corrupt {_name} stream")
+case("compressed-beyond-the-size-limit", make_compressed_variant("zst", "intact"),
+     analyze(extra=["--max-decompressed-size", "16"]), 2, r"decompresses to more than 16\.0 MiB \(the limit")
+case("compressed-gzip-not-read", make_compressed_variant("gz", "intact"), analyze(), 2,
+     r"is gzip-compressed; gomapcore reads cores compressed with zstd, lz4 \(frame format\) or xz")
 
 
 # --- Commands --------------------------------------------------------------------------------------

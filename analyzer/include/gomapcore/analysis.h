@@ -68,6 +68,21 @@ struct AnalysisOptions {
     }
 };
 
+// How to open a core and where to find its executable (README, "Finding the executable"),
+// tried in order: executable; the path the core's NT_FILE note records; each of
+// executableDirs; the debuginfod servers of DEBUGINFOD_URLS.
+struct OpenOptions {
+    // Used as given (a mismatch with the core is an error, never a reason to look elsewhere).
+    std::string executable;
+    // Sysroots (the recorded path is looked up under each) or flat folders of binaries
+    // (matched by the build ID in the core's dumped ELF header page).
+    std::vector<std::string> executableDirs;
+    // Ask debuginfod by GNU build ID (libdebuginfod: DEBUGINFOD_URLS, its cache and timeout).
+    bool debuginfod = true;
+    // A compressed core that decompresses to more than this is refused.
+    std::uint64_t maxDecompressedBytes = kDefaultMaxDecompressedBytes;
+};
+
 // One map found by name or address and walked in depth (every node and slot kept).
 struct MapInspection {
     // The map, as run() reports it (roots, confidence, type candidates, heap findings), with
@@ -86,8 +101,11 @@ class Analysis {
     // Opens a core and its executable (found from the core's NT_FILE note when exePath is
     // empty) and checks they belong together. Throws Error.
     static std::unique_ptr<Analysis> open(const std::string& corePath, const std::string& exePath = "");
+    // The same with every way of finding the executable (OpenOptions).
+    static std::unique_ptr<Analysis> open(const std::string& corePath, const OpenOptions& options);
     // The same over any target; exePath empty: the executable the target records.
     static std::unique_ptr<Analysis> create(std::unique_ptr<Target> target, const std::string& exePath = "");
+    static std::unique_ptr<Analysis> create(std::unique_ptr<Target> target, const OpenOptions& options);
     ~Analysis();
 
     // The whole analysis. Each call is a fresh run: nothing of an earlier one carries over.
@@ -105,13 +123,16 @@ class Analysis {
     const GoroutineTable* goroutines();
     // What loading the program could not do, and why.
     const std::vector<std::string>& notes() const;
+    // Where the executable came from.
+    const ExecutableOrigin& executableOrigin() const { return origin_; }
 
     // The program model behind this analysis (engine internals and tests only).
     Session& session() { return *session_; }
 
   private:
-    explicit Analysis(std::unique_ptr<Session> session);
+    Analysis(std::unique_ptr<Session> session, ExecutableOrigin origin);
     std::unique_ptr<Session> session_;
+    ExecutableOrigin origin_;
 };
 
 }  // namespace gomapcore

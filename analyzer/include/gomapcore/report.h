@@ -34,12 +34,25 @@ struct MapGroup {
     std::uint64_t ok = 0, suspect = 0, damaged = 0, incomplete = 0;
 };
 
+// Where the analysis got the executable (README, "Finding the executable").
+struct ExecutableOrigin {
+    std::string path;
+    // "argument" (--exe, or the front end's own), "core-file-note" (the path in the core's
+    // NT_FILE note), "exe-dir" (found under an --exe-dir), "debuginfod" (fetched by build ID).
+    std::string source;
+    std::string buildId;    // the executable's GNU build ID (hex), "" if it has none
+    std::string goBuildId;  // its Go build ID, "" if none
+    // Candidates tried before it and why each was passed over ("PATH: REASON").
+    std::vector<std::string> rejected;
+};
+
 struct Report {
     struct Input {
         std::string core;
         std::string executable;
         bool coreTruncated = false;
     } input;
+    ExecutableOrigin executable;
     struct Target {
         std::string goVersion;
         std::string goExperiment;

@@ -66,14 +66,23 @@ struct TargetDescription {
     std::string path;  // the core file, or a description of the process
     std::string architecture;
     bool truncated = false;  // a core file that ends before what its headers describe
+    // How the input was read, when the report should say so (a core decompressed first).
+    std::vector<std::string> notes;
 };
+
+// A compressed core is refused when it decompresses to more than this (README, "Compressed
+// cores"); --max-decompressed-size changes it.
+inline constexpr std::uint64_t kDefaultMaxDecompressedBytes = std::uint64_t{256} << 30;
 
 class Target {
   public:
     virtual ~Target() = default;
 
-    // Opens an ELF core file. Throws Error(Unreadable, NotElfCore, UnsupportedTarget).
-    static std::unique_ptr<Target> openCore(const std::string& path);
+    // Opens an ELF core file, plain or compressed whole with zstd, lz4 or xz (decompressed
+    // first into an unlinked temporary file, at most maxDecompressedBytes). Throws
+    // Error(Unreadable, NotElfCore, UnsupportedTarget).
+    static std::unique_ptr<Target> openCore(
+        const std::string& path, std::uint64_t maxDecompressedBytes = kDefaultMaxDecompressedBytes);
 
     // The process's memory as the target itself holds it: for a core, only what the kernel
     // dumped (the engine adds the executable's file bytes for read-only file mappings).

@@ -1,14 +1,13 @@
 // The engine's entry point (gomapcore/analysis.h): a Session and, per call, a RunContext.
 #include "gomapcore/analysis.h"
 
-#include <elf.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <map>
 
 #include "analysis/crash_explanation.h"
+#include "analysis/executable_resolver.h"
 #include "analysis/heap_checks.h"
 #include "analysis/map_listing.h"
 #include "analysis/roots.h"
@@ -42,33 +41,6 @@ std::size_t Report::countAtLeast(Severity severity) const {
         if (f.severity >= severity) ++n;
     return n;
 }
-
-namespace {
-
-bool fileExists(const std::string& path) {
-    struct stat st {};
-    return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// The executable's path as the core records it: the NT_FILE mapping that contains the entry
-// point (AT_ENTRY), else the mapping of file offset 0 named like pr_fname.
-std::string executablePathFromTarget(const Target& target) {
-    auto entry = target.auxv().find(AT_ENTRY);
-    if (entry != target.auxv().end()) {
-        for (const auto& m : target.fileMappings())
-            if (entry->second >= m.start && entry->second < m.end) return m.path;
-    }
-    if (target.processInfo()) {
-        for (const auto& m : target.fileMappings()) {
-            auto slash = m.path.rfind('/');
-            std::string base = slash == std::string::npos ? m.path : m.path.substr(slash + 1);
-            if (m.fileOffset == 0 && base.rfind(target.processInfo()->command, 0) == 0) return m.path;
-        }
-    }
-    return {};
-}
-
-}  // namespace
 
 namespace {
 
@@ -121,26 +93,33 @@ std::optional<std::uint64_t> parseAddress(const std::string& text) {
 
 }  // namespace
 
-Analysis::Analysis(std::unique_ptr<Session> session) : session_(std::move(session)) {}
+Analysis::Analysis(std::unique_ptr<Session> session, ExecutableOrigin origin)
+    : session_(std::move(session)), origin_(std::move(origin)) {}
 Analysis::~Analysis() = default;
 
 std::unique_ptr<Analysis> Analysis::open(const std::string& corePath, const std::string& exePath) {
-    return create(Target::openCore(corePath), exePath);
+    OpenOptions options;
+    options.executable = exePath;
+    return open(corePath, options);
+}
+
+std::unique_ptr<Analysis> Analysis::open(const std::string& corePath, const OpenOptions& options) {
+    return create(Target::openCore(corePath, options.maxDecompressedBytes), options);
 }
 
 std::unique_ptr<Analysis> Analysis::create(std::unique_ptr<Target> target, const std::string& exePath) {
-    std::string exe = exePath;
-    if (exe.empty()) {
-        exe = executablePathFromTarget(*target);
-        if (exe.empty())
-            throw Error(Error::Code::MissingExecutable,
-                        "the core does not name its executable (no NT_FILE note); pass it with --exe");
-        if (!fileExists(exe))
-            throw Error(Error::Code::MissingExecutable,
-                        "the core's executable " + exe + " does not exist here; pass it with --exe");
-    }
-    return std::unique_ptr<Analysis>(
-        new Analysis(std::make_unique<Session>(std::move(target), Executable::open(exe))));
+    OpenOptions options;
+    options.executable = exePath;
+    return create(std::move(target), options);
+}
+
+std::unique_ptr<Analysis> Analysis::create(std::unique_ptr<Target> target, const OpenOptions& options) {
+    ResolvedExecutable resolved = resolveExecutable(*target, options);
+    ExecutableOrigin origin = std::move(resolved.origin);
+    origin.buildId = resolved.executable->gnuBuildId();
+    origin.goBuildId = resolved.executable->goBuildId();
+    auto session = std::make_unique<Session>(std::move(target), std::move(resolved.executable));
+    return std::unique_ptr<Analysis>(new Analysis(std::move(session), std::move(origin)));
 }
 
 const Target& Analysis::target() const {
@@ -167,6 +146,7 @@ Report Analysis::run(const AnalysisOptions& options) {
     report.input.core = description.path;
     report.input.executable = session.executable().path();
     report.input.coreTruncated = description.truncated;
+    report.executable = origin_;
     report.target.goVersion = session.executable().goVersion();
     report.target.goExperiment = session.executable().goExperiment();
     report.target.mapLayout = session.programLayout();
@@ -215,6 +195,9 @@ Report Analysis::run(const AnalysisOptions& options) {
                 report.nilMaps.push_back(NilMap{root, ""});
     for (const std::string& problem : target.problems())
         report.notes.push_back("core: " + problem);
+    report.notes.insert(report.notes.end(), description.notes.begin(), description.notes.end());
+    for (const std::string& rejected : origin_.rejected)
+        report.notes.push_back("executable: passed over " + rejected);
     if (description.truncated)
         report.notes.push_back("the core file is truncated: memory past its end is reported as not captured");
     for (const std::vector<std::string>* notes :

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "binary/build_id.h"
 #include "gomapcore/error.h"
 
 namespace gomapcore {
@@ -26,17 +27,6 @@ bool readUvarint(std::span<const std::byte> data, std::size_t& position, std::ui
         if ((byte & 0x80) == 0) return true;
     }
     return false;
-}
-
-std::string hexString(const std::byte* data, std::size_t size) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < size; ++i) {
-        auto b = std::to_integer<unsigned>(data[i]);
-        out.push_back(digits[b >> 4]);
-        out.push_back(digits[b & 15]);
-    }
-    return out;
 }
 
 // Throws when the file ends before the headers, sections or segments its ELF header and tables
@@ -160,19 +150,8 @@ void Executable::parse() {
         std::span<const std::byte> contents(bytes.data() + shdr.sh_offset, shdr.sh_size);
         if (sectionName == ".go.buildinfo") {
             readBuildInfo(contents);
-        } else if (sectionName == ".note.go.buildid" && contents.size() > 16) {
-            // Note header (namesz, descsz, type) + "Go\0\0" + descriptor.
-            std::uint32_t descSize = 0;
-            std::memcpy(&descSize, contents.data() + 4, 4);
-            if (16 + static_cast<std::size_t>(descSize) <= contents.size())
-                goBuildId_.assign(reinterpret_cast<const char*>(contents.data() + 16), descSize);
-        } else if (sectionName == ".note.gnu.build-id" && contents.size() > 16) {
-            std::uint32_t nameSize = 0, descSize = 0;
-            std::memcpy(&nameSize, contents.data(), 4);
-            std::memcpy(&descSize, contents.data() + 4, 4);
-            std::size_t descOffset = 12 + ((nameSize + 3) & ~3u);
-            if (descOffset + descSize <= contents.size())
-                gnuBuildId_ = hexString(contents.data() + descOffset, descSize);
+        } else if (shdr.sh_type == SHT_NOTE) {
+            readBuildIdNotes(contents, buildIds_);
         } else if (shdr.sh_type == SHT_SYMTAB) {
             Elf_Data* data = elf_getdata(scn, nullptr);
             if (data == nullptr || shdr.sh_entsize == 0) continue;

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "binary/build_id.h"
 #include "support/mapped_file.h"
 
 typedef struct Elf Elf;
@@ -47,8 +48,9 @@ class Executable {
     // The GOEXPERIMENT settings recorded in the build info ("" when none).
     const std::string& goExperiment() const { return goExperiment_; }
     // Go build ID (.note.go.buildid) and GNU build ID (hex), if present.
-    const std::string& goBuildId() const { return goBuildId_; }
-    const std::string& gnuBuildId() const { return gnuBuildId_; }
+    const std::string& goBuildId() const { return buildIds_.go; }
+    const std::string& gnuBuildId() const { return buildIds_.gnu; }
+    const BuildIds& buildIds() const { return buildIds_; }
 
     std::optional<Symbol> symbol(const std::string& name) const;
 
@@ -77,8 +79,7 @@ class Executable {
     std::unordered_map<std::string, Symbol> symbols_;
     std::string goVersion_;
     std::string goExperiment_;
-    std::string goBuildId_;
-    std::string gnuBuildId_;
+    BuildIds buildIds_;
 };
 
 }  // namespace gomapcore

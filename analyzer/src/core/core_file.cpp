@@ -199,10 +199,18 @@ struct ElfHandle {
 
 }  // namespace
 
-std::unique_ptr<CoreFile> CoreFile::open(const std::string& path) {
-    auto file = std::make_unique<MappedFile>(path);
-    std::unique_ptr<CoreFile> core(new CoreFile(std::move(file)));
-    core->parse();
+std::unique_ptr<CoreFile> CoreFile::open(const std::string& path, std::uint64_t maxDecompressedBytes) {
+    OpenedInput input = openPossiblyCompressed(path, DecompressOptions{maxDecompressedBytes, ""});
+    std::unique_ptr<CoreFile> core(new CoreFile(std::move(input.file)));
+    core->decompression_ = input.decompression;
+    try {
+        core->parse();
+    } catch (const Error& e) {
+        if (!core->decompression_) throw;
+        // The messages name the compressed file; say that they are about what it holds.
+        throw Error(e.code(), fmt::format("{} (after {} decompression)", e.what(),
+                                          compressionName(core->decompression_->kind)));
+    }
     return core;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gomapcore/target.h"
+#include "support/compressed_file.h"
 #include "support/mapped_file.h"
 
 namespace gomapcore {
@@ -42,13 +43,17 @@ struct CoreThread {
 
 class CoreFile {
   public:
-    // Parses the core. Throws Error(Unreadable, NotElfCore, UnsupportedTarget).
-    static std::unique_ptr<CoreFile> open(const std::string& path);
+    // Parses the core, decompressing it first when it is compressed (support/compressed_file.h).
+    // Throws Error(Unreadable, NotElfCore, UnsupportedTarget).
+    static std::unique_ptr<CoreFile> open(const std::string& path,
+                                          std::uint64_t maxDecompressedBytes = kDefaultMaxDecompressedBytes);
 
     const std::string& path() const { return file_->path(); }
     std::uint64_t fileSize() const { return file_->size(); }
     std::string architecture() const { return "amd64"; }
 
+    // How the core was decompressed; unset for a core that was not compressed.
+    const std::optional<Decompression>& decompression() const { return decompression_; }
     // True when the file ends before some segment or note the headers describe.
     bool truncated() const { return truncated_; }
 
@@ -74,6 +79,7 @@ class CoreFile {
     void parseNote(std::uint32_t type, const std::byte* desc, std::size_t size);
 
     std::unique_ptr<MappedFile> file_;
+    std::optional<Decompression> decompression_;
     bool truncated_ = false;
     std::vector<CoreSegment> segments_;
     std::vector<CoreThread> threads_;

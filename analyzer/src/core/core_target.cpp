@@ -31,11 +31,13 @@ std::vector<MemoryRegion> CoreTarget::regions() const {
 }
 
 TargetDescription CoreTarget::description() const {
-    return TargetDescription{"core", core_->path(), core_->architecture(), core_->truncated()};
+    TargetDescription description{"core", core_->path(), core_->architecture(), core_->truncated(), {}};
+    if (core_->decompression()) description.notes.push_back(describeDecompression(*core_->decompression()));
+    return description;
 }
 
-std::unique_ptr<Target> Target::openCore(const std::string& path) {
-    return std::make_unique<CoreTarget>(CoreFile::open(path));
+std::unique_ptr<Target> Target::openCore(const std::string& path, std::uint64_t maxDecompressedBytes) {
+    return std::make_unique<CoreTarget>(CoreFile::open(path, maxDecompressedBytes));
 }
 
 }  // namespace gomapcore

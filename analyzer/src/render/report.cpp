@@ -165,6 +165,15 @@ void writeJson(const Report& report, std::ostream& out) {
     j["input"] = {{"core", report.input.core},
                   {"executable", report.input.executable},
                   {"core_truncated", report.input.coreTruncated}};
+    // Where the executable came from; absent in a report of a front end that does not say.
+    if (!report.executable.source.empty()) {
+        auto orNull = [](const std::string& text) { return text.empty() ? json(nullptr) : json(text); };
+        j["executable"] = {{"path", report.executable.path},
+                           {"source", report.executable.source},
+                           {"build_id", orNull(report.executable.buildId)},
+                           {"go_build_id", orNull(report.executable.goBuildId)},
+                           {"rejected", report.executable.rejected}};
+    }
     j["target"] = {{"go_version", report.target.goVersion},
                    {"go_experiment", report.target.goExperiment},
                    {"map_layout", toString(report.target.mapLayout)},
@@ -268,7 +277,10 @@ std::string renderText(const Report& report) {
         out += fmt::format("\n  {}\n", report.crash->explanation);
         out += fmt::format("  (crash kind: {})\n\n", report.crash->kind);
     }
-    out += fmt::format("  executable   {}\n", report.input.executable);
+    out += fmt::format("  executable   {}{}\n", report.input.executable,
+                       report.executable.source.empty() || report.executable.source == "argument"
+                           ? ""
+                           : " (from " + report.executable.source + ")");
     out +=
         fmt::format("  go           {}{} ({} maps)\n",
                     report.target.goVersion.empty() ? "unknown" : report.target.goVersion,

@@ -12,6 +12,9 @@ class MappedFile {
   public:
     // Throws Error(Unreadable) with the OS's reason.
     explicit MappedFile(const std::string& path);
+    // Maps an already open file and takes ownership of fd (closed even when this throws); path
+    // is only what messages call it (a decompressed core's temporary file has no name).
+    MappedFile(int fd, const std::string& path);
     ~MappedFile();
     MappedFile(const MappedFile&) = delete;
     MappedFile& operator=(const MappedFile&) = delete;
@@ -22,6 +25,8 @@ class MappedFile {
     int fd() const { return fd_; }
 
   private:
+    void map();
+
     std::string path_;
     int fd_ = -1;
     const std::byte* data_ = nullptr;
