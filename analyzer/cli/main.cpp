@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "batch.h"
 #include "gomapcore/analysis.h"
 #include "gomapcore/error.h"
 #include "gomapcore/report.h"
@@ -199,6 +200,37 @@ int main(int argc, char** argv) {
     goroutines->add_option("--format", goroutinesFormat, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
 
+    gomapcore::cli::BatchOptions batchOptions;
+    std::vector<std::string> batchExeDirs;
+    bool batchNoDebuginfod = false, batchRedact = false;
+    std::uint64_t batchMaxDecompressedMiB = 0, batchMaxMemoryMiB = 0;
+    auto* batch = app.add_subcommand(
+        "batch", "analyze many cores, one JSON report a line (JSON Lines), going on past a bad one");
+    batch
+        ->add_option("PATH", batchOptions.inputs,
+                     "core files, folders (searched for cores) and glob patterns")
+        ->required();
+    batch->add_option("--jobs", batchOptions.jobs, "analyses run at the same time (each in its own process)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
+    batch->add_option("--output", batchOptions.output, "write the lines to this file instead of stdout");
+    batch
+        ->add_option("--fail-on", batchOptions.failOn,
+                     "exit 1 when a core has a finding of at least this severity")
+        ->check(CLI::IsMember({"error", "warning", "info", "never"}));
+    batch
+        ->add_option("--timeout", batchOptions.timeoutSeconds,
+                     "seconds per core (its --time-limit; a core with no report by then plus the grace "
+                     "period gets an error line)")
+        ->check(CLI::Range(0.0, kMaxTimeLimitSeconds));
+    batch->add_option("--exe-dir", batchExeDirs,
+                      "as for analyze: sysroots or folders of executables; repeatable");
+    batch->add_flag("--no-debuginfod", batchNoDebuginfod, "as for analyze");
+    batch->add_option("--max-decompressed-size", batchMaxDecompressedMiB, "as for analyze")
+        ->check(CLI::Range(std::uint64_t{1}, kMaxMemoryMiB));
+    batch->add_option("--max-memory", batchMaxMemoryMiB, "as for analyze, per core")
+        ->check(CLI::Range(std::uint64_t{1}, kMaxMemoryMiB));
+    batch->add_flag("--redact", batchRedact, "as for analyze");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -211,6 +243,21 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (batch->parsed()) {
+            // Each core is analyzed by `gomapcore analyze` with these options (batch.h).
+            for (const std::string& dir : batchExeDirs)
+                batchOptions.childArguments.insert(batchOptions.childArguments.end(), {"--exe-dir", dir});
+            if (batchNoDebuginfod) batchOptions.childArguments.push_back("--no-debuginfod");
+            if (batchRedact) batchOptions.childArguments.push_back("--redact");
+            if (batchMaxDecompressedMiB > 0)
+                batchOptions.childArguments.insert(
+                    batchOptions.childArguments.end(),
+                    {"--max-decompressed-size", std::to_string(batchMaxDecompressedMiB)});
+            if (batchMaxMemoryMiB > 0)
+                batchOptions.childArguments.insert(batchOptions.childArguments.end(),
+                                                   {"--max-memory", std::to_string(batchMaxMemoryMiB)});
+            return gomapcore::cli::runBatch(batchOptions);
+        }
         if (analyze->parsed()) {
             startWatchdog(analyzeCommon);
             auto analysis = openAnalysis(analyzeCommon);

@@ -24,6 +24,8 @@ import subprocess
 import sys
 import time
 
+from pipeline_common import verdict
+
 FORMATS = {"zstd": ["zstd", "-q", "-1", "-T2", "-c"], "lz4": ["lz4", "-q", "-1", "-c"],
            "xz": ["xz", "-q", "-0", "-T2", "-c"]}
 NOTE = re.compile(r"^the core is (\w+)-compressed \((\d+) bytes\); it was decompressed once, in [0-9.]+ s, to "
@@ -160,11 +162,7 @@ def main():
         problems = killed(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)
-    if problems:
-        print("FAIL\n  " + "\n  ".join(problems))
-        return 1
-    print("compressed cores: OK")
-    return 0
+    return verdict(problems, "compressed cores: OK")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ import time
 import urllib.error
 import urllib.request
 
+from pipeline_common import verdict
+
 GO_DIRS = [os.path.expanduser("~/.cache/gomapcore/go"), "/usr/lib"]
 
 
@@ -242,11 +244,7 @@ def main(gomapcore, corpus, source, work):
     finally:
         server.terminate()
         server.wait()
-    if problems:
-        print("FAIL\n  " + "\n  ".join(problems))
-        return 1
-    print("debuginfod: OK")
-    return 0
+    return verdict(problems, "debuginfod: OK")
 
 
 if __name__ == "__main__":

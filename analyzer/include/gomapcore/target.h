@@ -84,6 +84,11 @@ class Target {
     static std::unique_ptr<Target> openCore(
         const std::string& path, std::uint64_t maxDecompressedBytes = kDefaultMaxDecompressedBytes);
 
+    // Whether path starts like a core openCore reads: an ELF core file, or a zstd, lz4 or xz
+    // stream (what the stream holds is only known once it is decompressed). For picking cores
+    // out of a folder; false for anything unreadable.
+    static bool looksLikeCore(const std::string& path);
+
     // The process's memory as the target itself holds it: for a core, only what the kernel
     // dumped (the engine adds the executable's file bytes for read-only file mappings).
     virtual const Memory& memory() const = 0;

@@ -1,5 +1,12 @@
 #include "core/core_target.h"
 
+#include <elf.h>
+
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <span>
+
 namespace gomapcore {
 
 ThreadState threadStateOf(const CoreThread& thread) {
@@ -34,6 +41,17 @@ TargetDescription CoreTarget::description() const {
     TargetDescription description{"core", core_->path(), core_->architecture(), core_->truncated(), {}};
     if (core_->decompression()) description.notes.push_back(describeDecompression(*core_->decompression()));
     return description;
+}
+
+bool Target::looksLikeCore(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::array<char, EI_NIDENT + 2> head{};
+    in.read(head.data(), head.size());
+    auto bytes = std::as_bytes(std::span<const char>(head.data(), static_cast<std::size_t>(in.gcount())));
+    if (detectCompression(bytes) != Compression::None) return true;
+    // e_type is the little-endian half-word after e_ident.
+    return bytes.size() == head.size() && std::memcmp(head.data(), ELFMAG, SELFMAG) == 0 &&
+           head[EI_NIDENT] == ET_CORE && head[EI_NIDENT + 1] == 0;
 }
 
 std::unique_ptr<Target> Target::openCore(const std::string& path, std::uint64_t maxDecompressedBytes) {
