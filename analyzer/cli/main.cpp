@@ -45,6 +45,9 @@ struct CommonOptions {
     std::string listMaps = "summary";
     std::size_t listDepth = gomapcore::MapListing{}.maxIndexDepth;
     std::size_t listLargest = gomapcore::MapListing{}.largest;
+    gomapcore::MemoryRules memoryRules;
+    double oversizedMinMiB = static_cast<double>(gomapcore::MemoryRules{}.oversizedMinBytes) / (1 << 20);
+    double dominantMinMiB = static_cast<double>(gomapcore::MemoryRules{}.dominantMinBytes) / (1 << 20);
 };
 
 void addCommon(CLI::App* command, CommonOptions& options) {
@@ -87,6 +90,29 @@ void addCommon(CLI::App* command, CommonOptions& options) {
                         "map indexes");
     command->add_option("--list-largest", options.listLargest,
                         "with --list-maps summary: also list the N largest maps by live entries");
+    gomapcore::MemoryRules& rules = options.memoryRules;
+    command
+        ->add_option("--oversized-ratio", rules.oversizedRatio,
+                     "map-oversized: slots at least this many times the live entries")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
+    command
+        ->add_option("--oversized-min-mib", options.oversizedMinMiB,
+                     "map-oversized: only maps holding at least this many MiB")
+        ->check(CLI::Range(0.0, static_cast<double>(kMaxMemoryMiB)));
+    command
+        ->add_option("--overflow-heavy-ratio", rules.overflowHeavyRatio,
+                     "map-overflow-heavy: overflow buckets at least this many times the main buckets")
+        ->check(CLI::Range(0.0, 1e9));
+    command->add_option("--overflow-heavy-min", rules.overflowHeavyMinBuckets,
+                        "map-overflow-heavy: at least this many overflow buckets");
+    command
+        ->add_option("--dominant-share", rules.dominantShare,
+                     "map-dominant: one map holds at least this share (0-1) of the Go heap in use")
+        ->check(CLI::Range(0.0, 1.0));
+    command
+        ->add_option("--dominant-min-mib", options.dominantMinMiB,
+                     "map-dominant: only maps holding at least this many MiB")
+        ->check(CLI::Range(0.0, static_cast<double>(kMaxMemoryMiB)));
 }
 
 gomapcore::AnalysisOptions analysisOptions(const CommonOptions& common) {
@@ -102,6 +128,9 @@ gomapcore::AnalysisOptions analysisOptions(const CommonOptions& common) {
     options.listing.all = common.listMaps == "all";
     options.listing.maxIndexDepth = common.listDepth;
     options.listing.largest = common.listLargest;
+    options.memoryRules = common.memoryRules;
+    options.memoryRules.oversizedMinBytes = static_cast<std::uint64_t>(common.oversizedMinMiB * (1 << 20));
+    options.memoryRules.dominantMinBytes = static_cast<std::uint64_t>(common.dominantMinMiB * (1 << 20));
     return options;
 }
 
@@ -191,6 +220,13 @@ int main(int argc, char** argv) {
     show->add_option("MAP", which, "the map's header address (0x…) or a root name (e.g. main.users)")
         ->required();
     show->add_option("--max-entries", maxEntries, "entries to print at most");
+
+    CommonOptions memoryCommon;
+    std::string memoryFormat = "text";
+    auto* memory =
+        app.add_subcommand("memory", "where the memory went: the maps by bytes held, largest first");
+    addCommon(memory, memoryCommon);
+    memory->add_option("--format", memoryFormat, "text or json")->check(CLI::IsMember({"text", "json"}));
 
     CommonOptions goroutinesCommon;
     std::string goroutinesFormat = "text";
@@ -289,6 +325,15 @@ int main(int argc, char** argv) {
             }
             gomapcore::Report report = analysis->run(options);
             writeOutput(gomapcore::renderMapList(report), "");
+            return kExitClean;
+        }
+        if (memory->parsed()) {
+            startWatchdog(memoryCommon);
+            auto analysis = openAnalysis(memoryCommon);
+            gomapcore::Report report = analysis->run(analysisOptions(memoryCommon));
+            writeOutput(memoryFormat == "json" ? gomapcore::renderMemoryJson(report)
+                                               : gomapcore::renderMemoryText(report),
+                        "");
             return kExitClean;
         }
         if (goroutines->parsed()) {

@@ -206,3 +206,37 @@ func healthyLayoutMaps() {
 	fillUntilGrowing(growing, 0, 200)
 	reportMap("main.growing", "global", growing)
 }
+
+// memoryShape records what a classic map's memory is made of, read from the map itself
+// (runtime/map.go): B, the bucket size of the compiler's bucket type, and the overflow
+// buckets on the chains of the main array, with how many of them lie outside the array
+// makeBucketArray allocated (2^B buckets, plus 2^(B-4) preallocated overflow buckets from
+// B = 4 on, before its size-class rounding).
+func memoryShape(root string, h unsafe.Pointer, kt, vt reflect.Type) shapeRecord {
+	if mapGrowing(h) {
+		fatalf("memoryShape: %s is growing", root)
+	}
+	s := bucketLayout(kt, vt)
+	B := uint(*(*uint8)(add(h, hmapB)))
+	rec := shapeRecord{Record: "shape", Root: root, Addr: hexAddr(uintptr(h)), Layout: layoutName, B: B,
+		BucketSize: s.size, TableCapacities: []int{}}
+	buckets := loadPtr(add(h, hmapBuckets))
+	if buckets == nil {
+		return rec
+	}
+	nb := uintptr(1) << B
+	array := nb
+	if B >= 4 {
+		array += nb >> 4
+	}
+	end := uintptr(buckets) + array*s.size
+	for i := uintptr(0); i < nb; i++ {
+		for o := loadPtr(add(add(buckets, i*s.size), s.overflowOff)); o != nil; o = loadPtr(add(o, s.overflowOff)) {
+			rec.Overflow++
+			if uintptr(o) < uintptr(buckets) || uintptr(o) >= end {
+				rec.OverflowApart++
+			}
+		}
+	}
+	return rec
+}

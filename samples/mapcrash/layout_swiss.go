@@ -169,3 +169,20 @@ func scenarioGroupsUnmapped() {
 
 // healthyLayoutMaps: swiss maps grow a whole table at once; there is no mid-growth state.
 func healthyLayoutMaps() {}
+
+// memoryShape records what a swiss map's memory is made of, read from the map itself
+// (internal/runtime/maps): the directory length, each distinct table's capacity, and the
+// group size of the compiler's group type.
+func memoryShape(root string, h unsafe.Pointer, kt, vt reflect.Type) shapeRecord {
+	rec := shapeRecord{Record: "shape", Root: root, Addr: hexAddr(uintptr(h)), Layout: layoutName,
+		DirLen: dirLen(h), GroupSize: groupLayout(kt, vt).size, TableCapacities: []int{}}
+	if dirLen(h) == 0 {
+		rec.Small = loadPtr(add(h, mapDirPtr)) != nil
+		return rec
+	}
+	_, tabs := distinctTables(h)
+	for _, t := range tabs {
+		rec.TableCapacities = append(rec.TableCapacities, int(*(*uint16)(add(t, tableCapacity))))
+	}
+	return rec
+}

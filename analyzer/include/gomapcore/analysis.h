@@ -32,8 +32,27 @@ struct MapListing {
     std::size_t maxIndexDepth = 0;
 };
 
+// Thresholds of the rules on map memory (docs/report-v1.md): they describe waste, never damage.
+struct MemoryRules {
+    // map-oversized (warning): slots at least oversizedRatio times the live entries, in a map
+    // holding at least oversizedMinBytes (a fresh map of a few entries has 8 slots per entry).
+    std::uint64_t oversizedRatio = 8;
+    std::uint64_t oversizedMinBytes = std::uint64_t{1} << 20;
+    // map-overflow-heavy (info, classic): overflow buckets on the chains at least
+    // overflowHeavyRatio times the main buckets, and at least overflowHeavyMinBuckets of them.
+    double overflowHeavyRatio = 0.5;
+    std::uint64_t overflowHeavyMinBuckets = 64;
+    // map-dominant (info): one map holds at least dominantShare of the Go heap in use, and at
+    // least dominantMinBytes.
+    double dominantShare = 0.25;
+    std::uint64_t dominantMinBytes = std::uint64_t{16} << 20;
+    // How many maps the memory summary names (MemorySummary::largest).
+    std::size_t largest = 10;
+};
+
 struct AnalysisOptions {
     WalkLimits limits;
+    MemoryRules memoryRules;
     ReachLimits reach;
     // Never put key or value contents (or a panic's value) in the output: only their type
     // and length. Cores hold secrets.

@@ -21,6 +21,7 @@ inline constexpr const char* kConcurrentReadWrite = "concurrent-map-read-write";
 inline constexpr const char* kConcurrentIterationWrite = "concurrent-map-iteration-write";
 inline constexpr const char* kNilMapWrite = "nil-map-write";
 inline constexpr const char* kMapMemoryFault = "map-memory-fault";
+inline constexpr const char* kOutOfMemory = "out-of-memory";
 inline constexpr const char* kOther = "other";
 }  // namespace crash_kinds
 

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 
 #include "gomapcore/budget.h"
 
@@ -16,6 +18,10 @@ struct WalkLimits {
     bool collectSlots = false;                     // keep per-slot addresses (show, GUI)
     // The analysis-wide time and memory budget this walk draws on (not owned; none if null).
     AnalysisBudget* budget = nullptr;
+    // The bytes really allocated for the heap object a map structure starting at an address
+    // lives in (its span's object size), when the heap records one; none if empty. The walks
+    // count map memory with it (MapMemory), else with the sizes the layout implies.
+    std::function<std::optional<std::uint64_t>(std::uint64_t)> allocationSize;
 };
 
 // Bounds of the search for maps through typed pointers. The defaults follow everything a real

@@ -49,6 +49,10 @@ inline constexpr const char* kTableUnmapped = "table-unmapped";
 inline constexpr const char* kGroupsUnmapped = "groups-unmapped";
 inline constexpr const char* kDirectoryCorrupt = "directory-corrupt";
 inline constexpr const char* kPointerIntoFreeMemory = "pointer-into-free-memory";
+// Waste, not damage (severity info or warning, never error; thresholds in MemoryRules).
+inline constexpr const char* kMapOversized = "map-oversized";
+inline constexpr const char* kMapOverflowHeavy = "map-overflow-heavy";
+inline constexpr const char* kMapDominant = "map-dominant";
 }  // namespace rules
 
 struct Finding {
@@ -96,6 +100,33 @@ struct MapNode {
     std::vector<MapNode> children;
 };
 
+// The memory one map holds (docs/report-v1.md, "memory"): the allocations the runtime made for
+// it, each counted once. An allocation the heap's spans record is counted as allocated (its
+// span's object size: the size class, or the pages of a large object); any other (a header or
+// first bucket on a goroutine stack, a heap the core does not describe) as the layout read
+// from the DWARF implies. What the walk did not reach is not counted (see complete).
+struct MapMemory {
+    std::uint64_t header = 0;           // hmap and its mapextra (classic), or maps.Map (swiss)
+    std::uint64_t buckets = 0;          // classic: the bucket array with its preallocated overflow
+                                        // buckets; swiss: the group arrays (a small map's one group)
+    std::uint64_t directory = 0;        // swiss: the directory and the table structs
+    std::uint64_t overflow = 0;         // classic: overflow buckets allocated apart from the array
+    std::uint64_t oldBuckets = 0;       // classic, growing: the old array and its own overflow buckets
+    std::uint64_t indirect = 0;         // keys and elems stored apart (larger than 128 bytes)
+    std::uint64_t capacity = 0;         // slots: 8 per main and overflow bucket (classic, old array
+                                        // not included), the tables' capacities (swiss), 8 (small)
+    std::uint64_t overflowBuckets = 0;  // classic: buckets on the main array's overflow chains
+    std::uint64_t allocations = 0;      // allocations counted (indirect keys and elems included)
+    std::uint64_t heapSized = 0;        // of those, sized from their span
+    bool complete = false;              // the walk reached every structure of the map
+
+    std::uint64_t bytes() const { return header + buckets + directory + overflow + oldBuckets + indirect; }
+    // Live entries over slots; 0 without slots.
+    double loadFactor(std::int64_t live) const {
+        return capacity == 0 || live <= 0 ? 0.0 : static_cast<double>(live) / static_cast<double>(capacity);
+    }
+};
+
 struct MapResult {
     std::uint64_t address = 0;
     const MapTypeLayout* layout = nullptr;
@@ -115,6 +146,8 @@ struct MapResult {
     // For a heuristic map whose type nothing records: every map type it validates as. With
     // more than one, the report says the type is unknown and lists them.
     std::vector<std::string> typeCandidates;
+    // What the map holds in memory, as far as the walk reached.
+    MapMemory memory;
 
     // Every finding in the tree, in walk order.
     std::vector<Finding> findings() const;

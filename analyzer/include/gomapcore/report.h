@@ -32,6 +32,25 @@ struct MapGroup {
     std::uint64_t maps = 0;
     std::uint64_t entries = 0;  // live entries, summed
     std::uint64_t ok = 0, suspect = 0, damaged = 0, incomplete = 0;
+    std::uint64_t bytes = 0;  // memory held (MapMemory::bytes), summed
+};
+
+// Where the memory went: what the maps hold, against the Go heap in use.
+struct MemorySummary {
+    // One of the maps holding the most memory, as found before the listing groups any.
+    struct LargestMap {
+        std::uint64_t address = 0;
+        std::string type;
+        std::vector<std::string> roots;
+        std::int64_t count = 0;
+        MapMemory memory;
+    };
+    std::uint64_t mapBytes = 0;  // every map found, listed or grouped
+    std::uint64_t maps = 0;
+    std::uint64_t incompleteMaps = 0;        // maps whose walk did not reach everything they hold
+    std::optional<std::uint64_t> heapInUse;  // bytes; unset when the heap cannot be read
+    std::string heapInUseSource;             // "mheap_.pagesInUse" or "spans"
+    std::vector<LargestMap> largest;         // by bytes, largest first
 };
 
 // Where the analysis got the executable (README, "Finding the executable").
@@ -68,6 +87,7 @@ struct Report {
     std::vector<MapResult> maps;
     std::vector<MapGroup> mapGroups;
     std::vector<NilMap> nilMaps;
+    MemorySummary memory;
     std::vector<std::string> notes;  // things the analysis could not do, and why
     // Bounds of the analysis as a whole (not of one map's walk) that stopped it early.
     std::vector<std::string> limitsHit;
@@ -86,6 +106,9 @@ std::string renderText(const Report& report);
 std::string renderMapJsonLine(const MapResult& map);
 // One line per map: address, type, count, B or directory, roots, status.
 std::string renderMapList(const Report& report);
+// Where the memory went: the maps holding the most, with the heap in use and a total.
+std::string renderMemoryText(const Report& report);
+std::string renderMemoryJson(const Report& report);
 // One map in depth: header, bucket/table structure with its findings, and its entries.
 std::string renderMapDetail(const Memory& memory, const MapResult& map, std::size_t maxEntries,
                             bool redact = false);

@@ -10,6 +10,8 @@
 #include "analysis/executable_resolver.h"
 #include "analysis/heap_checks.h"
 #include "analysis/map_listing.h"
+#include "analysis/map_memory.h"
+#include "analysis/out_of_memory.h"
 #include "analysis/roots.h"
 #include "analysis/run_context.h"
 #include "analysis/session.h"
@@ -159,6 +161,7 @@ Report Analysis::run(const AnalysisOptions& options) {
         report.target.signal = target.threads().front().signal;
 
     RunContext run(options);
+    sizeAllocationsFromHeap(session, run.limits);
     run.progress(phases::kGoroutines, 0, 0);
     session.goroutines();
     run.progress(phases::kGoroutines, 1, 1);
@@ -220,6 +223,10 @@ Report Analysis::run(const AnalysisOptions& options) {
     for (const std::string& limit : run.limitsHit)
         if (std::find(report.limitsHit.begin(), report.limitsHit.end(), limit) == report.limitsHit.end())
             report.limitsHit.push_back(limit);
+    for (MapResult& map : report.maps)
+        checkMapMemory(map, options.memoryRules);
+    summarizeMemory(report, session.heap(), options.memoryRules);
+    explainOutOfMemory(report);
     if (options.onMap)
         for (const MapResult& map : report.maps)
             options.onMap(map);
@@ -232,11 +239,13 @@ MapInspection Analysis::inspect(const std::string& nameOrAddress, const Analysis
     AnalysisOptions detailed = options;
     detailed.limits.collectSlots = true;
     RunContext run(detailed);
+    sizeAllocationsFromHeap(session, run.limits);
     MapInspection inspection;
     const std::optional<std::uint64_t> address = parseAddress(nameOrAddress);
     std::vector<MapRoot> roots = findRoots(session, run);
     RootGroups groups = groupRoots(roots);
     auto finish = [&](MapInspection& result) -> MapInspection {
+        if (result.map) checkMapMemory(*result.map, options.memoryRules);
         result.notes = run.notes;
         return std::move(result);
     };

@@ -8,6 +8,7 @@
 #include <csignal>
 
 #include "analysis/crash_explanation.h"
+#include "analysis/out_of_memory.h"
 
 namespace gomapcore {
 
@@ -213,6 +214,10 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
     crash.message = crashMessage(session, *g, isPanic);
     for (const KnownMessage& known : kMapMessages)
         if (crash.message == known.text) crash.kind = known.kind;
+    if (auto oom = outOfMemoryMessage(crash.message); oom && !isPanic && crash.kind == crash_kinds::kOther) {
+        crash.message = std::string(*oom);
+        crash.kind = crash_kinds::kOutOfMemory;  // explained from the heap later (explainOutOfMemory)
+    }
     // A panic's value is the program's own data (the runtime's map messages are constants).
     if (run.redact && isPanic && !crash.message.empty() && crash.kind == crash_kinds::kOther)
         crash.message = fmt::format("<panic value, {} bytes>", crash.message.size());
@@ -333,7 +338,7 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
         mapText = *crash.map == 0 ? "a nil map" : fmt::format("map {:#x}", *crash.map);
         if (!crash.mapRoots.empty()) mapText += " (" + crash.mapRoots.front() + ")";
     }
-    if (crash.kind == crash_kinds::kOther) {
+    if (crash.kind == crash_kinds::kOther || crash.kind == crash_kinds::kOutOfMemory) {
         crash.explanation = fmt::format(
             "{}{} in goroutine {} at {}; the crash itself involves no map", isPanic ? "panic: " : "",
             crash.message.empty() ? "crash" : crash.message, g->id, where(crash.crashFrame));

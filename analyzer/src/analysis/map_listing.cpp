@@ -48,6 +48,9 @@ void applyListing(Report& report, const MapListing& listing) {
     if (listing.all) return;
     std::set<std::uint64_t> crashMaps;
     if (report.crash && report.crash->map) crashMaps.insert(*report.crash->map);
+    // The maps holding the most memory stay listed, whatever their entries.
+    for (const MemorySummary::LargestMap& map : report.memory.largest)
+        crashMaps.insert(map.address);
     // The largest maps by live entries (ties by address): listed whatever their roots.
     std::vector<std::size_t> bySize(report.maps.size());
     for (std::size_t i = 0; i < bySize.size(); ++i)
@@ -83,6 +86,7 @@ void applyListing(Report& report, const MapListing& listing) {
         group.rootPattern = pattern;
         ++group.maps;
         group.entries += map.liveEntries;
+        group.bytes += map.memory.bytes();
         switch (map.status()) {
             case MapStatus::Ok:
                 ++group.ok;

@@ -28,6 +28,13 @@ constexpr unsigned kBucketCount = 8;
 // No process can hold more than 2^47 bytes of buckets on amd64 (47-bit user address space).
 constexpr unsigned kUserAddressBits = 47;
 
+// Buckets makeBucketArray (runtime/map.go) allocates for 2^b buckets: from b = 4 on, 2^(b-4)
+// preallocated overflow buckets follow the main ones (and the array is then rounded up to its
+// size class, which only the heap's span can tell: the layout gives this lower bound).
+std::uint64_t arrayBuckets(std::uint64_t length) {
+    return length >= 16 ? length + length / 16 : length;
+}
+
 bool isEmpty(std::uint8_t top) {
     return top <= kEmptyOne;
 }
@@ -69,6 +76,16 @@ class ClassicWalker : detail::MapWalker {
     bool insideArray(std::uint64_t address, std::uint64_t array, std::uint64_t length) const {
         return array != 0 && address >= array && address - array < length * c_.bucketSize;
     }
+    // Counts a bucket array of length main buckets as allocated; returns its extent in bytes,
+    // within which overflow buckets are the preallocated ones, not allocations of their own.
+    std::uint64_t countArray(std::uint64_t array, std::uint64_t length, std::uint64_t& bytes) {
+        std::uint64_t allocated = allocation(array, arrayBuckets(length) * c_.bucketSize);
+        bytes += allocated;
+        return allocated;
+    }
+    // Counts an overflow bucket reached on a chain (newoverflow takes it from the array's
+    // preallocated tail, else allocates it with newobject).
+    void countOverflow(std::uint64_t bucket, bool old);
     bool budgetLeft() { return MapWalker::budgetLeft(visited_.size()); }
 
     const ClassicLayout& c_;
@@ -77,6 +94,7 @@ class ClassicWalker : detail::MapWalker {
     std::uint8_t flags_ = 0, B_ = 0;
     std::uint64_t buckets_ = 0, oldbuckets_ = 0, nevacuate_ = 0, extra_ = 0;
     std::uint64_t bucketsLength_ = 0, oldLength_ = 0;
+    std::uint64_t bucketsExtent_ = 0, oldExtent_ = 0;  // bytes of each array's allocation
     std::uint64_t live_ = 0;
     std::vector<Evacuation> oldEvacuation_;
     std::unordered_set<std::uint64_t> visited_;  // every bucket reached, for cycle detection
@@ -140,10 +158,19 @@ bool ClassicWalker::readHeader() {
             "flags has hashWriting set: a write was in progress when the process died (racy evidence: the "
             "writer may have finished or another may have cleared it)");
     }
+    result_.memory.header = allocation(result_.address, c_.headerSize);
     if (!plausible) return false;
     bucketsLength_ = std::uint64_t{1} << B_;
     if (oldbuckets_ != 0) oldLength_ = (flags_ & kSameSizeGrow) != 0 ? bucketsLength_ : bucketsLength_ >> 1;
     return true;
+}
+
+void ClassicWalker::countOverflow(std::uint64_t bucket, bool old) {
+    std::uint64_t array = old ? oldbuckets_ : buckets_;
+    std::uint64_t extent = old ? oldExtent_ : bucketsExtent_;
+    if (!old) ++result_.memory.overflowBuckets;
+    if (array != 0 && bucket >= array && bucket - array < extent) return;
+    (old ? result_.memory.oldBuckets : result_.memory.overflow) += allocation(bucket, c_.bucketSize);
 }
 
 const char* ClassicWalker::overflowProblem(std::uint64_t next, std::uint32_t link) {
@@ -183,6 +210,7 @@ Chain ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index, bool ol
         visited_.insert(address);
         if (link == 0) chain.node = parent.children.size();
         ReadResult read = memory_.read(address, buffer);
+        if (link > 0 && read.complete()) countOverflow(address, old);
         if (!read.complete()) {
             // A main bucket in a hole of its array is the array's fault (the array check sees only its
             // ends); an overflow bucket in one, its chain's. evacuation stays Unknown for a first bucket.
@@ -215,6 +243,7 @@ Chain ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index, bool ol
             }
             ++node.liveEntries;
             Slot slot = detail::inspectSlot(memory_, layout_, address, i, top, result_.address, node);
+            countIndirect(slot);
             if (limits_.collectSlots) node.slots.push_back(slot);
         }
         bool evacuated = false;
@@ -277,6 +306,7 @@ void ClassicWalker::walkOldBuckets() {
     if (!followable(header(), oldbuckets_, oldLength_ * c_.bucketSize, "oldbuckets",
                     rules::kOldbucketsUnmapped, rules::kHeaderImplausible))
         return;
+    oldExtent_ = countArray(oldbuckets_, oldLength_, result_.memory.oldBuckets);
     oldEvacuation_.assign(oldLength_, Evacuation::Unknown);
     for (std::uint64_t j = 0; j < oldLength_; ++j) {
         Chain chain =
@@ -299,6 +329,7 @@ void ClassicWalker::walkBuckets() {
     if (!followable(header(), buckets_, bucketsLength_ * c_.bucketSize, "buckets", rules::kBucketsUnmapped,
                     rules::kHeaderImplausible))
         return;
+    bucketsExtent_ = countArray(buckets_, bucketsLength_, result_.memory.buckets);
     for (std::uint64_t i = 0; i < bucketsLength_; ++i) {
         Chain chain = walkChain(buckets_ + i * c_.bucketSize, static_cast<std::int64_t>(i), false, header());
         live_ += chain.live;
@@ -329,7 +360,10 @@ void ClassicWalker::checkExtra() {
     if (state == AddressState::Unmapped) {
         add(node, rules::kOverflowChainCorrupt, Severity::Error, extra_,
             fmt::format("extra = {} (the overflow bookkeeping) lies in no mapping", hex(extra_)));
-    } else if (state == AddressState::Captured && c_.extraNextOverflow.present) {
+    } else if (c_.extraSize > 0) {
+        result_.memory.header += allocation(extra_, c_.extraSize);
+    }
+    if (state == AddressState::Captured && c_.extraNextOverflow.present) {
         auto next = reader_.u64(extra_ + c_.extraNextOverflow.offset);
         if (next && *next != 0 && memory_.classify(*next) == AddressState::Unmapped)
             add(node, rules::kOverflowChainCorrupt, Severity::Error, *next,
@@ -343,6 +377,10 @@ MapResult ClassicWalker::run() {
         walkOldBuckets();
         walkBuckets();
         checkExtra();
+        // Slots the map can fill without growing: the main buckets and the overflow buckets
+        // linked on their chains (the old array is being emptied into these).
+        if (buckets_ != 0)
+            result_.memory.capacity = (bucketsLength_ + result_.memory.overflowBuckets) * kBucketCount;
     } else {
         incomplete_ = true;
     }

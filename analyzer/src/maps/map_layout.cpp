@@ -131,6 +131,7 @@ const MapTypeLayout* LayoutCatalog::layoutFor(const Type* mapType, std::string* 
             const Type* extra = pointee(header->field("extra")->type);
             if (extra == nullptr) extra = types_.byName("runtime.mapextra");
             resolveFields<ClassicLayout>(extra, kMapextraFields, c);
+            if (extra != nullptr) c.extraSize = extra->byteSize();
         }
     } else if (header->field("dirPtr") != nullptr) {
         layout->kind = MapLayoutKind::Swiss;

@@ -26,6 +26,7 @@ struct ClassicLayout {
     std::uint64_t keySlotSize = 0;   // stride of keys[i] (pointer size when indirect)
     std::uint64_t elemSlotSize = 0;  // stride of values[i]
     FieldSlot extraOverflow, extraOldOverflow, extraNextOverflow;  // runtime.mapextra
+    std::uint64_t extraSize = 0;                                   // sizeof(runtime.mapextra)
 };
 
 // The runtime structs behind a classic map, described once (binary/struct_fields.h).

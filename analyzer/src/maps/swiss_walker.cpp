@@ -75,6 +75,7 @@ bool SwissWalker::readHeader() {
     if (s_.tombstonePossible.present) headerField(buffer, "tombstonePossible", s_.tombstonePossible);
     if (s_.clearSeq.present) headerField(buffer, "clearSeq", s_.clearSeq);
     result_.count = static_cast<std::int64_t>(used_);
+    result_.memory.header = allocation(result_.address, s_.headerSize);
 
     bool plausible = true;
     if (static_cast<std::int64_t>(used_) < 0) {
@@ -158,6 +159,7 @@ bool SwissWalker::walkGroup(std::uint64_t address, std::int64_t index, bool smal
             ++counts.full;
             ++node.liveEntries;
             Slot slot = detail::inspectSlot(memory_, layout_, address, i, ctrl, result_.address, node);
+            countIndirect(slot);
             if (limits_.collectSlots) node.slots.push_back(slot);
         } else if (ctrl == kCtrlEmpty) {
             ++counts.empty;
@@ -183,6 +185,9 @@ void SwissWalker::walkSmall() {
     if (!followable(header(), dirPtr_, s_.groupSize, "dirPtr", rules::kBucketsUnmapped,
                     rules::kHeaderImplausible))
         return;
+    // growToSmall (map.go): one group, newGroups(typ, 1).
+    result_.memory.buckets = allocation(dirPtr_, s_.groupSize);
+    result_.memory.capacity = kGroupSlots;
     GroupCounts counts;
     walkGroup(dirPtr_, 0, true, rules::kBucketsUnmapped, header(), counts);
 }
@@ -205,6 +210,8 @@ void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode&
     std::uint64_t growthLeft = detail::fieldValue(buffer, s_.growthLeft);
     std::uint64_t groups = detail::fieldValue(buffer, s_.groupsData);
     std::uint64_t lengthMask = detail::fieldValue(buffer, s_.lengthMask);
+    // newTable (table.go): new(table), then its groups with newGroups.
+    result_.memory.directory += allocation(table, s_.tableSize);
 
     bool shapeOk = true;
     if (capacity < kGroupSlots || capacity > kMaxTableCapacity || (capacity & (capacity - 1)) != 0) {
@@ -228,6 +235,8 @@ void SwissWalker::walkTable(std::uint64_t table, std::int64_t dirIndex, MapNode&
         parent.children.push_back(std::move(node));
         return;
     }
+    result_.memory.buckets += allocation(groups, (lengthMask + 1) * s_.groupSize);
+    result_.memory.capacity += capacity;
     GroupCounts counts;
     bool allRead = true;
     for (std::uint64_t g = 0; g <= lengthMask; ++g) {
@@ -269,6 +278,8 @@ void SwissWalker::walkDirectory() {
     directory.kind = NodeKind::Directory;
     directory.address = dirPtr_;
     directory.size = length * 8;
+    // The directory is a make([]*table, dirLen) (map.go growToTable, installTableSplit).
+    result_.memory.directory += allocation(dirPtr_, length * 8);
     if (!analysisBudgetLeft(length * 8)) {
         header().children.push_back(std::move(directory));
         return;

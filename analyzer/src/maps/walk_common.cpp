@@ -293,6 +293,38 @@ bool MapWalker::countComparable() const {
 void MapWalker::finish(std::uint64_t liveEntries) {
     result_.liveEntries = liveEntries;
     result_.complete = result_.headerReadable && !incomplete_;
+    result_.memory.complete = result_.complete;
+}
+
+std::uint64_t MapWalker::allocation(std::uint64_t address, std::uint64_t nominal) {
+    ++result_.memory.allocations;
+    if (!limits_.allocationSize) return nominal;
+    std::optional<std::uint64_t> allocated = limits_.allocationSize(address);
+    // An object smaller than what the layout says lives there is not this structure's
+    // allocation (a pointer into something else): the layout's size stands.
+    if (!allocated || *allocated < nominal) return nominal;
+    ++result_.memory.heapSized;
+    return *allocated;
+}
+
+void MapWalker::countIndirectObject(std::uint64_t address, std::uint64_t size, IndirectSize& cached) {
+    if (!cached.known) {
+        const std::uint64_t heapSizedBefore = result_.memory.heapSized;
+        cached.bytes = allocation(address, size);
+        cached.fromHeap = result_.memory.heapSized != heapSizedBefore;
+        cached.known = true;
+    } else {
+        ++result_.memory.allocations;
+        if (cached.fromHeap) ++result_.memory.heapSized;
+    }
+    result_.memory.indirect += cached.bytes;
+}
+
+void MapWalker::countIndirect(const Slot& slot) {
+    if (layout_.indirectKey && slot.keyReadable)
+        countIndirectObject(slot.keyAddress, layout_.keySize, keyObject_);
+    if (layout_.indirectElem && slot.elemReadable)
+        countIndirectObject(slot.elemAddress, layout_.elemSize, elemObject_);
 }
 
 namespace {

@@ -84,6 +84,16 @@ class MapWalker {
     static std::uint64_t nodeCharge(bool withSlots);
 
   protected:
+    // Counts one allocation the runtime made for the map, of nominal bytes as the layout implies,
+    // and returns what it holds: its span's object size when the heap records an allocated
+    // object there (limits_.allocationSize), else nominal.
+    std::uint64_t allocation(std::uint64_t address, std::uint64_t nominal);
+    // Counts the key and elem objects an occupied slot stores apart (indirect storage: mapassign
+    // allocates one with newobject per inserted key or elem, runtime/map.go and
+    // internal/runtime/maps/table.go). Every object of a map's key (elem) type has one size
+    // class, so the first readable one is sized from the heap and the rest are counted alike.
+    void countIndirect(const Slot& slot);
+
     // A count-mismatch verdict needs a walk that saw every entry: a complete walk, and no
     // structural error (a header, pointer, chain or directory that is itself wrong) that could hide
     // entries where the walk did not look. Control bytes and dangling entry pointers concern
@@ -98,6 +108,14 @@ class MapWalker {
     const WalkLimits& limits_;
     MapResult result_;
     bool incomplete_ = false;
+
+  private:
+    struct IndirectSize {
+        std::uint64_t bytes = 0;
+        bool known = false, fromHeap = false;
+    };
+    void countIndirectObject(std::uint64_t address, std::uint64_t size, IndirectSize& cached);
+    IndirectSize keyObject_, elemObject_;
 };
 
 }  // namespace gomapcore::detail

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
@@ -22,6 +24,35 @@ std::uint64_t headerField(const MapResult& map, const char* name) {
     for (const auto& [key, value] : map.header)
         if (key == name) return value;
     return 0;
+}
+
+json memoryToJson(const MapMemory& memory, std::int64_t count) {
+    return json{{"bytes", memory.bytes()},
+                {"header", memory.header},
+                {"buckets", memory.buckets},
+                {"directory", memory.directory},
+                {"overflow", memory.overflow},
+                {"old_buckets", memory.oldBuckets},
+                {"indirect", memory.indirect},
+                {"capacity", memory.capacity},
+                {"load_factor", memory.loadFactor(count)},
+                {"overflow_buckets", memory.overflowBuckets},
+                {"allocations", memory.allocations},
+                {"heap_sized", memory.heapSized},
+                {"complete", memory.complete}};
+}
+
+// A byte count for people: B, KiB, MiB or GiB.
+std::string bytesText(std::uint64_t bytes) {
+    if (bytes < 1024) return fmt::format("{} B", bytes);
+    const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes) / 1024;
+    std::size_t unit = 0;
+    while (value >= 1024 && unit + 1 < std::size(units)) {
+        value /= 1024;
+        ++unit;
+    }
+    return fmt::format("{:.1f} {}", value, units[unit]);
 }
 
 json mapToJson(const MapResult& map) {
@@ -60,8 +91,62 @@ json mapToJson(const MapResult& map) {
         }
     }
     j["limits_hit"] = map.limitsHit;
+    j["memory"] = memoryToJson(map.memory, map.count);
     return j;
 }
+
+json groupToJson(const MapGroup& group) {
+    return json{{"type", group.type},
+                {"root_pattern", group.rootPattern},
+                {"maps", group.maps},
+                {"entries", group.entries},
+                {"bytes", group.bytes},
+                {"status",
+                 {{"ok", group.ok},
+                  {"suspect", group.suspect},
+                  {"damaged", group.damaged},
+                  {"incomplete", group.incomplete}}}};
+}
+
+json memorySummaryJson(const MemorySummary& memory) {
+    json largest = json::array();
+    for (const MemorySummary::LargestMap& map : memory.largest)
+        largest.push_back({{"address", hex(map.address)},
+                           {"type", map.type},
+                           {"roots", map.roots},
+                           {"count", map.count},
+                           {"bytes", map.memory.bytes()},
+                           {"capacity", map.memory.capacity},
+                           {"load_factor", map.memory.loadFactor(map.count)}});
+    const bool heapKnown = memory.heapInUse.has_value();
+    return json{{"maps", memory.maps},
+                {"maps_bytes", memory.mapBytes},
+                {"incomplete_maps", memory.incompleteMaps},
+                {"heap_in_use", heapKnown ? json(*memory.heapInUse) : json(nullptr)},
+                {"heap_in_use_source", heapKnown ? json(memory.heapInUseSource) : json(nullptr)},
+                {"maps_share",
+                 heapKnown && *memory.heapInUse > 0
+                     ? json(static_cast<double>(memory.mapBytes) / static_cast<double>(*memory.heapInUse))
+                     : json(nullptr)},
+                {"largest", largest}};
+}
+
+std::string heapText(const MemorySummary& memory) {
+    if (!memory.heapInUse) return "Go heap in use unknown";
+    return fmt::format("Go heap in use {} ({:.0f}% in maps)", bytesText(*memory.heapInUse),
+                       *memory.heapInUse == 0 ? 0.0
+                                              : 100.0 * static_cast<double>(memory.mapBytes) /
+                                                    static_cast<double>(*memory.heapInUse));
+}
+
+// One line of a table of maps by bytes held.
+std::string memoryLine(std::uint64_t bytes, std::uint64_t capacity, double loadFactor, std::int64_t count,
+                       const std::string& what) {
+    return fmt::format("  {:>10} {:>10} {:>7.3f} {:>9} {}\n", bytesText(bytes), capacity, loadFactor, count,
+                       what);
+}
+
+constexpr const char* kMemoryColumns = "  {:>10} {:>10} {:>7} {:>9} {}\n";
 
 json findingToJson(const Finding& f) {
     return json{{"rule", f.rule},
@@ -198,15 +283,7 @@ void writeJson(const Report& report, std::ostream& out) {
     j["nil_maps"] = nilMaps;
     json groups = json::array();
     for (const MapGroup& group : report.mapGroups)
-        groups.push_back({{"type", group.type},
-                          {"root_pattern", group.rootPattern},
-                          {"maps", group.maps},
-                          {"entries", group.entries},
-                          {"status",
-                           {{"ok", group.ok},
-                            {"suspect", group.suspect},
-                            {"damaged", group.damaged},
-                            {"incomplete", group.incomplete}}}});
+        groups.push_back(groupToJson(group));
     j["map_groups"] = groups;
     json list = json::array();
     for (const Finding& f : findings)
@@ -220,6 +297,7 @@ void writeJson(const Report& report, std::ostream& out) {
     for (const std::string& limit : report.limitsHit)
         limits.push_back({{"map", nullptr}, {"limit", limit}});
     j["limits_hit"] = limits;
+    j["memory"] = memorySummaryJson(report.memory);
     j["notes"] = report.notes;
     // The document is written key by key in its own (sorted) order, as dump(2) would, with the
     // maps array streamed in its place.
@@ -294,6 +372,20 @@ std::string renderText(const Report& report) {
         out += fmt::format("               {} listed one by one, the rest in {} groups by type and root\n",
                            report.maps.size(), report.mapGroups.size());
     out += fmt::format("  findings     {} error, {} warning, {} info\n", errors, warnings, infos);
+    out += fmt::format("  memory       maps hold {}; {}\n", bytesText(report.memory.mapBytes),
+                       heapText(report.memory));
+    if (!report.memory.largest.empty()) {
+        out += "\nWhere the memory went (maps holding the most)\n";
+        out += fmt::format(kMemoryColumns, "BYTES", "SLOTS", "LOAD", "COUNT", "MAP");
+        constexpr std::size_t kTextRows = 5;
+        for (std::size_t i = 0; i < report.memory.largest.size() && i < kTextRows; ++i) {
+            const MemorySummary::LargestMap& map = report.memory.largest[i];
+            std::string roots = map.roots.empty() ? "(unreached)" : map.roots.front();
+            if (map.roots.size() > 1) roots += fmt::format(" (+{} more)", map.roots.size() - 1);
+            out += memoryLine(map.memory.bytes(), map.memory.capacity, map.memory.loadFactor(map.count),
+                              map.count, fmt::format("{} {} {}", hex(map.address), map.type, roots));
+        }
+    }
     if (!findings.empty()) {
         out += "\nFindings\n";
         for (const MapResult& map : report.maps) {
@@ -323,6 +415,55 @@ std::string renderText(const Report& report) {
             out += "  " + note + "\n";
     }
     return out;
+}
+
+std::string renderMemoryText(const Report& report) {
+    std::vector<const MapResult*> maps;
+    for (const MapResult& map : report.maps)
+        maps.push_back(&map);
+    std::stable_sort(maps.begin(), maps.end(), [](const MapResult* a, const MapResult* b) {
+        return a->memory.bytes() > b->memory.bytes();
+    });
+    std::string out = fmt::format(kMemoryColumns, "BYTES", "SLOTS", "LOAD", "COUNT", "MAP");
+    for (const MapResult* map : maps) {
+        std::string type = map->typeCandidates.size() > 1 ? "unknown" : map->typeName();
+        out += memoryLine(map->memory.bytes(), map->memory.capacity, map->memory.loadFactor(map->count),
+                          map->count,
+                          fmt::format("{} {} {}{}", hex(map->address), type, rootsText(*map),
+                                      map->memory.complete ? "" : " (walk incomplete: at least this)"));
+    }
+    for (const MapGroup& group : report.mapGroups)
+        out += fmt::format("  {:>10} {:>10} {:>7} {:>9} {} maps {} {}\n", bytesText(group.bytes), "-", "-",
+                           group.entries, group.maps, group.type, group.rootPattern);
+    out += fmt::format("  total {} in {} maps; {}\n", bytesText(report.memory.mapBytes), report.memory.maps,
+                       heapText(report.memory));
+    return out;
+}
+
+std::string renderMemoryJson(const Report& report) {
+    json j;
+    j["schema"] = "gomapcore/memory-v1";
+    j["memory"] = memorySummaryJson(report.memory);
+    std::vector<const MapResult*> maps;
+    for (const MapResult& map : report.maps)
+        maps.push_back(&map);
+    std::stable_sort(maps.begin(), maps.end(), [](const MapResult* a, const MapResult* b) {
+        return a->memory.bytes() > b->memory.bytes();
+    });
+    json list = json::array();
+    for (const MapResult* map : maps) {
+        list.push_back({{"address", hex(map->address)},
+                        {"type", map->typeCandidates.size() > 1 ? "unknown" : map->typeName()},
+                        {"roots", map->roots},
+                        {"count", map->headerReadable ? json(map->count) : json(nullptr)},
+                        {"memory", memoryToJson(map->memory, map->count)}});
+    }
+    j["maps"] = list;
+    json groups = json::array();
+    for (const MapGroup& group : report.mapGroups)
+        groups.push_back(groupToJson(group));
+    j["map_groups"] = groups;
+    return j.dump(2) + "\n";
 }
 
 std::string renderMapList(const Report& report) {

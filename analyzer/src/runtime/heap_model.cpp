@@ -220,6 +220,9 @@ std::optional<HeapLayout> HeapLayout::fromDwarf(TypeTable& types, std::string* w
     layout.allspansArray = allspans.array;
     layout.allspansLen = allspans.len;
     layout.allspansCap = allspans.cap;
+    // pagesInUse: uintptr up to Go 1.19's atomic.Uint64 wrapper (runtime/mheap.go); either way
+    // one 8-byte counter.
+    layout.pagesInUse = fieldSlot(heap, "pagesInUse");
     // The list of heap arenas: allArenas []arenaIdx up to Go 1.24, heapArenas from Go 1.25
     // (runtime/mheap.go; 1.25 split user arenas out into userArenaArenas).
     SliceSlot arenas = sliceSlot(heap, "heapArenas");
@@ -374,6 +377,8 @@ std::optional<HeapModel> HeapModel::build(const Memory& memory, const HeapLayout
     HeapModel model(memory, layout);
     HeapStats& stats = model.stats_;
     stats.sweepgen = *heapSweepgen;
+    if (layout.pagesInUse.present && layout.pagesInUse.size == 8)
+        stats.pagesInUse = reader.u64(mheapAddress + layout.pagesInUse.offset);
     stats.allspansLen = *len;
     if (*len > *cap)
         notes.push_back(fmt::format("heap: mheap_.allspans has len {} > cap {}; the slice header is damaged",
@@ -658,6 +663,28 @@ HeapAddress HeapModel::classify(std::uint64_t address) const {
             out.why = verdict.why;
             break;
     }
+    return out;
+}
+
+std::optional<std::uint64_t> HeapModel::allocationSize(std::uint64_t address) const {
+    HeapAddress where = classify(address);
+    if (where.kind != HeapAddressKind::InUseObjectAllocated || where.garbage) return std::nullopt;
+    if (where.objectStart == address) return where.objectSize;
+    // mallocgc (Go 1.22+) puts an 8-byte type header before a small scannable object too large
+    // for heap bits in its span, and returns the address after it.
+    constexpr std::uint64_t kMallocHeaderSize = 8;
+    const SpanInfo& span = *where.span;
+    if (layout_.heapBitsInSpan && span.sizeClass != 0 && !span.noscan &&
+        span.elemSize > layout_.minSizeForMallocHeader && address == where.objectStart + kMallocHeaderSize)
+        return where.objectSize;
+    return std::nullopt;
+}
+
+HeapInUse HeapModel::inUse() const {
+    if (stats_.pagesInUse) return HeapInUse{*stats_.pagesInUse * layout_.pageSize, "mheap_.pagesInUse"};
+    HeapInUse out{0, "spans"};
+    for (const SpanInfo& span : spans_)
+        if (span.state == SpanState::InUse) out.bytes += span.npages * layout_.pageSize;
     return out;
 }
 

@@ -37,6 +37,8 @@ struct HeapLayout {
     std::uint64_t arenaIndexSize = 8;                  // sizeof(arenaIdx)
     std::uint64_t heapArenaBytes = 0;                  // runtime.heapArenaBytes
     std::uint64_t arenaBaseOffset = 0;                 // runtime.arenaBaseOffsetUintptr
+    // mheap.pagesInUse: pages of spans in state mSpanInUse (optional; the heap in use).
+    FieldSlot pagesInUse;
     // runtime.mspan
     std::uint64_t spanSize = 0;
     FieldSlot startAddr, npages, freeindex, nelems, allocBits, gcmarkBits, sweepgen, allocCount, spanclass,
@@ -151,6 +153,14 @@ struct HeapStats {
     std::size_t arenas = 0;
     bool truncated = false;  // allspans longer than HeapLimits::maxSpans
     std::uint32_t sweepgen = 0;
+    std::optional<std::uint64_t> pagesInUse;  // mheap_.pagesInUse, when the core holds it
+};
+
+// The Go heap in use (the runtime's HeapInuse): bytes in spans of state mSpanInUse, and where
+// the figure came from.
+struct HeapInUse {
+    std::uint64_t bytes = 0;
+    const char* source = "";  // "mheap_.pagesInUse", or "spans" (summed over the spans read)
 };
 
 // The result of forEachAllocatedObject.
@@ -183,6 +193,14 @@ class HeapModel {
     // (older Go, objects with a malloc header, bits not captured, not an object start).
     std::optional<std::vector<bool>> objectPointerWords(std::uint64_t objectStart) const;
     HeapAddress classify(std::uint64_t address) const;
+    // The bytes allocated for the heap object a structure at address starts: the slot size
+    // (elemsize: the size class, or all pages of a large object) of an allocated object that
+    // begins at address, or 8 bytes before it behind a malloc header (Go 1.22+, mallocgc in
+    // runtime/malloc.go). nullopt for anything else (stacks, free slots, interior pointers).
+    std::optional<std::uint64_t> allocationSize(std::uint64_t address) const;
+    // mheap_.pagesInUse times the page size (runtime/mheap.go); without it, the pages of the
+    // in-use spans read.
+    HeapInUse inUse() const;
 
     // Calls callback(objectStart, size) for every allocated object in the in-use spans that
     // filter accepts (null filter: all), in address order, until the callback returns false or
