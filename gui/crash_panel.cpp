@@ -30,7 +30,7 @@ QString crashPanelHtml(const gomapcore::Report& report) {
         return rows.join("<br>");
     }
     const gomapcore::CrashReport& crash = *report.crash;
-    const bool mapCrash = crash.kind != gomapcore::crash_kinds::kOther;
+    const bool mapCrash = gomapcore::crash_kinds::isMapKind(crash.kind);
     rows << QStringLiteral(
                 "<span style=\"color:%1; font-size:large\"><b>%2</b></span> &nbsp; <code>%3</code>")
                 .arg(mapCrash ? "#c00000" : "#333333", esc(crash.message.empty() ? "crash" : crash.message),
@@ -89,7 +89,7 @@ CrashPanel::CrashPanel(QWidget* parent) : QLabel(parent) {
 }
 
 void CrashPanel::showReport(const gomapcore::Report& report) {
-    const bool mapCrash = report.crash && report.crash->kind != gomapcore::crash_kinds::kOther;
+    const bool mapCrash = report.crash && gomapcore::crash_kinds::isMapKind(report.crash->kind);
     setStyleSheet(mapCrash ? "QLabel#crashPanel { background: #fff0f0; }"
                            : "QLabel#crashPanel { background: #f4f6fa; }");
     setText(crashPanelHtml(report));

@@ -10,6 +10,7 @@
 #include <map>
 #include <vector>
 
+#include "analysis/map_listing.h"
 #include "corpus.h"
 #include "gomapcore/analysis.h"
 #include "gomapcore/error.h"
@@ -202,6 +203,74 @@ TEST(AnalysisApiTest, InspectFindsUnreachedMapsAndRefusesUnknownNames) {
     EXPECT_EQ(inspection.map->typeCandidates, unreached->typeCandidates);
     EXPECT_THROW(analysis->inspect("main.noSuchMap", {}), Error);
     EXPECT_THROW(analysis->inspect("0x10", {}), Error);
+}
+
+TEST(AnalysisApiTest, ProgressCrashAndMapEventsAndCancellation) {
+    std::string dir = testing::corpusDir() + "/go1.26/";
+    auto analysis = Analysis::open(dir + "concurrent-writes.core", dir + "mapcrash");
+    AnalysisOptions options;
+    std::vector<std::string> phases;
+    std::vector<ProgressEvent> walkEvents;
+    options.progress = [&](const ProgressEvent& e) {
+        if (phases.empty() || phases.back() != e.phase) phases.push_back(e.phase);
+        if (e.phase == phases::kWalk) walkEvents.push_back(e);
+    };
+    int crashes = 0;
+    std::string crashKind;
+    options.onCrash = [&](const CrashReport& crash) {
+        ++crashes;
+        crashKind = crash.kind;
+    };
+    std::size_t mapsSeen = 0;
+    options.onMap = [&](const MapResult&) { ++mapsSeen; };
+    Report report = analysis->run(options);
+    EXPECT_EQ(phases, (std::vector<std::string>{phases::kGoroutines, phases::kSearch, phases::kWalk,
+                                                phases::kCrash, phases::kUnreached}));
+    ASSERT_FALSE(walkEvents.empty());
+    EXPECT_EQ(walkEvents.back().done, walkEvents.back().total);
+    EXPECT_EQ(crashes, 1);
+    EXPECT_EQ(crashKind, report.crash->kind);
+    EXPECT_EQ(mapsSeen, report.mapCount());
+
+    auto cancel = std::make_shared<CancelToken>();
+    cancel->cancel();
+    AnalysisOptions cancelled;
+    cancelled.cancel = cancel;
+    try {
+        analysis->run(cancelled);
+        FAIL() << "a cancelled run returned a report";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Error::Code::Cancelled);
+    }
+}
+
+TEST(AnalysisApiTest, ListingGroupsMapsBeyondTheDepthAndKeepsTheRest) {
+    EXPECT_EQ(rootPattern("main.users").pattern, "main.users");
+    EXPECT_EQ(rootPattern("main.many[12]").pattern, "main.many[*]");
+    RootPattern keyed = rootPattern("main.srv.sessions[\"a]\\\"[b\"].byID[3]");
+    EXPECT_EQ(keyed.pattern, "main.srv.sessions[*].byID[*]");
+    EXPECT_EQ(keyed.indexDepth, 2u);
+
+    std::string dir = testing::corpusDir() + "/go1.23/";
+    auto analysis = Analysis::open(dir + "healthy.core", dir + "mapcrash");
+    AnalysisOptions all;
+    all.listing.all = true;
+    Report everything = analysis->run(all);
+    AnalysisOptions few;
+    few.listing.largest = 1;
+    Report grouped = analysis->run(few);
+    EXPECT_EQ(grouped.mapCount(), everything.mapCount());
+    EXPECT_LT(grouped.maps.size(), everything.maps.size());
+    EXPECT_FALSE(grouped.mapGroups.empty());
+    for (const MapResult& map : everything.maps) {
+        bool listed = std::any_of(grouped.maps.begin(), grouped.maps.end(),
+                                  [&](const MapResult& m) { return m.address == map.address; });
+        bool shallow = std::any_of(map.roots.begin(), map.roots.end(),
+                                   [](const std::string& r) { return rootPattern(r).indexDepth == 0; });
+        if (!map.findings().empty() || shallow) {
+            EXPECT_TRUE(listed) << map.address;
+        }
+    }
 }
 
 }  // namespace

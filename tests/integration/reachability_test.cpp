@@ -110,6 +110,32 @@ TEST_F(ReachabilityTest, EachObjectIsExpandedOnce) {
     EXPECT_EQ(walk.objectsVisited(), 2u);  // the Server and its sessions map, once each
 }
 
+TEST_F(ReachabilityTest, TheWorkListIsChargedAsItGrowsNotAsItDrains) {
+    // A slice of a million pointers queues a million elements before the first is expanded: on
+    // a real program's core that work list, not the objects expanded, is what ran out of
+    // memory. Charged as it grows, it stops at the budget and says so.
+    const Type* sliceType = types_->byName("[]*main.T");
+    ASSERT_NE(sliceType, nullptr);
+    const Type* sliceShape = sliceType->underlying();
+    constexpr std::uint64_t kElements = 1'000'000, kData = 0x10000000;
+    memory_.addCaptured(kData, kElements * 8);
+    memory_.put64(kRoot + sliceShape->field("array")->offset, kData);
+    memory_.put64(kRoot + sliceShape->field("len")->offset, kElements);
+    memory_.put64(kRoot + sliceShape->field("cap")->offset, kElements);
+    AnalysisBudget budget;
+    constexpr std::uint64_t kRoom = 256 << 10;
+    budget.limitMemory(kRoom);
+    ReachLimits limits;
+    limits.budget = &budget;
+    Reachability walk(memory_, *layouts_, limits, {});
+    walk.addRoot("main.keepAlive", RootKind::Global, kRoot, sliceType);
+    walk.run();
+    EXPECT_EQ(walk.limitsHit(), (std::vector<std::string>{budget.memoryLimitName()}));
+    EXPECT_GT(walk.peakQueued(), 0u);
+    EXPECT_LT(walk.peakQueued(), kRoom / 64);  // each queued value is charged at least 64 bytes
+    EXPECT_LE(budget.charged(), kRoom);
+}
+
 TEST_F(ReachabilityTest, MaxMapEntriesBoundsTheEntriesFollowed) {
     // main.Server.sessions, map[string]*main.Session, as a small swiss map (one group, no
     // directory) holding three sessions, each with its own byID map.

@@ -44,6 +44,8 @@ class AnalysisBudget {
     bool timeExpired() const { return timeExpired_; }
     bool memoryExhausted() const { return memoryExhausted_; }
     std::uint64_t charged() const { return charged_; }
+    // What may still be charged before the memory bound is reached.
+    std::uint64_t remaining() const { return memoryExhausted_ ? 0 : memoryLimit_ - charged_; }
     // The names limits_hit uses: "time-limit (30 s)", "max-memory (2048 MiB)".
     std::string timeLimitName() const;
     std::string memoryLimitName() const;

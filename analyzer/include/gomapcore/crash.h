@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,7 +23,18 @@ inline constexpr const char* kConcurrentIterationWrite = "concurrent-map-iterati
 inline constexpr const char* kNilMapWrite = "nil-map-write";
 inline constexpr const char* kMapMemoryFault = "map-memory-fault";
 inline constexpr const char* kOutOfMemory = "out-of-memory";
+// A signal another process sent (kill, timeout -s ABRT, a supervisor asking for a core).
+inline constexpr const char* kKilledBySignal = "killed-by-signal";
+// A runtime throw (runtime.throw/fatal) that is none of the map kinds.
+inline constexpr const char* kRuntimeFatal = "runtime-fatal";
 inline constexpr const char* kOther = "other";
+
+// True for the kinds a map caused; the others (killed-by-signal, runtime-fatal, other) may
+// still name maps in use, but no map is at fault.
+inline bool isMapKind(std::string_view kind) {
+    return kind == kConcurrentWrites || kind == kConcurrentReadWrite || kind == kConcurrentIterationWrite ||
+           kind == kNilMapWrite || kind == kMapMemoryFault;
+}
 }  // namespace crash_kinds
 
 struct CodeLocation {
@@ -42,6 +54,27 @@ struct MapHolder {
 struct MapCandidate {
     std::uint64_t address = 0;
     bool fromFallback = false;  // from an argument spill slot, not a DWARF location
+};
+
+// The signal another process sent, as the runtime's handler received it.
+struct SentSignal {
+    int signal = 0;
+    int code = 0;  // si_code: SI_USER (kill), SI_TKILL (tgkill), ...
+    std::optional<int> senderPid, senderUid;
+    int thread = 0;                   // the thread whose handler took it
+    std::optional<std::int64_t> m;    // that thread's runtime m.id
+    bool fromCoreNote = false;        // only NT_SIGINFO told (no handler frame survived)
+    std::string interruptedFunction;  // where it found the thread
+};
+
+// A goroutine inside a runtime map function at the moment of the crash: a map being written
+// (or read) then, worth naming even when no map is at fault.
+struct MapInUse {
+    std::int64_t goroutine = 0;
+    std::string function;              // the runtime map function
+    std::optional<std::uint64_t> map;  // its map argument, when readable
+    std::vector<std::string> mapRoots;
+    std::optional<CodeLocation> userFrame;
 };
 
 struct CrashReport {
@@ -64,7 +97,12 @@ struct CrashReport {
     // The findings on the crash's map ("rule at address"), so a reader can go from the crash
     // to what is wrong with the map.
     std::vector<std::pair<std::string, std::uint64_t>> mapFindings;
-    std::string explanation;  // one plain-language sentence
+    std::optional<SentSignal> sentSignal;  // killed-by-signal: who sent what
+    bool reraisedByRuntime = false;        // NT_SIGINFO is the runtime's own final SIGABRT
+    std::string goroutineState;            // the crash goroutine's state ("syscall", "running")
+    bool onSystemStack = false;            // the thread was on its g0/signal stack (scheduler, GC)
+    std::vector<MapInUse> mapsInUse;       // goroutines inside runtime map functions
+    std::string explanation;               // one plain-language sentence
     std::vector<std::string> notes;
 };
 

@@ -44,6 +44,9 @@ struct SignalInfo {
     int errnoValue = 0;
     int code = 0;
     std::uint64_t faultAddress = 0;  // si_addr, meaningful for SIGSEGV/SIGBUS/SIGILL/SIGFPE
+    // For a signal a process sent (si_code <= 0: SI_USER from kill, SI_QUEUE, SI_TKILL from
+    // tgkill), the sender: si_pid and si_uid, which share si_addr's place in the union.
+    std::optional<int> senderPid, senderUid;
 };
 
 // A file mapping of the process (a core's NT_FILE entry).

@@ -9,6 +9,7 @@
 
 #include "analysis/crash_explanation.h"
 #include "analysis/out_of_memory.h"
+#include "analysis/signal_origin.h"
 
 namespace gomapcore {
 
@@ -130,15 +131,17 @@ std::vector<MapCandidate> mapArgument(Session& session, const Goroutine& gorouti
     return candidates;
 }
 
-// The runtime's message: the fatal/throw argument, or the panic value.
-std::string crashMessage(Session& session, const Goroutine& goroutine, bool& isPanic) {
+// The runtime's message: the fatal/throw argument (fromThrow), or the panic value (isPanic).
+std::string crashMessage(Session& session, const Goroutine& goroutine, bool& isPanic, bool& fromThrow) {
     Reader reader(session.memory());
     isPanic = false;
+    fromThrow = false;
     for (std::size_t i = 0; i < goroutine.frames.size(); ++i) {
         const StackFrame& frame = goroutine.frames[i];
         if (frame.function == nullptr) continue;
         std::string_view name = frame.function->name;
         if (name == "runtime.fatal" || name == "runtime.throw") {
+            fromThrow = true;
             // The string argument s: its DWARF location, else the argument spill slots at the
             // CFA. The length there may be stale (tracebacks print it with a '?'), so known
             // messages are matched by their bytes.
@@ -191,6 +194,118 @@ std::string crashMessage(Session& session, const Goroutine& goroutine, bool& isP
     return info.name.empty() ? "" : "(a value of type " + info.name + ")";
 }
 
+// Every goroutine inside a runtime map function (among its innermost runtime frames), with the
+// map argument that function holds.
+std::vector<MapInUse> mapsInUse(Session& session, const GoroutineTable& table,
+                                const std::vector<MapRoot>& roots) {
+    std::vector<MapInUse> inUse;
+    for (const Goroutine& goroutine : table.goroutines()) {
+        for (std::size_t i = 0; i < goroutine.frames.size(); ++i) {
+            const StackFrame& frame = goroutine.frames[i];
+            if (frame.function == nullptr || !isRuntime(frame.function->name)) break;
+            if (!isMapFunction(frame.function->name)) continue;
+            MapInUse use;
+            use.goroutine = goroutine.id;
+            use.function = std::string(frame.function->name);
+            if (auto chosen = chooseMap(mapArgument(session, goroutine, i), roots)) {
+                use.map = chosen->address;
+                for (const MapRoot& root : roots)
+                    if (root.mapAddress == chosen->address && chosen->address != 0 &&
+                        std::find(use.mapRoots.begin(), use.mapRoots.end(), root.name) == use.mapRoots.end())
+                        use.mapRoots.push_back(root.name);
+            }
+            use.userFrame = firstUserFrame(goroutine.frames, i + 1);
+            inUse.push_back(std::move(use));
+            break;
+        }
+    }
+    return inUse;
+}
+
+std::string describeMapsInUse(const std::vector<MapInUse>& inUse) {
+    if (inUse.empty()) return "no goroutine was inside a runtime map function: no map was involved";
+    std::string text;
+    for (const MapInUse& use : inUse) {
+        std::string map = use.map ? fmt::format("map {:#x}", *use.map) : "a map";
+        if (!use.mapRoots.empty()) map += " (" + use.mapRoots.front() + ")";
+        text += fmt::format("{}goroutine {} was in {} on {}, called from {}", text.empty() ? "" : "; ",
+                            use.goroutine, use.function, map, where(use.userFrame));
+    }
+    return text;
+}
+
+// A process killed from outside: the signal, the thread whose handler took it and what that
+// thread was running (m.caughtsig, src/runtime/signal_unix.go sighandler), and which maps were
+// in use at that moment.
+void explainSignalFromOutside(Session& session, const std::vector<MapRoot>& roots, const SignalOrigin& origin,
+                              CrashReport& crash) {
+    const GoroutineTable* table = session.goroutines();
+    crash.kind = crash_kinds::kKilledBySignal;
+    crash.message = runtimeSignalName(origin.signal.signo);
+    crash.thread = origin.tid;
+    crash.reraisedByRuntime = origin.reraisedByRuntime;
+    SentSignal sent;
+    sent.signal = origin.signal.signo;
+    sent.code = origin.signal.code;
+    sent.senderPid = origin.signal.senderPid;
+    sent.senderUid = origin.signal.senderUid;
+    sent.thread = origin.tid;
+    sent.fromCoreNote = origin.thread == nullptr || origin.thread->signals.empty();
+    sent.interruptedFunction = origin.signal.interruptedFunction;
+    if (origin.thread != nullptr) sent.m = origin.thread->mId;
+    crash.sentSignal = sent;
+
+    const Goroutine* g = nullptr;
+    std::string running;
+    if (origin.thread != nullptr && table != nullptr) {
+        const RuntimeThread& thread = *origin.thread;
+        if (thread.caughtsig != 0) {
+            crash.goroutine = thread.caughtGoroutine;
+            crash.onSystemStack = thread.caughtOnSystemStack;
+            if (!thread.caughtOnSystemStack) g = table->byAddress(thread.caughtsig);
+        } else if (thread.curg != 0) {
+            g = table->byAddress(thread.curg);
+            if (g != nullptr) crash.goroutine = g->id;
+        }
+        if (crash.onSystemStack) {
+            running = fmt::format("was on its system stack (goroutine {}){}", crash.goroutine.value_or(0),
+                                  sent.interruptedFunction.empty() ? "" : " in " + sent.interruptedFunction);
+            if (const Goroutine* user = thread.curg != 0 ? table->byAddress(thread.curg) : nullptr)
+                running += fmt::format(" on behalf of goroutine {} [{}]", user->id, user->state);
+            else
+                running += ", running the scheduler with no goroutine";
+        }
+    }
+    if (g != nullptr) {
+        crash.goroutineState = g->state;
+        crash.crashFrame = firstUserFrame(g->frames);
+        std::string innermost = !g->frames.empty() && g->frames.front().function != nullptr
+                                    ? std::string(g->frames.front().function->name)
+                                    : "unknown code";
+        running = fmt::format("was running goroutine {} [{}] in {}", g->id, g->state, innermost);
+        if (crash.crashFrame && crash.crashFrame->function != innermost)
+            running += ", called from " + where(crash.crashFrame);
+    } else if (running.empty()) {
+        running = "was running no goroutine the runtime lists";
+    }
+    if (table != nullptr) crash.mapsInUse = mapsInUse(session, *table, roots);
+
+    std::string sender =
+        sent.senderPid ? fmt::format("sent by process {}", *sent.senderPid) : "sent by a process";
+    if (sent.senderUid) sender += fmt::format(" (uid {}, {})", *sent.senderUid, senderCodeName(sent.code));
+    std::string thread = fmt::format("thread {}", origin.tid);
+    if (sent.m) thread += fmt::format(" (m={})", *sent.m);
+    crash.explanation = fmt::format("killed by {} {}: {} {}; {}", crash.message, sender, thread, running,
+                                    describeMapsInUse(crash.mapsInUse));
+    if (crash.reraisedByRuntime)
+        crash.explanation +=
+            "; the runtime printed its traceback and then raised SIGABRT itself (GOTRACEBACK=crash)";
+    if (sent.fromCoreNote)
+        crash.notes.push_back(
+            "no signal frame of the runtime's handler survives: the signal and its sender are the core's "
+            "NT_SIGINFO");
+}
+
 }  // namespace
 
 CrashReport explainCrash(Session& session, RunContext& run, const std::vector<MapRoot>& roots,
@@ -202,6 +317,10 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
         if (crash.signal == SIGSEGV || crash.signal == SIGBUS) crash.faultAddress = signal->faultAddress;
     }
     const GoroutineTable* table = session.goroutines();
+    if (auto origin = signalFromOutside(session.target(), table)) {
+        explainSignalFromOutside(session, roots, *origin, crash);
+        return crash;
+    }
     const Goroutine* g = table != nullptr ? table->crashing() : nullptr;
     if (g == nullptr) {
         crash.notes.push_back("no goroutine was running on the thread that took the fatal signal");
@@ -210,8 +329,8 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
     }
     crash.thread = g->thread;
     crash.goroutine = g->id;
-    bool isPanic = false;
-    crash.message = crashMessage(session, *g, isPanic);
+    bool isPanic = false, fromThrow = false;
+    crash.message = crashMessage(session, *g, isPanic, fromThrow);
     for (const KnownMessage& known : kMapMessages)
         if (crash.message == known.text) crash.kind = known.kind;
     if (auto oom = outOfMemoryMessage(crash.message); oom && !isPanic && crash.kind == crash_kinds::kOther) {
@@ -260,6 +379,8 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
     crash.crashFrame = firstUserFrame(g->frames);
     if (faultingFrame && mapFrame && *faultingFrame <= *mapFrame && crash.kind == crash_kinds::kOther)
         crash.kind = crash_kinds::kMapMemoryFault;
+    if (crash.kind == crash_kinds::kOther && fromThrow) crash.kind = crash_kinds::kRuntimeFatal;
+    crash.mapsInUse = mapsInUse(session, *table, roots);
 
     if (crash.kind == crash_kinds::kNilMapWrite) {
         crash.map = 0;
@@ -288,7 +409,7 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
                 crash.mapRoots.push_back(root.name);
     }
     if (crash.kind != crash_kinds::kNilMapWrite && crash.kind != crash_kinds::kMapMemoryFault &&
-        crash.kind != crash_kinds::kOther) {
+        crash.kind != crash_kinds::kOther && crash.kind != crash_kinds::kRuntimeFatal) {
         // Other goroutines holding the same map: in a runtime map function on it, or in a
         // stack variable (roots named "goroutine N ...").
         for (const Goroutine& other : table->goroutines()) {
@@ -342,6 +463,9 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
         crash.explanation = fmt::format(
             "{}{} in goroutine {} at {}; the crash itself involves no map", isPanic ? "panic: " : "",
             crash.message.empty() ? "crash" : crash.message, g->id, where(crash.crashFrame));
+    } else if (crash.kind == crash_kinds::kRuntimeFatal) {
+        crash.explanation = fmt::format("fatal error: {} in goroutine {} at {}; {}", crash.message, g->id,
+                                        where(crash.crashFrame), describeMapsInUse(crash.mapsInUse));
     } else if (crash.kind == crash_kinds::kNilMapWrite) {
         crash.explanation =
             fmt::format("assignment to entry in nil map{} in goroutine {} at {}",

@@ -52,6 +52,8 @@ class Reachability {
     const std::vector<MapRoot>& maps() const { return maps_; }
     std::size_t objectsVisited() const { return objectsVisited_; }
     const std::vector<std::string>& limitsHit() const { return limitsHit_; }
+    // The most values that waited in the work list at once: what the search held at its peak.
+    std::size_t peakQueued() const { return peakQueued_; }
 
   private:
     struct Pending {
@@ -60,6 +62,10 @@ class Reachability {
         std::uint64_t address;
         const Type* type;
     };
+    // Queues item (at the back, or at the front for a struct's fields, which keeps a value's
+    // parts next to it in the order paths are reported) and charges what it holds while it
+    // waits to the analysis budget. False once the budget is spent: the caller stops queueing.
+    bool enqueue(Pending item, bool front = false);
     void expand(const Pending& item);
     void expandMapEntries(const Pending& item, std::uint64_t header, const Type* mapType);
     bool mayHoldPointers(const Type* type);
@@ -79,6 +85,8 @@ class Reachability {
     DynamicTypeResolver resolver_;
     bool redactKeys_ = false;
     std::deque<Pending> queue_;
+    bool budgetSpent_ = false;
+    std::size_t peakQueued_ = 0;
     std::unordered_map<std::uint64_t, std::vector<const Type*>> visited_;
     std::unordered_map<const Type*, bool> pointerMemo_;
     std::size_t objectsVisited_ = 0;

@@ -2,16 +2,79 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "analysis/reachability.h"
 #include "analysis/stack_object_maps.h"
 
 namespace gomapcore {
 namespace {
 
+// Whether a frame variable at [address, address + size) may hold a value the function wrote.
+// DWARF gives a stack variable one location for its whole scope, but until the function
+// writes it the slot holds whatever an earlier frame left there: on real programs' cores such
+// slots read as slices of millions of elements or maps at ASCII text. The garbage collector
+// trusts a slot only where the frame's pointer maps say it is live, and so does this; a slot
+// of an address-taken variable (a stack object) is zeroed on entry and always readable.
+bool liveInFrame(const GoSymbols& symbols, const StackFrame& frame, std::uint64_t address,
+                 std::uint64_t size) {
+    if (address < frame.sp || address >= frame.fp + (std::uint64_t{1} << 20))
+        return true;  // not in this frame
+    for (const StackObject& object : symbols.stackObjects(*frame.function)) {
+        std::uint64_t start = frame.addressOf(object);
+        if (address < start + static_cast<std::uint64_t>(object.size) && start < address + size) return true;
+    }
+    auto live = symbols.livePointers(*frame.function, frame.symbolPc);
+    if (!live) return true;  // no maps to judge by: keep the variable, as before
+    std::uint64_t base = 0;
+    const std::vector<bool>* bits = nullptr;
+    if (address < frame.varp()) {
+        bits = &live->locals;
+        base = frame.varp() - 8 * bits->size();
+    } else if (address >= frame.argp()) {
+        bits = &live->args;
+        base = frame.argp();
+    } else {
+        return true;  // the saved frame pointer and return address hold no variable
+    }
+    for (std::uint64_t word = address & ~std::uint64_t{7}; word < address + std::max<std::uint64_t>(size, 1);
+         word += 8) {
+        if (word < base) continue;
+        std::uint64_t index = (word - base) / 8;
+        if (index < bits->size() && (*bits)[index]) return true;
+    }
+    return false;
+}
+
+// A slot the pointer maps call dead was usually written and then last used (a map handed to
+// closures stays in its maker's frame, dead), but may never have been written, or point at an
+// object freed and reused since: followed as its type says, such a pointer reads another
+// object's words as slices of billions of elements (seen on real programs' cores). The
+// garbage collector does not follow dead slots, and neither does the search, except for a
+// map variable whose value is the start of an allocated heap object of a map header's size:
+// the header is then validated like any map. Maps only dead slots lead to are still found by
+// the unreached-map scan.
+bool deadSlotHoldsMapHeader(const HeapModel& heap, const Reader& reader, const Type* type,
+                            std::uint64_t address) {
+    if (type->kind != GoKind::Map) return false;
+    const Type* pointer = type->underlying();
+    const Type* header = pointer != nullptr && pointer->target != nullptr ? pointer->target : nullptr;
+    auto value = reader.u64(address);
+    if (header == nullptr || !value) return false;
+    if (*value == 0) return true;                    // a nil map: nothing to follow
+    constexpr std::uint64_t kSizeClassSpacing = 32;  // size classes near a map header's are 16 apart
+    HeapAddress where = heap.classify(*value);
+    return where.kind == HeapAddressKind::InUseObjectAllocated && !where.garbage &&
+           where.objectStart == *value && where.objectSize >= header->byteSize() &&
+           where.objectSize < header->byteSize() + kSizeClassSpacing;
+}
+
 // Every goroutine frame's DWARF variables (outside the runtime) as roots of the search.
 void addStackRoots(Session& session, RunContext& run, Reachability& reach) {
     const GoroutineTable* table = session.goroutines();
     if (table == nullptr) return;
+    const GoSymbols* symbols = session.symbols();
+    const HeapModel* heap = session.heap();
     Reader reader(session.memory());
     for (const Goroutine& goroutine : table->goroutines()) {
         for (std::size_t i = 0; i < goroutine.frames.size(); ++i) {
@@ -20,6 +83,10 @@ void addStackRoots(Session& session, RunContext& run, Reachability& reach) {
             const StackFrame* callee = i > 0 ? &goroutine.frames[i - 1] : nullptr;
             for (const FrameVariable& variable : session.frameVariables().variables(frame, callee)) {
                 if (variable.type == nullptr || !variable.address) continue;
+                if (symbols != nullptr && heap != nullptr && !variable.byReference &&
+                    !liveInFrame(*symbols, frame, *variable.address, variable.type->byteSize()) &&
+                    !deadSlotHoldsMapHeader(*heap, reader, variable.type, *variable.address))
+                    continue;
                 std::string name =
                     fmt::format("goroutine {} {} {}", goroutine.id, variable.function, variable.name);
                 std::optional<std::uint64_t> address = *variable.address;

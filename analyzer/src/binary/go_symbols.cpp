@@ -355,6 +355,44 @@ std::vector<StackObject> GoSymbols::stackObjects(const GoFunction& function) con
     return objects;
 }
 
+std::optional<GoSymbols::LivePointers> GoSymbols::livePointers(const GoFunction& function,
+                                                               std::uint64_t pc) const {
+    // src/internal/abi/symtab.go: PCDATA_StackMapIndex selects the bitmap of the function's
+    // FUNCDATA_ArgsPointerMaps and FUNCDATA_LocalsPointerMaps, each a runtime.stackmap
+    // {n, nbit int32; bytedata [n][(nbit+7)/8]byte} (src/runtime/symtab.go stackmapdata).
+    constexpr std::uint32_t kPcdataStackMapIndex = 1;
+    constexpr std::uint32_t kFuncdataArgsPointerMaps = 0, kFuncdataLocalsPointerMaps = 1;
+    constexpr std::int32_t kMaxBits = 1 << 24;  // a frame of 128 MiB; larger is damage
+    auto rec = record(function);
+    if (!rec) return std::nullopt;
+    auto table = pcdataOffset(*rec, kPcdataStackMapIndex);
+    if (!table) return std::nullopt;
+    auto index = pcValue(pctab_, *table, function.entry, pc, pcQuantum_);
+    if (!index || *index < 0) return std::nullopt;
+    Reader reader(*memory_);
+    auto bitmap = [&](std::uint32_t which) -> std::optional<std::vector<bool>> {
+        auto address = funcdataAddress(function, *rec, which);
+        if (!address) return std::vector<bool>{};  // no map: nothing of this kind is live
+        auto count = reader.u32(*address);
+        auto bits = reader.u32(*address + 4);
+        if (!count || !bits) return std::nullopt;
+        auto n = static_cast<std::int32_t>(*count), nbit = static_cast<std::int32_t>(*bits);
+        if (nbit == 0) return std::vector<bool>{};
+        if (n <= 0 || nbit < 0 || nbit > kMaxBits || *index >= n) return std::nullopt;
+        const std::uint64_t rowBytes = (static_cast<std::uint64_t>(nbit) + 7) / 8;
+        auto row = reader.bytes(*address + 8 + static_cast<std::uint64_t>(*index) * rowBytes, rowBytes);
+        if (!row) return std::nullopt;
+        std::vector<bool> live(static_cast<std::size_t>(nbit));
+        for (std::size_t w = 0; w < live.size(); ++w)
+            live[w] = (std::to_integer<unsigned>((*row)[w / 8]) >> (w % 8)) & 1;
+        return live;
+    };
+    auto locals = bitmap(kFuncdataLocalsPointerMaps);
+    auto args = bitmap(kFuncdataArgsPointerMaps);
+    if (!locals || !args) return std::nullopt;
+    return LivePointers{std::move(*locals), std::move(*args)};
+}
+
 std::optional<std::vector<bool>> GoSymbols::pointerWords(const StackObject& object) const {
     // gcdata is a ptrmask: bit i (LSB first) of byte i/8 says whether word i is a pointer
     // (src/runtime/stack.go scanframeworker / stackObjectRecord.gcdata; src/cmd/compile

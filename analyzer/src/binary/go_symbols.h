@@ -104,6 +104,16 @@ class GoSymbols {
     // when the bitmap is not captured or the object uses a GC program.
     std::optional<std::vector<bool>> pointerWords(const StackObject& object) const;
 
+    // Which words of a frame hold live pointers at pc, as the garbage collector scans it
+    // (src/runtime/stkframe.go getStackMap, src/runtime/mgcmark.go scanframeworker): the
+    // locals bitmap covers the locals.size() words just below varp, the args bitmap the
+    // words from argp. pc is the frame's symbol pc (a return address minus one). nullopt
+    // when the function has no maps or they are not captured.
+    struct LivePointers {
+        std::vector<bool> locals, args;
+    };
+    std::optional<LivePointers> livePointers(const GoFunction& function, std::uint64_t pc) const;
+
     // Decodes a pc-value table (runtime.pcvalue). Public for unit tests.
     static std::optional<std::int32_t> pcValue(const std::vector<std::byte>& table, std::uint32_t offset,
                                                std::uint64_t entry, std::uint64_t targetPc,

@@ -400,6 +400,10 @@ void CoreFile::parseNote(std::uint32_t type, const std::byte* desc, std::size_t 
             info.errnoValue = loadAt<std::int32_t>(desc, 4);
             info.code = loadAt<std::int32_t>(desc, 8);
             info.faultAddress = loadAt<std::uint64_t>(desc, 16);
+            if (info.code <= 0) {  // include/uapi/asm-generic/siginfo.h: _kill {si_pid, si_uid}
+                info.senderPid = loadAt<std::int32_t>(desc, 16);
+                info.senderUid = loadAt<std::int32_t>(desc, 20);
+            }
             signalInfo_ = info;
             return;
         }

@@ -27,6 +27,7 @@ std::string renderGoroutinesText(const GoroutineTable& table) {
         out += fmt::format("goroutine {} gp={} [{}]", g.id, hex(g.address), g.state);
         if (g.thread) out += fmt::format(" thread {}", *g.thread);
         if (g.onCrashingThread) out += " (crashed)";
+        if (g.system) out += " (system goroutine)";
         out += ":\n";
         for (const StackFrame& frame : g.frames) {
             if (frame.function == nullptr) {
@@ -61,6 +62,7 @@ std::string renderGoroutinesJson(const GoroutineTable& table) {
         item["state"] = g.state;
         item["thread"] = g.thread ? nlohmann::ordered_json(*g.thread) : nlohmann::ordered_json(nullptr);
         item["crashed"] = g.onCrashingThread;
+        item["system"] = g.system;
         item["stack"] = {hex(g.stackLo), hex(g.stackHi)};
         nlohmann::ordered_json frames = nlohmann::ordered_json::array();
         for (const StackFrame& frame : g.frames) {

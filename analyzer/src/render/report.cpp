@@ -237,6 +237,35 @@ nlohmann::ordered_json crashJson(const CrashReport& crash) {
     for (const auto& [rule, address] : crash.mapFindings)
         mapFindings.push_back({{"rule", rule}, {"address", hex(address)}});
     j["map_findings"] = std::move(mapFindings);
+    j["goroutine_state"] = textOrNull(crash.goroutineState);
+    j["on_system_stack"] = crash.onSystemStack;
+    if (crash.sentSignal) {
+        const SentSignal& sent = *crash.sentSignal;
+        nlohmann::ordered_json s;
+        s["signal"] = sent.signal;
+        s["code"] = sent.code;
+        s["sender_pid"] = optionalJson(sent.senderPid);
+        s["sender_uid"] = optionalJson(sent.senderUid);
+        s["thread"] = sent.thread;
+        s["m"] = optionalJson(sent.m);
+        s["interrupted_function"] = textOrNull(sent.interruptedFunction);
+        s["from_core_note"] = sent.fromCoreNote;
+        j["signal_sent"] = std::move(s);
+    } else {
+        j["signal_sent"] = nullptr;
+    }
+    j["reraised_by_runtime"] = crash.reraisedByRuntime;
+    nlohmann::ordered_json inUse = nlohmann::ordered_json::array();
+    for (const MapInUse& use : crash.mapsInUse) {
+        nlohmann::ordered_json u;
+        u["goroutine"] = use.goroutine;
+        u["function"] = use.function;
+        u["map"] = use.map ? nlohmann::ordered_json(hex(*use.map)) : nullptr;
+        u["map_roots"] = use.mapRoots;
+        u["frame"] = locationJson(use.userFrame);
+        inUse.push_back(std::move(u));
+    }
+    j["maps_in_use"] = std::move(inUse);
     j["notes"] = crash.notes;
     return j;
 }

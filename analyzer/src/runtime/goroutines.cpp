@@ -46,6 +46,56 @@ std::optional<std::string> stringArrayElement(const Reader& reader, TypeTable& t
     return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
 }
 
+// The kernel's struct ucontext on x86-64 (include/uapi/asm-generic/ucontext.h): uc_flags,
+// uc_link, uc_stack, uc_mcontext (struct sigcontext), then a 64-bit uc_sigmask. glibc's
+// ucontext_t is larger (its sigset_t has 1024 bits, and it appends the FP state), so the size
+// is built from the kernel's own fields; rt_sigframe's siginfo follows it
+// (arch/x86/include/asm/sigframe.h).
+constexpr std::uint64_t kKernelUcontextSize = offsetof(ucontext_t, uc_sigmask) + 8;
+
+// The signal frames a thread's handler ran on, read from the unwound frames of the thread.
+std::vector<HandledSignal> handledSignals(const Reader& reader, const std::vector<StackFrame>& frames) {
+    constexpr int kSiUser = 0;  // si_code values <= 0 are sent by a process (SI_USER, SI_QUEUE, SI_TKILL)
+    std::vector<HandledSignal> signals;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        if (frames[i].function == nullptr || frames[i].function->name != "runtime.sigtramp") continue;
+        std::uint64_t info = frames[i].fp + kKernelUcontextSize;
+        auto signo = reader.u32(info);
+        auto code = reader.u32(info + 8);
+        if (!signo || !code || *signo == 0 || *signo > 64) continue;  // not a siginfo the kernel wrote
+        HandledSignal signal;
+        signal.signo = static_cast<int>(*signo);
+        signal.code = static_cast<std::int32_t>(*code);
+        if (signal.code <= kSiUser) {
+            if (auto pid = reader.u32(info + 16)) signal.senderPid = static_cast<std::int32_t>(*pid);
+            if (auto uid = reader.u32(info + 20)) signal.senderUid = static_cast<std::int32_t>(*uid);
+        } else if (auto address = reader.u64(info + 16)) {
+            signal.faultAddress = *address;
+        }
+        if (i + 1 < frames.size()) {
+            signal.interruptedPc = frames[i + 1].pc;
+            signal.interruptedSp = frames[i + 1].sp;
+            if (frames[i + 1].function != nullptr)
+                signal.interruptedFunction = std::string(frames[i + 1].function->name);
+        }
+        signals.push_back(std::move(signal));
+    }
+    return signals;
+}
+
+// src/runtime/traceback.go isSystemGoroutine: a goroutine the runtime started for itself
+// (its start function is in package runtime), except runtime.main and the few runtime start
+// functions that run user code. The finalizer goroutine counts as a user goroutine while it runs
+// a finalizer; that state is not read here, so it is always reported as a system goroutine.
+bool isSystemGoroutine(const GoSymbols& symbols, std::uint64_t startPc) {
+    const GoFunction* start = symbols.functionAt(startPc);
+    if (start == nullptr) return false;
+    std::string_view name = start->name;
+    if (name == "runtime.main" || name == "runtime.corostart" || name == "runtime.handleAsyncEvent")
+        return false;
+    return name.rfind("runtime.", 0) == 0;
+}
+
 }  // namespace
 
 std::vector<StackFrame> unwindStack(const Memory& memory, const GoSymbols& symbols, std::uint64_t pc,
@@ -175,6 +225,7 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
         return StackBounds{*stackLo, *stackHi};
     };
     std::unordered_map<std::uint64_t, ThreadOfM> threadOfG;  // curg -> thread
+    std::vector<RuntimeThread> runtimeThreads;
     const ThreadState* crashingThread = nullptr;
     for (const ThreadState& thread : threads)
         if (thread.signal != 0) {
@@ -196,6 +247,39 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
                 for (const ThreadState& thread : threads)
                     if (static_cast<std::uint64_t>(thread.tid) == *procid) entry.thread = &thread;
                 if (entry.thread != nullptr) threadOfG[*curg] = std::move(entry);
+            }
+            const ThreadState* thread = nullptr;
+            for (const ThreadState& candidate : threads)
+                if (procid && static_cast<std::uint64_t>(candidate.tid) == *procid) thread = &candidate;
+            if (thread != nullptr) {
+                RuntimeThread described;
+                described.tid = thread->tid;
+                described.m = mAddress;
+                described.curg = curg.value_or(0);
+                if (auto id = readField(reader, mAddress, f.mId))
+                    described.mId = static_cast<std::int64_t>(*id);
+                std::vector<StackBounds> systemStacks;
+                std::vector<std::uint64_t> systemGs;
+                for (const FieldSlot* systemG : {&f.mG0, &f.mGsignal})
+                    if (auto systemGAddress = readField(reader, mAddress, *systemG);
+                        systemGAddress && *systemGAddress != 0) {
+                        systemGs.push_back(*systemGAddress);
+                        if (auto bounds = stackOf(*systemGAddress)) systemStacks.push_back(*bounds);
+                    }
+                if (auto caught = readField(reader, mAddress, f.mCaughtsig); caught && *caught != 0) {
+                    described.caughtsig = *caught;
+                    if (auto goid = readField(reader, *caught, f.gGoid))
+                        described.caughtGoroutine = static_cast<std::int64_t>(*goid);
+                    described.caughtOnSystemStack =
+                        std::find(systemGs.begin(), systemGs.end(), *caught) != systemGs.end();
+                }
+                // Only the handler's frames matter here; unwinding stops where the interrupted
+                // code's stack begins, which is not among these stacks.
+                std::string ignored;
+                auto frames =
+                    unwindStack(memory, symbols, thread->pc, thread->sp, systemStacks, true, limits, ignored);
+                described.signals = handledSignals(reader, frames);
+                runtimeThreads.push_back(std::move(described));
             }
             auto next = readField(reader, mAddress, f.mAlllink);
             if (!next) {
@@ -242,6 +326,7 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
         goroutine.stackHi = reader.u64(*gAddress + stackField + hi).value_or(0);
         goroutine.m = readField(reader, *gAddress, f.gM).value_or(0);
         goroutine.startPc = readField(reader, *gAddress, f.gStartpc).value_or(0);
+        goroutine.system = isSystemGoroutine(symbols, goroutine.startPc);
         goroutine.creatorPc = readField(reader, *gAddress, f.gGopc).value_or(0);
         if (auto parent = readField(reader, *gAddress, f.gParentGoid))
             goroutine.creatorId = static_cast<std::int64_t>(*parent);
@@ -287,6 +372,20 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
                 sp = *syscallSp;
             }
         }
+        // The goroutine a fatal signal interrupted (m.caughtsig) is unwound from the signal's
+        // context, as the runtime's own first listing of it is (fatalsignal: tracebacktrap with
+        // the signal pc and sp): for a goroutine in a system call that is the instruction in the
+        // raw syscall, a few frames inside where entersyscall left syscallpc.
+        for (const RuntimeThread& thread : runtimeThreads) {
+            if (thread.caughtsig != *gAddress || thread.signals.empty()) continue;
+            const HandledSignal& caught = thread.signals.back();
+            if (caught.interruptedSp >= own.lo && caught.interruptedSp < own.hi &&
+                caught.interruptedPc != 0) {
+                pc = caught.interruptedPc;
+                sp = caught.interruptedSp;
+                trap = true;
+            }
+        }
         if (pc == 0 || sp == 0) {
             goroutine.unwindProblem = "no saved registers";
         } else {
@@ -298,6 +397,7 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
         }
         table->goroutines_.push_back(std::move(goroutine));
     }
+    table->threads_ = std::move(runtimeThreads);
     return table;
 }
 

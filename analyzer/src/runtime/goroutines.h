@@ -48,6 +48,7 @@ struct Goroutine {
     std::uint64_t m = 0;                    // the runtime.m running it, or 0
     std::optional<int> thread;              // the OS thread (tid) running it
     bool onCrashingThread = false;          // running on the thread that took the fatal signal
+    bool system = false;                    // a runtime goroutine (runtime isSystemGoroutine)
     std::uint64_t startPc = 0;              // the go statement's function
     std::uint64_t creatorPc = 0;            // gopc: where the go statement was
     std::optional<std::int64_t> creatorId;  // parentGoid (Go 1.21+)
@@ -60,7 +61,7 @@ struct Goroutine {
 struct GoroutineLayout {
     FieldSlot gStack, gSched, gAtomicstatus, gGoid, gM, gStartpc, gGopc, gParentGoid, gWaitreason, gSyscallsp,
         gSyscallpc;
-    FieldSlot mProcid, mCurg, mG0, mGsignal, mAlllink;
+    FieldSlot mProcid, mCurg, mG0, mGsignal, mAlllink, mCaughtsig, mId;
     FieldSlot gobufPc, gobufSp;
     FieldSlot stackLo, stackHi;
 };
@@ -81,9 +82,13 @@ inline constexpr FieldSpec<GoroutineLayout> kGFields[] = {
     {"syscallpc", "", &GoroutineLayout::gSyscallpc, false},
 };
 inline constexpr FieldSpec<GoroutineLayout> kMFields[] = {
-    {"procid", "", &GoroutineLayout::mProcid, false},   {"curg", "", &GoroutineLayout::mCurg, false},
-    {"g0", "", &GoroutineLayout::mG0, false},           {"gsignal", "", &GoroutineLayout::mGsignal, false},
+    {"procid", "", &GoroutineLayout::mProcid, false},
+    {"curg", "", &GoroutineLayout::mCurg, false},
+    {"g0", "", &GoroutineLayout::mG0, false},
+    {"gsignal", "", &GoroutineLayout::mGsignal, false},
     {"alllink", "", &GoroutineLayout::mAlllink, false},
+    {"caughtsig", "", &GoroutineLayout::mCaughtsig, false},
+    {"id", "", &GoroutineLayout::mId, false},
 };
 inline constexpr FieldSpec<GoroutineLayout> kGobufFields[] = {
     {"pc", "", &GoroutineLayout::gobufPc, true},
@@ -92,6 +97,34 @@ inline constexpr FieldSpec<GoroutineLayout> kGobufFields[] = {
 inline constexpr FieldSpec<GoroutineLayout> kStackFields[] = {
     {"lo", "", &GoroutineLayout::stackLo, true},
     {"hi", "", &GoroutineLayout::stackHi, true},
+};
+
+// What the kernel handed a signal handler, read from the siginfo of the rt_sigframe the handler
+// ran on (Linux include/uapi/asm-generic/siginfo.h: si_signo, si_errno, si_code, then for a
+// signal a process sent with kill/tgkill/sigqueue, si_code <= 0, the sender's si_pid, si_uid).
+struct HandledSignal {
+    int signo = 0;
+    int code = 0;
+    std::optional<int> senderPid, senderUid;             // only for a signal a process sent
+    std::optional<std::uint64_t> faultAddress;           // only for a fault the kernel raised (si_code > 0)
+    std::string interruptedFunction;                     // where the signal found the thread
+    std::uint64_t interruptedPc = 0, interruptedSp = 0;  // its registers then (the signal context)
+};
+
+// An OS thread the runtime ran as an M (src/runtime/runtime2.go type m), as the core left it.
+struct RuntimeThread {
+    int tid = 0;
+    std::optional<std::int64_t> mId;  // m.id, the traceback's "m=N"
+    std::uint64_t m = 0;
+    std::uint64_t curg = 0;  // m.curg: the user goroutine the M runs (0 when idle)
+    // m.caughtsig: the g that was running when the M's handler took a signal it treats as
+    // fatal (set in runtime.sighandler before fatalsignal prints it first); 0 when none.
+    std::uint64_t caughtsig = 0;
+    std::optional<std::int64_t> caughtGoroutine;  // its goid (0 for the M's own g0)
+    bool caughtOnSystemStack = false;             // caughtsig is the M's g0 or gsignal
+    // The signal frames on the thread's system and signal stacks, innermost first: a thread
+    // still inside runtime.sighandler (the runtime's crash path sleeps and re-raises there).
+    std::vector<HandledSignal> signals;
 };
 
 struct StackBounds {
@@ -117,9 +150,12 @@ class GoroutineTable {
     const Goroutine* byAddress(std::uint64_t g) const;
     // The goroutine that was running on the thread that took the fatal signal, if any.
     const Goroutine* crashing() const;
+    // Every thread the runtime ran as an M and the core holds registers for, in allm order.
+    const std::vector<RuntimeThread>& threads() const { return threads_; }
 
   private:
     std::vector<Goroutine> goroutines_;
+    std::vector<RuntimeThread> threads_;
 };
 
 // Unwinds from (pc, sp), innermost first, through signal frames, as long as frames stay on
