@@ -258,19 +258,18 @@ void explainSignalFromOutside(Session& session, const std::vector<MapRoot>& root
     const Goroutine* g = nullptr;
     std::string running;
     if (origin.thread != nullptr && table != nullptr) {
-        const RuntimeThread& thread = *origin.thread;
-        if (thread.caughtsig != 0) {
-            crash.goroutine = thread.caughtGoroutine;
-            crash.onSystemStack = thread.caughtOnSystemStack;
-            if (!thread.caughtOnSystemStack) g = table->byAddress(thread.caughtsig);
-        } else if (thread.curg != 0) {
-            g = table->byAddress(thread.curg);
+        ThreadActivity activity = activityOf(*origin.thread);
+        crash.goroutine = activity.goroutine;
+        crash.onSystemStack = activity.onSystemStack;
+        if (activity.g != 0) {
+            g = table->byAddress(activity.g);
             if (g != nullptr) crash.goroutine = g->id;
         }
-        if (crash.onSystemStack) {
+        if (activity.onSystemStack) {
             running = fmt::format("was on its system stack (goroutine {}){}", crash.goroutine.value_or(0),
                                   sent.interruptedFunction.empty() ? "" : " in " + sent.interruptedFunction);
-            if (const Goroutine* user = thread.curg != 0 ? table->byAddress(thread.curg) : nullptr)
+            if (const Goroutine* user =
+                    activity.onBehalfOf != 0 ? table->byAddress(activity.onBehalfOf) : nullptr)
                 running += fmt::format(" on behalf of goroutine {} [{}]", user->id, user->state);
             else
                 running += ", running the scheduler with no goroutine";
@@ -317,7 +316,11 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
         if (crash.signal == SIGSEGV || crash.signal == SIGBUS) crash.faultAddress = signal->faultAddress;
     }
     const GoroutineTable* table = session.goroutines();
-    if (auto origin = signalFromOutside(session.target(), table)) {
+    std::optional<int> ownPid;
+    if (auto process = session.target().processInfo(); process && process->pid > 0) ownPid = process->pid;
+    static const std::vector<RuntimeThread> kNoThreads;
+    if (auto origin = signalFromOutside(session.target().threads(), session.target().signalInfo(), ownPid,
+                                        table != nullptr ? table->threads() : kNoThreads)) {
         explainSignalFromOutside(session, roots, *origin, crash);
         return crash;
     }

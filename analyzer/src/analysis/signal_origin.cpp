@@ -16,23 +16,22 @@ bool sentByAnotherProcess(int code, std::optional<int> senderPid, std::optional<
 
 }  // namespace
 
-std::optional<SignalOrigin> signalFromOutside(const Target& target, const GoroutineTable* table) {
-    std::optional<int> ownPid;
-    if (auto process = target.processInfo(); process && process->pid > 0) ownPid = process->pid;
-    std::optional<SignalInfo> core = target.signalInfo();
-
+std::optional<SignalOrigin> signalFromOutside(const std::vector<ThreadState>& threads,
+                                              const std::optional<SignalInfo>& core,
+                                              std::optional<int> ownPid,
+                                              const std::vector<RuntimeThread>& runtimeThreads) {
     std::optional<SignalOrigin> origin;
-    if (table != nullptr) {
+    {
         // The thread that dumped the core comes first among those that took a signal from
         // outside: since Go 1.21 the thread that got it first is the one that crashes
         // (golang/go#63277); before, it may be any of them.
         int dumping = 0;
-        for (const ThreadState& thread : target.threads())
+        for (const ThreadState& thread : threads)
             if (thread.signal != 0) {
                 dumping = thread.tid;
                 break;
             }
-        for (const RuntimeThread& thread : table->threads()) {
+        for (const RuntimeThread& thread : runtimeThreads) {
             if (thread.signals.empty()) continue;
             const HandledSignal& outermost = thread.signals.back();
             if (!sentByAnotherProcess(outermost.code, outermost.senderPid, ownPid)) continue;
@@ -42,14 +41,13 @@ std::optional<SignalOrigin> signalFromOutside(const Target& target, const Gorout
     }
     if (!origin && core && sentByAnotherProcess(core->code, core->senderPid, ownPid)) {
         SignalOrigin fromNote;
-        for (const ThreadState& thread : target.threads())
+        for (const ThreadState& thread : threads)
             if (thread.signal != 0) {
                 fromNote.tid = thread.tid;
                 break;
             }
-        if (table != nullptr)
-            for (const RuntimeThread& thread : table->threads())
-                if (thread.tid == fromNote.tid) fromNote.thread = &thread;
+        for (const RuntimeThread& thread : runtimeThreads)
+            if (thread.tid == fromNote.tid) fromNote.thread = &thread;
         fromNote.signal.signo = core->signo;
         fromNote.signal.code = core->code;
         fromNote.signal.senderPid = core->senderPid;
@@ -59,6 +57,23 @@ std::optional<SignalOrigin> signalFromOutside(const Target& target, const Gorout
     if (origin && core && ownPid && core->signo == SIGABRT && core->senderPid == ownPid && core->code <= 0)
         origin->reraisedByRuntime = true;
     return origin;
+}
+
+ThreadActivity activityOf(const RuntimeThread& thread) {
+    ThreadActivity activity;
+    if (thread.caughtsig != 0) {
+        activity.goroutine = thread.caughtGoroutine;
+        activity.onSystemStack = thread.caughtOnSystemStack;
+        if (thread.caughtOnSystemStack)
+            activity.onBehalfOf = thread.curg;
+        else
+            activity.g = thread.caughtsig;
+    } else if (thread.curg != 0) {
+        // No fatal signal was recorded on this M (the handler frame is all there is): the
+        // goroutine the M runs is the best account of what the thread was doing.
+        activity.g = thread.curg;
+    }
+    return activity;
 }
 
 std::string runtimeSignalName(int signo) {

@@ -26,7 +26,24 @@ struct SignalOrigin {
 // frame on a thread's signal stack whose sender is not the process itself (the runtime relays
 // SIGQUIT to its other threads with kill(getpid()), and those are not the origin). Falls back to
 // the core's NT_SIGINFO when no handler frame survives. nullopt when nothing came from outside.
-std::optional<SignalOrigin> signalFromOutside(const Target& target, const GoroutineTable* table);
+// threads: the target's (the first with a signal dumped the core); coreSignal: its NT_SIGINFO;
+// ownPid: the process's pid when known; runtimeThreads: the Ms the goroutine table found.
+std::optional<SignalOrigin> signalFromOutside(const std::vector<ThreadState>& threads,
+                                              const std::optional<SignalInfo>& coreSignal,
+                                              std::optional<int> ownPid,
+                                              const std::vector<RuntimeThread>& runtimeThreads);
+
+// What a thread was doing when its handler took the signal (runtime.sighandler records the
+// interrupted g in m.caughtsig): a goroutine (running, or in a system call, whose g the M
+// keeps as m.curg), or its own system stack (the scheduler, GC work, a systemstack call made
+// for m.curg, if any).
+struct ThreadActivity {
+    std::optional<std::int64_t> goroutine;  // goid of the interrupted g; 0 for the M's g0
+    std::uint64_t g = 0;                    // the interrupted user goroutine's runtime.g, else 0
+    bool onSystemStack = false;
+    std::uint64_t onBehalfOf = 0;  // on the system stack: m.curg, the goroutine it worked for
+};
+ThreadActivity activityOf(const RuntimeThread& thread);
 
 // The runtime's own name for a signal, as its traceback's first line prints it
 // (src/runtime/sigtab_linux_generic.go): "SIGQUIT: quit".

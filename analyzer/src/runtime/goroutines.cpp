@@ -372,12 +372,16 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
                 sp = *syscallSp;
             }
         }
-        // The goroutine a fatal signal interrupted (m.caughtsig) is unwound from the signal's
+        // The goroutine the fatal signal interrupted (m.caughtsig) is unwound from the signal's
         // context, as the runtime's own first listing of it is (fatalsignal: tracebacktrap with
         // the signal pc and sp): for a goroutine in a system call that is the instruction in the
         // raw syscall, a few frames inside where entersyscall left syscallpc.
         for (const RuntimeThread& thread : runtimeThreads) {
-            if (thread.caughtsig != *gAddress || thread.signals.empty()) continue;
+            // Only on the thread that took the fatal signal: the runtime relays SIGQUIT to its
+            // other threads after its first listing, and those set caughtsig too.
+            if (thread.caughtsig != *gAddress || thread.signals.empty() || crashingThread == nullptr ||
+                thread.tid != crashingThread->tid)
+                continue;
             const HandledSignal& caught = thread.signals.back();
             if (caught.interruptedSp >= own.lo && caught.interruptedSp < own.hi &&
                 caught.interruptedPc != 0) {
