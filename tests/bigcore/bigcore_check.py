@@ -13,6 +13,9 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from kernel_cores import SKIP, why_cores_are_not_written_here  # noqa: E402
+
 
 def truth_records(stderr_path):
     records = []
@@ -30,12 +33,10 @@ def main(gomapcore, repo, work):
         return 1
     # The core is dumped by the kernel into the working directory: a machine whose core_pattern
     # pipes cores elsewhere (systemd-coredump, apport) cannot run this case. Say so and skip.
-    with open("/proc/sys/kernel/core_pattern") as f:
-        pattern = f.read().strip()
-    if pattern.startswith("|") or "/" in pattern:
-        print(f"bigcore: SKIPPED: kernel.core_pattern is {pattern!r}; this case needs cores written to the "
-              "working directory (sysctl -w kernel.core_pattern=core)")
-        return 77
+    why_not = why_cores_are_not_written_here()
+    if why_not:
+        print(f"bigcore: SKIPPED: {why_not}")
+        return SKIP
     godir = os.path.join(work, "go")
     os.makedirs(godir, exist_ok=True)
     link = os.path.join(godir, "go1.19")

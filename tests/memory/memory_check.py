@@ -24,6 +24,9 @@ import resource
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from kernel_cores import SKIP, why_cores_are_not_written_here  # noqa: E402
+
 TRUTH = "GOMAPCORE-TRUTH "
 PAGE = 8192  # runtime pageSize (_PageShift 13) on every Go version here
 OOM_MESSAGES = ("fatal error: out of memory", "fatal error: runtime: out of memory")
@@ -154,15 +157,14 @@ def check_core(binary, label, scenario, core, exe, stderr, problems):
 
 
 def main(binary, repo, work):
-    with open("/proc/sys/kernel/core_pattern") as f:
-        pattern = f.read().strip()
-    if pattern.startswith("|") or "/" in pattern:
-        print(f"memory: SKIPPED: kernel.core_pattern is {pattern!r}; cores must be written to the working directory")
-        return 77
+    why_not = why_cores_are_not_written_here()
+    if why_not:
+        print(f"memory: SKIPPED: {why_not}")
+        return SKIP
     chains = toolchains()
     if not chains:
         print("memory: SKIPPED: no Go toolchain (golang-1.19-go, or samples/fetch-go-toolchains.sh)")
-        return 77
+        return SKIP
     problems = []
     for label, goroot in chains:
         out = os.path.join(work, label)

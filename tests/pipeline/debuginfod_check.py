@@ -36,6 +36,9 @@ import urllib.request
 
 from pipeline_common import verdict
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from kernel_cores import SKIP, why_cores_are_not_written_here  # noqa: E402
+
 GO_DIRS = [os.path.expanduser("~/.cache/gomapcore/go"), "/usr/lib"]
 
 
@@ -130,12 +133,10 @@ def main(gomapcore, corpus, source, work):
     if not shutil.which("debuginfod"):
         print("FAIL: debuginfod is not installed (scripts/setup-debian.sh installs the debuginfod package)")
         return 1
-    with open("/proc/sys/kernel/core_pattern") as f:
-        pattern = f.read().strip()
-    if pattern.startswith("|") or "/" in pattern:
-        print(f"debuginfod: SKIPPED: kernel.core_pattern is {pattern!r}; this test needs cores written to the "
-              "working directory (sysctl -w kernel.core_pattern=core)")
-        return 77
+    why_not = why_cores_are_not_written_here()
+    if why_not:
+        print(f"debuginfod: SKIPPED: {why_not}")
+        return SKIP
     go, version = go_toolchain()
     if go is None:
         print("FAIL: no Go toolchain (scripts/setup-debian.sh installs golang-1.19-go)")
@@ -149,7 +150,7 @@ def main(gomapcore, corpus, source, work):
     core = dump_core(built, os.path.join(work, "run"))
     if core is None:
         print(f"debuginfod: SKIPPED: the crasher left no core in {work}/run (ulimit or core_pattern)")
-        return 77
+        return SKIP
     served = os.path.join(work, "served")
     os.makedirs(served)
     # The recorded path no longer holds the executable: it lives only at the server (and in the

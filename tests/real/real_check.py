@@ -24,6 +24,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from kernel_cores import SKIP, why_cores_are_not_written_here  # noqa: E402
+
 VERSIONS = ["1.23", "1.26"]
 CASES = ["gofmt-abrt-1s", "gofmt-quit-gc"]
 
@@ -187,12 +190,10 @@ def check_core(gomapcore, core, exe, stderr_path, record, problems):
 
 
 def main(gomapcore, repo, work):
-    with open("/proc/sys/kernel/core_pattern") as f:
-        pattern = f.read().strip()
-    if pattern.startswith("|") or "/" in pattern:
-        print(f"real programs: SKIPPED: kernel.core_pattern is {pattern!r}; cores must be written to the "
-              "working directory (sysctl -w kernel.core_pattern=core)")
-        return 77
+    why_not = why_cores_are_not_written_here()
+    if why_not:
+        print(f"real programs: SKIPPED: {why_not}")
+        return SKIP
     godir = os.environ.get("GOMAPCORE_GO_DIR", os.path.expanduser("~/.cache/gomapcore/go"))
     missing = [v for v in VERSIONS if not os.path.exists(os.path.join(godir, f"go{v}", "bin", "go"))]
     if missing:
@@ -201,7 +202,7 @@ def main(gomapcore, repo, work):
         if fetch.returncode != 0:
             print(f"real programs: SKIPPED: Go {', '.join(missing)} could not be fetched from Debian's archive:\n"
                   + fetch.stderr[-800:])
-            return 77
+            return SKIP
     start = time.monotonic()
     make = subprocess.run([os.path.join(repo, "samples", "real", "make-real-cores.sh"), "--out", work,
                            "--go", ",".join(VERSIONS), "--cases", ",".join(CASES)],

@@ -16,35 +16,50 @@ namespace {
 // slots read as slices of millions of elements or maps at ASCII text. The garbage collector
 // trusts a slot only where the frame's pointer maps say it is live, and so does this; a slot
 // of an address-taken variable (a stack object) is zeroed on entry and always readable.
-bool liveInFrame(const GoSymbols& symbols, const StackFrame& frame, std::uint64_t address,
-                 std::uint64_t size) {
-    if (address < frame.sp || address >= frame.fp + (std::uint64_t{1} << 20))
-        return true;  // not in this frame
-    for (const StackObject& object : symbols.stackObjects(*frame.function)) {
-        std::uint64_t start = frame.addressOf(object);
-        if (address < start + static_cast<std::uint64_t>(object.size) && start < address + size) return true;
+class FrameSlots {
+  public:
+    // The frame's stack objects and its pointer maps at its pc, read once for all its variables.
+    FrameSlots(const GoSymbols& symbols, const StackFrame& frame, std::uint64_t stackHi)
+        : frame_(frame),
+          stackHi_(stackHi),
+          objects_(symbols.stackObjects(*frame.function)),
+          live_(symbols.livePointers(*frame.function, frame.symbolPc)) {}
+
+    bool written(std::uint64_t address, std::uint64_t size) const {
+        // A location off the goroutine's stack (a closure's captures) is no slot of this frame.
+        if (address < frame_.sp || address >= stackHi_) return true;
+        for (const StackObject& object : objects_) {
+            std::uint64_t start = frame_.addressOf(object);
+            if (address < start + static_cast<std::uint64_t>(object.size) && start < address + size)
+                return true;
+        }
+        if (!live_) return true;  // no maps to judge by: keep the variable, as before
+        std::uint64_t base = 0;
+        const std::vector<bool>* bits = nullptr;
+        if (address < frame_.varp()) {
+            bits = &live_->locals;
+            base = frame_.varp() - 8 * bits->size();
+        } else if (address >= frame_.argp()) {
+            bits = &live_->args;
+            base = frame_.argp();
+        } else {
+            return true;  // the saved frame pointer and return address hold no variable
+        }
+        for (std::uint64_t word = address & ~std::uint64_t{7};
+             word < address + std::max<std::uint64_t>(size, 1); word += 8) {
+            if (word < base) continue;
+            std::uint64_t index = (word - base) / 8;
+            if (index < bits->size() && (*bits)[index]) return true;
+        }
+        return false;
     }
-    auto live = symbols.livePointers(*frame.function, frame.symbolPc);
-    if (!live) return true;  // no maps to judge by: keep the variable, as before
-    std::uint64_t base = 0;
-    const std::vector<bool>* bits = nullptr;
-    if (address < frame.varp()) {
-        bits = &live->locals;
-        base = frame.varp() - 8 * bits->size();
-    } else if (address >= frame.argp()) {
-        bits = &live->args;
-        base = frame.argp();
-    } else {
-        return true;  // the saved frame pointer and return address hold no variable
-    }
-    for (std::uint64_t word = address & ~std::uint64_t{7}; word < address + std::max<std::uint64_t>(size, 1);
-         word += 8) {
-        if (word < base) continue;
-        std::uint64_t index = (word - base) / 8;
-        if (index < bits->size() && (*bits)[index]) return true;
-    }
-    return false;
-}
+
+  private:
+    const StackFrame& frame_;
+    std::uint64_t stackHi_;
+    std::vector<StackObject> objects_;
+    std::optional<GoSymbols::LivePointers> live_;
+};
 
 // A slot the pointer maps call dead was usually written and then last used (a map handed to
 // closures stays in its maker's frame, dead), but may never have been written, or point at an
@@ -81,10 +96,12 @@ void addStackRoots(Session& session, RunContext& run, Reachability& reach) {
             const StackFrame& frame = goroutine.frames[i];
             if (frame.function == nullptr || runtimeInternal(frame.function->name)) continue;
             const StackFrame* callee = i > 0 ? &goroutine.frames[i - 1] : nullptr;
+            std::optional<FrameSlots> slots;
+            if (symbols != nullptr && heap != nullptr) slots.emplace(*symbols, frame, goroutine.stackHi);
             for (const FrameVariable& variable : session.frameVariables().variables(frame, callee)) {
                 if (variable.type == nullptr || !variable.address) continue;
-                if (symbols != nullptr && heap != nullptr && !variable.byReference &&
-                    !liveInFrame(*symbols, frame, *variable.address, variable.type->byteSize()) &&
+                if (slots && !variable.byReference &&
+                    !slots->written(*variable.address, variable.type->byteSize()) &&
                     !deadSlotHoldsMapHeader(*heap, reader, variable.type, *variable.address))
                     continue;
                 std::string name =
