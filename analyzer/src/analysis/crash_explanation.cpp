@@ -132,12 +132,17 @@ std::vector<MapCandidate> mapArgument(Session& session, const Goroutine& gorouti
 }
 
 // The runtime's message: the fatal/throw argument (fromThrow), or the panic value (isPanic).
-std::string crashMessage(Session& session, const Goroutine& goroutine, bool& isPanic, bool& fromThrow) {
+// frames: the goroutine's (or a thread's system-stack frames); gAddress: the goroutine whose
+// _panic record to read, 0 for none.
+constexpr std::uint64_t kMaxMessage = 4096;  // longer than any runtime throw message
+
+std::string crashMessage(Session& session, const std::vector<StackFrame>& frames, std::uint64_t gAddress,
+                         bool& isPanic, bool& fromThrow) {
     Reader reader(session.memory());
     isPanic = false;
     fromThrow = false;
-    for (std::size_t i = 0; i < goroutine.frames.size(); ++i) {
-        const StackFrame& frame = goroutine.frames[i];
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const StackFrame& frame = frames[i];
         if (frame.function == nullptr) continue;
         std::string_view name = frame.function->name;
         if (name == "runtime.fatal" || name == "runtime.throw") {
@@ -147,7 +152,7 @@ std::string crashMessage(Session& session, const Goroutine& goroutine, bool& isP
             // messages are matched by their bytes.
             std::optional<std::uint64_t> data, length;
             for (const FrameVariable& v :
-                 session.frameVariables().variables(frame, i > 0 ? &goroutine.frames[i - 1] : nullptr))
+                 session.frameVariables().variables(frame, i > 0 ? &frames[i - 1] : nullptr))
                 if (v.parameter && v.name == "s" && v.address) {
                     data = reader.u64(*v.address);
                     length = reader.u64(*v.address + 8);
@@ -155,6 +160,19 @@ std::string crashMessage(Session& session, const Goroutine& goroutine, bool& isP
             if (!data) data = reader.u64(frame.fp);
             if (!length) length = reader.u64(frame.fp + 8);
             if (!data) return "";
+            // A stale spill slot leaves the length wrong while the data pointer is right (the
+            // caller loads both into registers; the callee spills only what it must). fatal and
+            // throw hand s to a closure they run on the system stack (systemstack(func() {
+            // print(..., s) })), and that closure's captured copy of s lies in their own frame:
+            // the word after the data pointer there is the length.
+            if (!length || *length == 0 || *length >= kMaxMessage)
+                for (std::uint64_t word = frame.sp; word + 16 <= frame.fp; word += 8)
+                    if (reader.u64(word) == data)
+                        if (auto captured = reader.u64(word + 8);
+                            captured && *captured > 0 && *captured < kMaxMessage) {
+                            length = captured;
+                            break;
+                        }
             for (const KnownMessage& known : kMapMessages) {
                 std::string_view text = known.text;
                 auto bytes = reader.bytes(*data, text.size());
@@ -162,12 +180,13 @@ std::string crashMessage(Session& session, const Goroutine& goroutine, bool& isP
                     std::equal(text.begin(), text.end(), reinterpret_cast<const char*>(bytes->data())))
                     return std::string(text);
             }
-            if (length && *length > 0 && *length < 4096)
+            if (length && *length > 0 && *length < kMaxMessage)
                 if (auto bytes = reader.bytes(*data, *length))
                     return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
             return "";
         }
     }
+    if (gAddress == 0) return "";
     // A panic: g._panic.arg is an interface holding the value (src/runtime/runtime2.go _panic).
     const Type* gType = session.types().byName("runtime.g");
     const Type* panicType = session.types().byName("runtime._panic");
@@ -175,7 +194,7 @@ std::string crashMessage(Session& session, const Goroutine& goroutine, bool& isP
     const Field* panicField = gType->underlying()->field("_panic");
     const Field* argField = panicType->underlying()->field("arg");
     if (panicField == nullptr || argField == nullptr) return "";
-    auto record = reader.u64(goroutine.address + panicField->offset);
+    auto record = reader.u64(gAddress + panicField->offset);
     if (!record || *record == 0) return "";
     isPanic = true;
     auto typeWord = reader.u64(*record + argField->offset);
@@ -305,6 +324,53 @@ void explainSignalFromOutside(Session& session, const std::vector<MapRoot>& root
             "NT_SIGINFO");
 }
 
+// The fatal signal came on a thread running no goroutine: the runtime threw on its system stack
+// (src/runtime/proc.go checkdead's "all goroutines are asleep - deadlock!", the scheduler's and
+// the GC's own throws). The message is read from that thread's runtime.fatal/throw frame.
+void explainThreadWithoutGoroutine(Session& session, const std::vector<MapRoot>& roots, CrashReport& crash) {
+    const GoroutineTable* table = session.goroutines();
+    const RuntimeThread* thread = nullptr;
+    for (const ThreadState& state : session.target().threads())
+        if (state.signal != 0 && table != nullptr) {
+            for (const RuntimeThread& candidate : table->threads())
+                if (candidate.tid == state.tid) thread = &candidate;
+            break;
+        }
+    if (thread == nullptr) {
+        crash.notes.push_back("no goroutine was running on the thread that took the fatal signal");
+        crash.explanation = "the crashing goroutine could not be identified";
+        return;
+    }
+    crash.thread = thread->tid;
+    bool isPanic = false, fromThrow = false;
+    crash.message = crashMessage(session, thread->systemFrames, 0, isPanic, fromThrow);
+    if (!fromThrow || crash.message.empty()) {
+        crash.notes.push_back("no goroutine was running on the thread that took the fatal signal");
+        crash.explanation =
+            fmt::format("the crashing goroutine could not be identified (thread {})", thread->tid);
+        return;
+    }
+    crash.kind = crash_kinds::kRuntimeFatal;
+    for (const KnownMessage& known : kMapMessages)
+        if (crash.message == known.text) crash.kind = known.kind;
+    crash.goroutine = 0;  // the M's g0, as the runtime's traceback names it
+    crash.onSystemStack = true;
+    // Where the runtime decided to die: the caller of its fatal/throw frame.
+    std::string where = "the runtime";
+    const std::vector<StackFrame>& frames = thread->systemFrames;
+    for (std::size_t k = 0; k + 1 < frames.size(); ++k)
+        if (frames[k].function != nullptr &&
+            (frames[k].function->name == "runtime.fatal" || frames[k].function->name == "runtime.throw")) {
+            if (frames[k + 1].function != nullptr) where = std::string(frames[k + 1].function->name);
+            break;
+        }
+    if (table != nullptr) crash.mapsInUse = mapsInUse(session, *table, roots);
+    std::string threadText = fmt::format("thread {}", thread->tid);
+    if (thread->mId) threadText += fmt::format(" (m={})", *thread->mId);
+    crash.explanation = fmt::format("fatal error: {} on {}, on its system stack in {} with no goroutine; {}",
+                                    crash.message, threadText, where, describeMapsInUse(crash.mapsInUse));
+}
+
 }  // namespace
 
 CrashReport explainCrash(Session& session, RunContext& run, const std::vector<MapRoot>& roots,
@@ -326,14 +392,13 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
     }
     const Goroutine* g = table != nullptr ? table->crashing() : nullptr;
     if (g == nullptr) {
-        crash.notes.push_back("no goroutine was running on the thread that took the fatal signal");
-        crash.explanation = "the crashing goroutine could not be identified";
+        explainThreadWithoutGoroutine(session, roots, crash);
         return crash;
     }
     crash.thread = g->thread;
     crash.goroutine = g->id;
     bool isPanic = false, fromThrow = false;
-    crash.message = crashMessage(session, *g, isPanic, fromThrow);
+    crash.message = crashMessage(session, g->frames, g->address, isPanic, fromThrow);
     for (const KnownMessage& known : kMapMessages)
         if (crash.message == known.text) crash.kind = known.kind;
     if (auto oom = outOfMemoryMessage(crash.message); oom && !isPanic && crash.kind == crash_kinds::kOther) {

@@ -238,26 +238,10 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
             std::uint64_t mAddress = *address;
             auto procid = readField(reader, mAddress, f.mProcid);
             auto curg = readField(reader, mAddress, f.mCurg);
-            if (procid && curg && *curg != 0) {
-                ThreadOfM entry{nullptr, {}};
-                for (const FieldSlot* systemG : {&f.mG0, &f.mGsignal})
-                    if (auto systemGAddress = readField(reader, mAddress, *systemG);
-                        systemGAddress && *systemGAddress != 0)
-                        if (auto bounds = stackOf(*systemGAddress)) entry.systemStacks.push_back(*bounds);
-                for (const ThreadState& thread : threads)
-                    if (static_cast<std::uint64_t>(thread.tid) == *procid) entry.thread = &thread;
-                if (entry.thread != nullptr) threadOfG[*curg] = std::move(entry);
-            }
             const ThreadState* thread = nullptr;
             for (const ThreadState& candidate : threads)
                 if (procid && static_cast<std::uint64_t>(candidate.tid) == *procid) thread = &candidate;
             if (thread != nullptr) {
-                RuntimeThread described;
-                described.tid = thread->tid;
-                described.m = mAddress;
-                described.curg = curg.value_or(0);
-                if (auto id = readField(reader, mAddress, f.mId))
-                    described.mId = static_cast<std::int64_t>(*id);
                 std::vector<StackBounds> systemStacks;
                 std::vector<std::uint64_t> systemGs;
                 for (const FieldSlot* systemG : {&f.mG0, &f.mGsignal})
@@ -266,6 +250,14 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
                         systemGs.push_back(*systemGAddress);
                         if (auto bounds = stackOf(*systemGAddress)) systemStacks.push_back(*bounds);
                     }
+                if (curg && *curg != 0) threadOfG[*curg] = ThreadOfM{thread, systemStacks};
+
+                RuntimeThread described;
+                described.tid = thread->tid;
+                described.m = mAddress;
+                described.curg = curg.value_or(0);
+                if (auto id = readField(reader, mAddress, f.mId))
+                    described.mId = static_cast<std::int64_t>(*id);
                 if (auto caught = readField(reader, mAddress, f.mCaughtsig); caught && *caught != 0) {
                     described.caughtsig = *caught;
                     if (auto goid = readField(reader, *caught, f.gGoid))
@@ -279,6 +271,7 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
                 auto frames =
                     unwindStack(memory, symbols, thread->pc, thread->sp, systemStacks, true, limits, ignored);
                 described.signals = handledSignals(reader, frames);
+                described.systemFrames = std::move(frames);
                 runtimeThreads.push_back(std::move(described));
             }
             auto next = readField(reader, mAddress, f.mAlllink);

@@ -125,6 +125,9 @@ struct RuntimeThread {
     // The signal frames on the thread's system and signal stacks, innermost first: a thread
     // still inside runtime.sighandler (the runtime's crash path sleeps and re-raises there).
     std::vector<HandledSignal> signals;
+    // The thread's own frames from its registers, as far as they stay on its g0 and signal
+    // stacks: where a throw on the system stack (the scheduler, the GC) was raised.
+    std::vector<StackFrame> systemFrames;
 };
 
 struct StackBounds {
