@@ -36,8 +36,9 @@ TEST(Corpus, Present) {
 class CorpusCaseTest : public ::testing::TestWithParam<CorpusCase> {
   protected:
     void SetUp() override {
-        analysis_ = Analysis::open(GetParam().core, GetParam().executable);
-        report_ = analysis_->run({});
+        const testing::AnalyzedCase& analyzed = testing::analyzedCase(GetParam());
+        analysis_ = analyzed.analysis.get();
+        report_ = analyzed.report;
     }
     const MapResult* mapByRoot(const std::string& root) const {
         for (const MapResult& map : report_.maps)
@@ -95,7 +96,7 @@ class CorpusCaseTest : public ::testing::TestWithParam<CorpusCase> {
     }
     bool concurrent() const { return GetParam().scenario.rfind("concurrent", 0) == 0; }
 
-    std::unique_ptr<Analysis> analysis_;
+    Analysis* analysis_ = nullptr;  // shared by the case's tests (testing::analyzedCase)
     Report report_;
 };
 

@@ -20,8 +20,7 @@ TEST_P(CrashTest, MatchesTruth) {
     auto records = c.records("crash");
     ASSERT_EQ(records.size(), 1u) << "each case prints one crash record";
     const auto& truth = records.front();
-    auto analysis = Analysis::open(c.core, c.executable);
-    Report report = analysis->run({});
+    const Report& report = testing::analyzedCase(c).report;
     ASSERT_TRUE(report.crash.has_value());
     const CrashReport& crash = *report.crash;
     SCOPED_TRACE(crash.explanation);

@@ -122,7 +122,7 @@ TEST_P(GoroutineTest, MatchRuntimeTraceback) {
     const CorpusCase& c = GetParam();
     auto printed = parseTraceback(c.stderrPath);
     ASSERT_FALSE(printed.empty()) << "no traceback in " << c.stderrPath;
-    auto analysis = Analysis::open(c.core, c.executable);
+    Analysis* analysis = testing::analyzedCase(c).analysis.get();
     const GoroutineTable* table = analysis->goroutines();
     ASSERT_NE(table, nullptr) << (analysis->notes().empty() ? "" : analysis->notes().back());
 

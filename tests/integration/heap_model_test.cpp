@@ -91,7 +91,7 @@ INSTANTIATE_TEST_SUITE_P(Builds, HeapLayoutTest, ::testing::ValuesIn(testing::co
 class HeapModelCorpusTest : public ::testing::TestWithParam<CorpusCase> {
   protected:
     void SetUp() override {
-        analysis_ = Analysis::open(GetParam().core, GetParam().executable);
+        analysis_ = testing::analyzedCase(GetParam()).analysis.get();
         model_ = HeapModel::load(analysis_->memory(), analysis_->session().types(),
                                  analysis_->session().loadBias(), notes_);
         ASSERT_TRUE(model_.has_value()) << joined(notes_);
@@ -112,7 +112,7 @@ class HeapModelCorpusTest : public ::testing::TestWithParam<CorpusCase> {
         return out;
     }
 
-    std::unique_ptr<Analysis> analysis_;
+    Analysis* analysis_ = nullptr;  // shared by the case's tests (testing::analyzedCase)
     std::vector<std::string> notes_;
     std::optional<HeapModel> model_;
 };

@@ -85,7 +85,7 @@ class MapMemoryCorpusTest : public ::testing::TestWithParam<CorpusCase> {
   protected:
     void SetUp() override {
         if (liveMaps().empty()) GTEST_SKIP() << "the case's truth lists no map that is not nil";
-        analysis_ = Analysis::open(GetParam().core, GetParam().executable);
+        analysis_ = testing::analyzedCase(GetParam()).analysis.get();
     }
     std::vector<nlohmann::json> liveMaps() const {
         std::vector<nlohmann::json> out;
@@ -93,7 +93,7 @@ class MapMemoryCorpusTest : public ::testing::TestWithParam<CorpusCase> {
             if (!truth.value("nil", false)) out.push_back(truth);
         return out;
     }
-    std::unique_ptr<Analysis> analysis_;
+    Analysis* analysis_ = nullptr;  // shared by the case's tests (testing::analyzedCase)
 };
 
 // Sizes as the layout implies (no heap sizing): every part of every truth map equals what its

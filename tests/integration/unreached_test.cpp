@@ -20,8 +20,9 @@ using testing::parseHex;
 class UnreachedTest : public ::testing::TestWithParam<CorpusCase> {
   protected:
     void SetUp() override {
-        analysis_ = Analysis::open(GetParam().core, GetParam().executable);
-        report_ = analysis_->run({});
+        const testing::AnalyzedCase& analyzed = testing::analyzedCase(GetParam());
+        analysis_ = analyzed.analysis.get();
+        report_ = analyzed.report;
     }
     std::vector<const MapResult*> unreached() const {
         std::vector<const MapResult*> out;
@@ -30,7 +31,7 @@ class UnreachedTest : public ::testing::TestWithParam<CorpusCase> {
         return out;
     }
 
-    std::unique_ptr<Analysis> analysis_;
+    Analysis* analysis_ = nullptr;  // shared by the case's tests (testing::analyzedCase)
     Report report_;
 };
 

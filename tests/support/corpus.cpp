@@ -77,6 +77,19 @@ std::uint64_t parseHex(const std::string& text) {
     return std::stoull(text, nullptr, 16);
 }
 
+const AnalyzedCase& analyzedCase(const CorpusCase& c) {
+    static std::string lastCore;
+    static AnalyzedCase last;
+    if (lastCore != c.core || last.analysis == nullptr) {
+        last = AnalyzedCase{};
+        lastCore.clear();
+        last.analysis = gomapcore::Analysis::open(c.core, c.executable);
+        last.report = last.analysis->run({});
+        lastCore = c.core;
+    }
+    return last;
+}
+
 std::string caseTestName(const ::testing::TestParamInfo<CorpusCase>& info) {
     return testName(info.param.build + "_" + info.param.scenario);
 }

@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "gomapcore/analysis.h"
 
 namespace gomapcore::testing {
 
@@ -35,6 +38,16 @@ std::string testName(std::string label);
 
 // The name of a parameterized test over one corpus case: "<build>_<scenario>".
 std::string caseTestName(const ::testing::TestParamInfo<CorpusCase>& info);
+
+// One corpus case opened and analyzed with default options, shared by the tests of one process:
+// ctest runs each corpus case's tests in one process (tests/support/group_gtest.py), so a case
+// is opened and analyzed once, not once per test. Only the last case asked for is kept, so an
+// unfiltered run over every case holds one analysis at a time. Tests must not change it.
+struct AnalyzedCase {
+    std::unique_ptr<gomapcore::Analysis> analysis;
+    gomapcore::Report report;  // analysis->run({})
+};
+const AnalyzedCase& analyzedCase(const CorpusCase& c);
 
 // Parses "0x…" into a number.
 std::uint64_t parseHex(const std::string& text);
