@@ -120,7 +120,10 @@ bool markPointerWordsAt(const Type* type, std::uint64_t offset, std::vector<bool
         case GoKind::Slice:
             return mark(offset);
         case GoKind::Interface:
-            return mark(offset) && mark(offset + 8);
+            // Only the data word: the GC does not treat the type or itab word as a pointer
+            // (src/cmd/compile/internal/typebits/typebits.go, Set: "pointer in second slot";
+            // itabs are persistentalloc'd, compiled types read-only data).
+            return mark(offset + 8);
         default:
             break;
     }
