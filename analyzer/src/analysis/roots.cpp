@@ -84,6 +84,33 @@ bool deadSlotHoldsMapHeader(const HeapModel& heap, const Reader& reader, const T
            where.objectSize < header->byteSize() + kSizeClassSpacing;
 }
 
+// The closure pointer a goroutine resumes with, g.sched.ctxt, which the GC scans as a root
+// (src/runtime/mgcmark.go scanstack): for a goroutine that never ran, the func value of its go
+// statement (src/runtime/proc.go newproc1, gostartcallfn), named "goroutine N start".
+void addContextRoot(const Goroutine& goroutine, const Reader& reader, Reachability& reach) {
+    if (goroutine.contextSlot == 0 || goroutine.system) return;
+    auto context = reader.u64(goroutine.contextSlot);
+    if (!context || *context == 0) return;
+    const bool neverRan = goroutine.schedPc != 0 && goroutine.schedPc == goroutine.startPc;
+    reach.addFuncValueRoot(fmt::format("goroutine {} {}", goroutine.id, neverRan ? "start" : "sched.ctxt"),
+                           RootKind::Stack, goroutine.contextSlot,
+                           neverRan ? RootOrigin::GoroutineStart : RootOrigin::Goroutine);
+}
+
+// What the heap records of the object an untyped pointer points at: the type named by its
+// malloc header or its large span (Go 1.22+), when that type's size is the DWARF type's.
+std::optional<UntypedTarget> heapTypedTarget(Session& session, std::uint64_t pointer) {
+    const HeapModel* heap = session.heap();
+    auto object = heap != nullptr ? heap->objectWithDataAt(pointer) : std::nullopt;
+    auto descriptor = object ? heap->recordedType(*object) : std::nullopt;
+    if (!descriptor) return std::nullopt;
+    const Type* type = session.dynamicType(*descriptor);
+    auto shape = session.runtimeTypeShape(*descriptor);
+    if (type == nullptr || !shape || shape->size == 0 || type->byteSize() != shape->size) return std::nullopt;
+    // newarray records the element type: the object holds as many as fit.
+    return UntypedTarget{type, object->dataSize() / shape->size};
+}
+
 // Every goroutine frame's DWARF variables (outside the runtime) as roots of the search.
 void addStackRoots(Session& session, RunContext& run, Reachability& reach) {
     const GoroutineTable* table = session.goroutines();
@@ -92,6 +119,7 @@ void addStackRoots(Session& session, RunContext& run, Reachability& reach) {
     const HeapModel* heap = session.heap();
     Reader reader(session.memory());
     for (const Goroutine& goroutine : table->goroutines()) {
+        if (run.reach.followClosures) addContextRoot(goroutine, reader, reach);
         for (std::size_t i = 0; i < goroutine.frames.size(); ++i) {
             const StackFrame& frame = goroutine.frames[i];
             if (frame.function == nullptr || runtimeInternal(frame.function->name)) continue;
@@ -119,12 +147,84 @@ void addStackRoots(Session& session, RunContext& run, Reachability& reach) {
     }
 }
 
+// The slice {data, len} of field name of the struct at address, typed by DWARF; nullopt when
+// the DWARF has no such slice or it is not captured.
+struct SliceValue {
+    std::uint64_t data = 0, length = 0;
+    const Type* element = nullptr;
+};
+std::optional<SliceValue> sliceField(const Reader& reader, std::uint64_t address, const Field* field) {
+    if (field == nullptr || field->type == nullptr) return std::nullopt;
+    const Type* slice = field->type->underlying();
+    const Field* array = slice->field("array");
+    const Field* length = slice->field("len");
+    if (slice->kind != GoKind::Slice || array == nullptr || length == nullptr || array->type == nullptr)
+        return std::nullopt;
+    auto data = reader.u64(address + field->offset + array->offset);
+    auto len = reader.u64(address + field->offset + length->offset);
+    const Type* element = array->type->underlying()->target;
+    if (!data || !len || element == nullptr || element->byteSize() == 0) return std::nullopt;
+    return SliceValue{*data, *len, element};
+}
+
+// The callbacks of time.AfterFunc timers, which only the runtime's timer heaps may reach:
+// every P's timers (src/runtime/time.go: p.timers.heap []timerWhen from Go 1.23, p.timers
+// []*timer before), a timer whose f is time.goFunc having the user's func as its arg
+// (src/time/sleep.go AfterFunc). Named "timer (time.AfterFunc).arg".
+void addTimerRoots(Session& session, RunContext& run, Reachability& reach) {
+    constexpr std::uint64_t kMaxPs = 1 << 16, kMaxTimers = 1 << 20;
+    TypeTable& types = session.types();
+    const GlobalVariable* allp = types.global("runtime.allp");
+    const Type* p = types.byName("runtime.p");
+    const Type* timer = types.byName("runtime.timer");
+    const GoSymbols* functions = session.symbols();
+    if (allp == nullptr || p == nullptr || timer == nullptr || functions == nullptr) return;
+    const Field* timers = p->field("timers");
+    const Field* f = timer->field("f");
+    const Field* arg = timer->field("arg");
+    if (timers == nullptr || f == nullptr || arg == nullptr || timers->type == nullptr) return;
+    Reader reader(session.memory());
+    const Field whole{"allp", 0, allp->type};
+    auto ps = sliceField(reader, allp->address + session.loadBias(), &whole);
+    if (!ps) return;
+    // Go 1.23+: a struct whose heap holds timerWhen {timer *timer; when int64}.
+    const Field* heap = timers->type->underlying()->field("heap");
+    std::uint64_t seen = 0;
+    for (std::uint64_t i = 0; i < std::min(ps->length, kMaxPs); ++i) {
+        auto pp = reader.u64(ps->data + 8 * i);
+        if (!pp || *pp == 0) continue;
+        std::optional<SliceValue> list = heap != nullptr ? sliceField(reader, *pp + timers->offset, heap)
+                                                         : sliceField(reader, *pp, timers);
+        if (!list) continue;
+        const Field* inWhen = heap != nullptr ? list->element->field("timer") : nullptr;
+        for (std::uint64_t j = 0; j < list->length; ++j) {
+            if (++seen > kMaxTimers) {
+                run.notes.push_back(
+                    fmt::format("timers: only the first {} timers were looked at", kMaxTimers));
+                return;
+            }
+            auto t = reader.u64(list->data + j * list->element->byteSize() + (inWhen ? inWhen->offset : 0));
+            auto funcval = t && *t != 0 ? reader.u64(*t + f->offset) : std::nullopt;
+            auto code = funcval && *funcval != 0 ? reader.u64(*funcval) : std::nullopt;
+            const GoFunction* callback = code ? functions->functionAt(*code) : nullptr;
+            if (callback == nullptr || callback->name != "time.goFunc") continue;
+            reach.addRoot("timer (time.AfterFunc).arg", RootKind::Heap, *t + arg->offset, arg->type,
+                          RootOrigin::Timer);
+        }
+    }
+}
+
 }  // namespace
 
 std::vector<MapRoot> findRoots(Session& session, RunContext& run) {
     Reachability reach(session.memory(), session.layouts(), run.reach, run.limits,
                        [&session](std::uint64_t descriptor) { return session.dynamicType(descriptor); });
     reach.setRedactKeys(run.redact);
+    if (run.reach.followClosures)
+        reach.setClosureResolver([&session](std::uint64_t code) { return session.closureAt(code); });
+    if (run.reach.followUntypedPointers)
+        reach.setUntypedPointerResolver(
+            [&session](std::uint64_t pointer) { return heapTypedTarget(session, pointer); });
     Reader reader(session.memory());
     for (const GlobalVariable& global : session.types().globals()) {
         if (global.type == nullptr || runtimeInternal(global.name)) continue;
@@ -136,6 +236,7 @@ std::vector<MapRoot> findRoots(Session& session, RunContext& run) {
         reach.addRoot(global.name, RootKind::Global, global.address + session.loadBias(), global.type);
     }
     addStackRoots(session, run, reach);
+    if (run.reach.followClosures) addTimerRoots(session, run, reach);
     reach.run();
     for (const std::string& limit : reach.limitsHit()) {
         run.notes.push_back(fmt::format("the search for maps stopped early: limit {} reached", limit));

@@ -190,6 +190,18 @@ const FrameVariables& Session::frameVariables() {
     return *frameVariables_;
 }
 
+const ClosureLayout* Session::closureAt(std::uint64_t codePointer) {
+    auto memo = closures_.find(codePointer);
+    if (memo != closures_.end()) return memo->second ? &*memo->second : nullptr;
+    std::optional<ClosureLayout>& layout = closures_[codePointer];
+    const GoSymbols* functions = symbols();
+    const GoFunction* function = functions != nullptr ? functions->functionAt(codePointer) : nullptr;
+    // A funcval's code pointer is a function's entry (src/runtime/runtime2.go funcval).
+    if (function != nullptr && function->entry == codePointer)
+        layout = frameVariables().closureLayout(*function);
+    return layout ? &*layout : nullptr;
+}
+
 const Type* Session::mapHeaderType() {
     return types_->byName(programLayout_ == MapLayoutKind::Classic ? "runtime.hmap"
                                                                    : "internal/runtime/maps.Map");

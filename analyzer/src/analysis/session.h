@@ -66,6 +66,10 @@ class Session {
     const HeapModel* heap();
     // The DWARF variables of stack frames; loaded once.
     const FrameVariables& frameVariables();
+    // The closure a func value's code pointer (a funcval's first word) runs: the function that
+    // starts exactly there and what its closure object holds after that word; nullptr when no
+    // function starts there or its DWARF describes no captured data. Memoized per pointer.
+    const ClosureLayout* closureAt(std::uint64_t codePointer);
     // What loading the program model could not do, and why.
     const std::vector<std::string>& notes() const { return notes_; }
 
@@ -97,6 +101,7 @@ class Session {
     std::optional<std::unique_ptr<HeapModel>> heap_;
     std::unique_ptr<FrameVariables> frameVariables_;
     std::unordered_map<std::uint64_t, std::optional<RuntimeTypeShape>> typeShapes_;
+    std::unordered_map<std::uint64_t, std::optional<ClosureLayout>> closures_;
     std::vector<std::string> notes_;
 };
 

@@ -52,7 +52,10 @@ bool isTypeTag(int tag) {
 GoKind kindFromShape(const Type& type) {
     switch (type.tag) {
         case TypeTag::Pointer:
-            return GoKind::Pointer;
+            // The linker writes unsafe.Pointer as a pointer to nothing, without
+            // DW_AT_go_kind (src/cmd/link/internal/ld/dwarf.go, dwarfGenerateDebugInfo).
+            return type.target == nullptr && type.name == "unsafe.Pointer" ? GoKind::UnsafePointer
+                                                                           : GoKind::Pointer;
         case TypeTag::Struct:
             return GoKind::Struct;
         case TypeTag::Array:

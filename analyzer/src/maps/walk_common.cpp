@@ -350,6 +350,7 @@ void checkValuePointers(const Memory& memory, const Type* type, std::uint64_t ad
     const Type* u = type->underlying();
     switch (type->kind) {
         case GoKind::Pointer:
+        case GoKind::UnsafePointer:
         case GoKind::Map:
         case GoKind::Chan: {
             if (auto value = reader.u64(address)) checkEntryPointer(memory, *value, map, what, node);
