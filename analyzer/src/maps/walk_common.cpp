@@ -90,7 +90,15 @@ const char* toString(MapLayoutKind kind) {
 }
 
 const char* toString(Confidence confidence) {
-    return confidence == Confidence::Exact ? "exact" : "heuristic";
+    switch (confidence) {
+        case Confidence::Exact:
+            return "exact";
+        case Confidence::Heuristic:
+            return "heuristic";
+        case Confidence::HeapTyped:
+            return "heap-typed";
+    }
+    return "heuristic";
 }
 
 std::string MapResult::typeName() const {
