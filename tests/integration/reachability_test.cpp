@@ -1,6 +1,7 @@
 // Reachability over a hand-built address space typed by a real executable's DWARF: paths
 // through interfaces (both a pointer-shaped dynamic type stored in the data word and a boxed
-// value behind it), pointers and struct fields, with each object visited once.
+// value behind it), pointers and struct fields, with each object visited once; and through
+// closures, atomic.Pointer and untyped pointers.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -295,6 +296,130 @@ TEST_F(ChannelReachabilityTest, ChannelOfPlainValuesIsNotExpanded) {
     walk.run();
     EXPECT_TRUE(walk.maps().empty());
     EXPECT_EQ(walk.objectsVisited(), 0u);
+}
+
+// --- Closures, atomic.Pointer and untyped pointers (issue #19) ------------------------------------
+
+constexpr std::uint64_t kFuncval = 0x300000;  // a closure object {F, captured map}
+constexpr std::uint64_t kCode = 0x4a0000;     // its code pointer
+
+class HiddenHolderTest : public ReachabilityTest {
+  protected:
+    void SetUp() override {
+        ReachabilityTest::SetUp();
+        memory_.addCaptured(kFuncval, 0x1000);
+        closure_.function = "main.f.func1";
+        closure_.captures.push_back(ClosureCapture{"m", types_->byName("map[string]int"), 8, false});
+        ASSERT_NE(closure_.captures[0].type, nullptr);
+    }
+    Reachability walker() {
+        Reachability walk(memory_, *layouts_, {}, {});
+        walk.setClosureResolver([this](std::uint64_t code) -> const ClosureLayout* {
+            ++closureLookups_;
+            return code == kCode ? &closure_ : nullptr;
+        });
+        walk.setUntypedPointerResolver([this](std::uint64_t pointer) -> std::optional<UntypedTarget> {
+            ++untypedLookups_;
+            if (pointer == kServer) return UntypedTarget{server_, 1};
+            return std::nullopt;
+        });
+        return walk;
+    }
+    ClosureLayout closure_;
+    int closureLookups_ = 0, untypedLookups_ = 0;
+};
+
+TEST_F(HiddenHolderTest, AFuncValueFieldLeadsIntoItsClosure) {
+    const Type* handler = types_->byName("main.handler");
+    ASSERT_NE(handler, nullptr);
+    const Field* fn = handler->field("fn");
+    ASSERT_NE(fn, nullptr);
+    memory_.put64(kRoot + fn->offset, kFuncval);
+    memory_.put64(kFuncval, kCode);
+    memory_.put64(kFuncval + 8, kHeader);
+    Reachability walk = walker();
+    walk.addRoot("main.h", RootKind::Global, kRoot, handler);
+    walk.run();
+    ASSERT_EQ(walk.maps().size(), 1u);
+    EXPECT_EQ(walk.maps()[0].name, "main.h.fn (closure main.f.func1).m");
+    EXPECT_EQ(walk.maps()[0].mapAddress, kHeader);
+    EXPECT_EQ(walk.maps()[0].origin, RootOrigin::Global);
+    EXPECT_EQ(walk.maps()[0].through, kThroughClosure);
+    // Without a resolver (ReachLimits::followClosures off) func values lead nowhere.
+    Reachability typedOnly(memory_, *layouts_, {}, {});
+    typedOnly.addRoot("main.h", RootKind::Global, kRoot, handler);
+    typedOnly.run();
+    EXPECT_TRUE(typedOnly.maps().empty());
+}
+
+TEST_F(HiddenHolderTest, AGoroutinesContextWordIsAFuncValue) {
+    memory_.put64(kRoot, kFuncval);
+    memory_.put64(kFuncval, kCode);
+    memory_.put64(kFuncval + 8, kHeader);
+    Reachability walk = walker();
+    walk.addFuncValueRoot("goroutine 7 start", RootKind::Stack, kRoot, RootOrigin::GoroutineStart);
+    walk.run();
+    ASSERT_EQ(walk.maps().size(), 1u);
+    EXPECT_EQ(walk.maps()[0].name, "goroutine 7 start (closure main.f.func1).m");
+    EXPECT_EQ(walk.maps()[0].origin, RootOrigin::GoroutineStart);
+}
+
+TEST_F(HiddenHolderTest, AnAtomicPointerIsTypedByItsTypeParameter) {
+    // sync/atomic.Pointer[map[string]int]: v is a *map[string]int whatever the resolvers say.
+    const Type* atomic = types_->byName("sync/atomic.Pointer[map[string]int]");
+    ASSERT_NE(atomic, nullptr);
+    constexpr std::uint64_t kCell = 0x500000;  // the map variable v points at
+    memory_.addCaptured(kCell, 0x1000);
+    memory_.put64(kRoot + atomic->field("v")->offset, kCell);
+    memory_.put64(kCell, kHeader);
+    Reachability walk(memory_, *layouts_, {}, {});
+    walk.addRoot("main.gAtomic", RootKind::Global, kRoot, atomic);
+    walk.run();
+    ASSERT_EQ(walk.maps().size(), 1u);
+    EXPECT_EQ(walk.maps()[0].name, "main.gAtomic.v");
+    EXPECT_EQ(walk.maps()[0].mapAddress, kHeader);
+    EXPECT_EQ(walk.maps()[0].through, 0);
+}
+
+TEST_F(HiddenHolderTest, AnUnsafePointerIsTypedByTheHeapsRecord) {
+    const Type* unsafePointer = types_->byName("unsafe.Pointer");
+    ASSERT_NE(unsafePointer, nullptr);
+    EXPECT_EQ(unsafePointer->kind, GoKind::UnsafePointer);
+    memory_.put64(kRoot, kServer);
+    Reachability walk = walker();
+    walk.addRoot("main.raw", RootKind::Global, kRoot, unsafePointer);
+    walk.run();
+    ASSERT_EQ(walk.maps().size(), 1u);
+    EXPECT_EQ(walk.maps()[0].name, "main.raw (heap object main.Server).sessions");
+    EXPECT_EQ(walk.maps()[0].through, kThroughUntypedPointer);
+}
+
+TEST_F(HiddenHolderTest, UintptrFieldsAreFollowedButNotUintptrSlices) {
+    // runtime.funcval {fn uintptr}: a uintptr field is looked up...
+    const Type* withField = types_->byName("runtime.funcval");
+    ASSERT_NE(withField, nullptr);
+    memory_.put64(kRoot, kServer);
+    Reachability walk = walker();
+    walk.addRoot("main.cell", RootKind::Global, kRoot, withField);
+    walk.run();
+    ASSERT_EQ(walk.maps().size(), 1u);
+    EXPECT_EQ(walk.maps()[0].name, "main.cell.fn (heap object main.Server).sessions");
+    EXPECT_EQ(untypedLookups_, 1);
+    // ... the elements of a []uintptr are not: numbers far more often than pointers.
+    const Type* slice = types_->byName("[]uintptr");
+    ASSERT_NE(slice, nullptr);
+    constexpr std::uint64_t kData = 0x600000;
+    memory_.addCaptured(kData, 0x1000);
+    memory_.put64(kData, kServer);
+    memory_.put64(kRoot + slice->underlying()->field("array")->offset, kData);
+    memory_.put64(kRoot + slice->underlying()->field("len")->offset, 1);
+    memory_.put64(kRoot + slice->underlying()->field("cap")->offset, 1);
+    untypedLookups_ = 0;
+    Reachability elements = walker();
+    elements.addRoot("main.pcs", RootKind::Global, kRoot, slice);
+    elements.run();
+    EXPECT_TRUE(elements.maps().empty());
+    EXPECT_EQ(untypedLookups_, 0);
 }
 
 }  // namespace

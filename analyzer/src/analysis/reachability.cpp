@@ -131,6 +131,12 @@ void Reachability::hitLimit(const std::string& what) {
     if (std::find(limitsHit_.begin(), limitsHit_.end(), what) == limitsHit_.end()) limitsHit_.push_back(what);
 }
 
+bool Reachability::untypedField(const Field& field) const {
+    // A uintptr is followed as a struct field (or a root) only: arrays and slices of them (pcs,
+    // hashes, bitmaps) are numbers far more often than pointers, and large.
+    return untyped_ && field.type != nullptr && field.type->underlying()->kind == GoKind::Uintptr;
+}
+
 bool Reachability::mayHoldPointers(const Type* type) {
     if (type == nullptr) return false;
     auto memo = pointerMemo_.find(type);
@@ -153,13 +159,12 @@ bool Reachability::mayHoldPointers(const Type* type) {
                 break;
             }
             for (const Field& field : u->fields)
-                if (mayHoldPointers(field.type)) result = true;
+                if (mayHoldPointers(field.type) || untypedField(field)) result = true;
             break;
         case GoKind::Func:
             result = static_cast<bool>(closures_);
             break;
         case GoKind::UnsafePointer:
-        case GoKind::Uintptr:
             result = static_cast<bool>(untyped_);
             break;
         case GoKind::Chan:
@@ -236,7 +241,7 @@ void Reachability::expand(const Pending& item) {
                 return;
             }
             for (const Field& field : type->fields) {
-                if (!mayHoldPointers(field.type)) continue;
+                if (!mayHoldPointers(field.type) && !untypedField(field)) continue;
                 // Embedded fields read as the outer name in Go source only when promoted;
                 // naming the field keeps the path unambiguous.
                 if (!enqueue(Pending{item.path + "." + field.name, item.kind, item.address + field.offset,

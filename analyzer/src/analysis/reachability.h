@@ -112,6 +112,8 @@ class Reachability {
     void expand(const Pending& item);
     void expandMapEntries(const Pending& item, std::uint64_t header, const Type* mapType);
     bool mayHoldPointers(const Type* type);
+    // A uintptr struct field, followed as an untyped pointer when untyped_ is set.
+    bool untypedField(const Field& field) const;
     void expandInterface(const Pending& item, const Type* interfaceType);
     void expandChannel(const Pending& item, const Type* chanType);
     void expandFuncValue(const Pending& item);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include "analysis/reachability.h"
 #include "analysis/stack_object_maps.h"
@@ -95,6 +96,18 @@ void addContextRoot(const Goroutine& goroutine, const Reader& reader, Reachabili
     reach.addFuncValueRoot(fmt::format("goroutine {} {}", goroutine.id, neverRan ? "start" : "sched.ctxt"),
                            RootKind::Stack, goroutine.contextSlot,
                            neverRan ? RootOrigin::GoroutineStart : RootOrigin::Goroutine);
+}
+
+// How many closures a note names at most.
+constexpr std::size_t kNamedUnplacedClosures = 5;
+
+// The compiler names a function literal after its enclosing function, "outer.func1" (nested:
+// "outer.func1.2"; src/cmd/compile/internal/ir/func.go closureName).
+bool isClosureName(std::string_view name) {
+    std::size_t dot = name.rfind(".func");
+    if (dot == std::string_view::npos) return false;
+    std::string_view digits = name.substr(dot + 5);
+    return !digits.empty() && digits.find_first_not_of("0123456789.") == std::string_view::npos;
 }
 
 // What the heap records of the object an untyped pointer points at: the type named by its
@@ -220,8 +233,21 @@ std::vector<MapRoot> findRoots(Session& session, RunContext& run) {
     Reachability reach(session.memory(), session.layouts(), run.reach, run.limits,
                        [&session](std::uint64_t descriptor) { return session.dynamicType(descriptor); });
     reach.setRedactKeys(run.redact);
+    // Closures met whose captured variables the DWARF does not place (an executable older than
+    // Go 1.23): said in a note, their maps being left to the unreached-map scan.
+    std::set<std::string> unplaced;
     if (run.reach.followClosures)
-        reach.setClosureResolver([&session](std::uint64_t code) { return session.closureAt(code); });
+        reach.setClosureResolver([&session, &unplaced](std::uint64_t code) {
+            const ClosureLayout* closure = session.closureAt(code);
+            if (closure == nullptr && unplaced.size() < kNamedUnplacedClosures) {
+                const GoFunction* function =
+                    session.symbols() ? session.symbols()->functionAt(code) : nullptr;
+                if (function != nullptr && isClosureName(function->name) &&
+                    !session.frameVariables().hasClosureOffsets())
+                    unplaced.emplace(function->name);
+            }
+            return closure;
+        });
     if (run.reach.followUntypedPointers)
         reach.setUntypedPointerResolver(
             [&session](std::uint64_t pointer) { return heapTypedTarget(session, pointer); });
@@ -238,6 +264,16 @@ std::vector<MapRoot> findRoots(Session& session, RunContext& run) {
     addStackRoots(session, run, reach);
     if (run.reach.followClosures) addTimerRoots(session, run, reach);
     reach.run();
+    if (!unplaced.empty()) {
+        std::string names;
+        for (const std::string& name : unplaced)
+            names += (names.empty() ? "" : ", ") + name;
+        run.notes.push_back(fmt::format(
+            "closures: the executable's DWARF does not place captured variables (DW_AT_go_closure_offset "
+            "comes with Go 1.23), so func values pointing at closures ({}) are not followed; maps only they "
+            "hold are left to the unreached-map scan",
+            names));
+    }
     for (const std::string& limit : reach.limitsHit()) {
         run.notes.push_back(fmt::format("the search for maps stopped early: limit {} reached", limit));
         run.limitsHit.push_back(limit);
