@@ -325,6 +325,19 @@ class HiddenHolderTest : public ReachabilityTest {
         });
         return walk;
     }
+    // A func value at address pointing at the closure object {kCode, kHeader}.
+    void putClosure(std::uint64_t address) {
+        memory_.put64(address, kFuncval);
+        memory_.put64(kFuncval, kCode);
+        memory_.put64(kFuncval + 8, kHeader);
+    }
+    // The maps a walk from one root of type at kRoot finds, with both resolvers or neither.
+    std::vector<MapRoot> mapsFrom(const std::string& name, const Type* type, bool resolvers = true) {
+        Reachability walk = resolvers ? walker() : Reachability(memory_, *layouts_, {}, {});
+        walk.addRoot(name, RootKind::Global, kRoot, type);
+        walk.run();
+        return walk.maps();
+    }
     ClosureLayout closure_;
     int closureLookups_ = 0, untypedLookups_ = 0;
 };
@@ -334,28 +347,19 @@ TEST_F(HiddenHolderTest, AFuncValueFieldLeadsIntoItsClosure) {
     ASSERT_NE(handler, nullptr);
     const Field* fn = handler->field("fn");
     ASSERT_NE(fn, nullptr);
-    memory_.put64(kRoot + fn->offset, kFuncval);
-    memory_.put64(kFuncval, kCode);
-    memory_.put64(kFuncval + 8, kHeader);
-    Reachability walk = walker();
-    walk.addRoot("main.h", RootKind::Global, kRoot, handler);
-    walk.run();
-    ASSERT_EQ(walk.maps().size(), 1u);
-    EXPECT_EQ(walk.maps()[0].name, "main.h.fn (closure main.f.func1).m");
-    EXPECT_EQ(walk.maps()[0].mapAddress, kHeader);
-    EXPECT_EQ(walk.maps()[0].origin, RootOrigin::Global);
-    EXPECT_EQ(walk.maps()[0].through, kThroughClosure);
+    putClosure(kRoot + fn->offset);
+    auto maps = mapsFrom("main.h", handler);
+    ASSERT_EQ(maps.size(), 1u);
+    EXPECT_EQ(maps[0].name, "main.h.fn (closure main.f.func1).m");
+    EXPECT_EQ(maps[0].through, kThroughClosure);
+    EXPECT_EQ(maps[0].origin, RootOrigin::Global);
+    EXPECT_EQ(maps[0].mapAddress, kHeader);
     // Without a resolver (ReachLimits::followClosures off) func values lead nowhere.
-    Reachability typedOnly(memory_, *layouts_, {}, {});
-    typedOnly.addRoot("main.h", RootKind::Global, kRoot, handler);
-    typedOnly.run();
-    EXPECT_TRUE(typedOnly.maps().empty());
+    EXPECT_TRUE(mapsFrom("main.h", handler, false).empty());
 }
 
 TEST_F(HiddenHolderTest, AGoroutinesContextWordIsAFuncValue) {
-    memory_.put64(kRoot, kFuncval);
-    memory_.put64(kFuncval, kCode);
-    memory_.put64(kFuncval + 8, kHeader);
+    putClosure(kRoot);
     Reachability walk = walker();
     walk.addFuncValueRoot("goroutine 7 start", RootKind::Stack, kRoot, RootOrigin::GoroutineStart);
     walk.run();
@@ -372,13 +376,11 @@ TEST_F(HiddenHolderTest, AnAtomicPointerIsTypedByItsTypeParameter) {
     memory_.addCaptured(kCell, 0x1000);
     memory_.put64(kRoot + atomic->field("v")->offset, kCell);
     memory_.put64(kCell, kHeader);
-    Reachability walk(memory_, *layouts_, {}, {});
-    walk.addRoot("main.gAtomic", RootKind::Global, kRoot, atomic);
-    walk.run();
-    ASSERT_EQ(walk.maps().size(), 1u);
-    EXPECT_EQ(walk.maps()[0].name, "main.gAtomic.v");
-    EXPECT_EQ(walk.maps()[0].mapAddress, kHeader);
-    EXPECT_EQ(walk.maps()[0].through, 0);
+    auto maps = mapsFrom("main.gAtomic", atomic, false);
+    ASSERT_EQ(maps.size(), 1u);
+    EXPECT_EQ(maps[0].name, "main.gAtomic.v");
+    EXPECT_EQ(maps[0].mapAddress, kHeader);
+    EXPECT_EQ(maps[0].through, 0);
 }
 
 TEST_F(HiddenHolderTest, AnUnsafePointerIsTypedByTheHeapsRecord) {
@@ -386,12 +388,10 @@ TEST_F(HiddenHolderTest, AnUnsafePointerIsTypedByTheHeapsRecord) {
     ASSERT_NE(unsafePointer, nullptr);
     EXPECT_EQ(unsafePointer->kind, GoKind::UnsafePointer);
     memory_.put64(kRoot, kServer);
-    Reachability walk = walker();
-    walk.addRoot("main.raw", RootKind::Global, kRoot, unsafePointer);
-    walk.run();
-    ASSERT_EQ(walk.maps().size(), 1u);
-    EXPECT_EQ(walk.maps()[0].name, "main.raw (heap object main.Server).sessions");
-    EXPECT_EQ(walk.maps()[0].through, kThroughUntypedPointer);
+    auto maps = mapsFrom("main.raw", unsafePointer);
+    ASSERT_EQ(maps.size(), 1u);
+    EXPECT_EQ(maps[0].name, "main.raw (heap object main.Server).sessions");
+    EXPECT_EQ(maps[0].through, kThroughUntypedPointer);
 }
 
 TEST_F(HiddenHolderTest, UintptrFieldsAreFollowedButNotUintptrSlices) {
@@ -399,11 +399,9 @@ TEST_F(HiddenHolderTest, UintptrFieldsAreFollowedButNotUintptrSlices) {
     const Type* withField = types_->byName("runtime.funcval");
     ASSERT_NE(withField, nullptr);
     memory_.put64(kRoot, kServer);
-    Reachability walk = walker();
-    walk.addRoot("main.cell", RootKind::Global, kRoot, withField);
-    walk.run();
-    ASSERT_EQ(walk.maps().size(), 1u);
-    EXPECT_EQ(walk.maps()[0].name, "main.cell.fn (heap object main.Server).sessions");
+    auto maps = mapsFrom("main.cell", withField);
+    ASSERT_EQ(maps.size(), 1u);
+    EXPECT_EQ(maps[0].name, "main.cell.fn (heap object main.Server).sessions");
     EXPECT_EQ(untypedLookups_, 1);
     // ... the elements of a []uintptr are not: numbers far more often than pointers.
     const Type* slice = types_->byName("[]uintptr");
@@ -415,10 +413,7 @@ TEST_F(HiddenHolderTest, UintptrFieldsAreFollowedButNotUintptrSlices) {
     memory_.put64(kRoot + slice->underlying()->field("len")->offset, 1);
     memory_.put64(kRoot + slice->underlying()->field("cap")->offset, 1);
     untypedLookups_ = 0;
-    Reachability elements = walker();
-    elements.addRoot("main.pcs", RootKind::Global, kRoot, slice);
-    elements.run();
-    EXPECT_TRUE(elements.maps().empty());
+    EXPECT_TRUE(mapsFrom("main.pcs", slice).empty());
     EXPECT_EQ(untypedLookups_, 0);
 }
 
