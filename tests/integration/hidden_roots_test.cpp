@@ -59,8 +59,7 @@ TEST_P(HiddenRootsTest, EachMapIsNamedByItsHolder) {
         EXPECT_EQ(map->typeName(), truth.value("type", ""));
         auto at = std::find(map->roots.begin(), map->roots.end(), root);
         ASSERT_NE(at, map->roots.end()) << "roots: " << ::testing::PrintToString(map->roots);
-        ASSERT_EQ(map->rootKinds.size(), map->roots.size());
-        const RootDescription& kind = map->rootKinds[static_cast<std::size_t>(at - map->roots.begin())];
+        const RootDescription kind = map->rootKind(static_cast<std::size_t>(at - map->roots.begin()));
         const bool untyped = root.find(" (heap object ") != std::string::npos;
         const bool methodValue = root.find("-fm)") != std::string::npos;
         const bool closure = !methodValue && root.find(" (closure ") != std::string::npos;

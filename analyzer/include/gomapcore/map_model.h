@@ -146,7 +146,9 @@ struct MapResult {
     std::uint64_t address = 0;
     const MapTypeLayout* layout = nullptr;
     std::vector<std::string> roots;
-    std::vector<RootDescription> rootKinds;  // one per root, in the same order
+    // One per root, in the same order; empty (no allocation in a report of millions of maps)
+    // when every root is a plain typed path. Read them with rootKind().
+    std::vector<RootDescription> rootKinds;
     // Header fields in declaration order, as read (name, value). Names are the runtime's field
     // names, static strings: a map costs no allocation per field.
     std::vector<std::pair<std::string_view, std::uint64_t>> header;
@@ -169,6 +171,9 @@ struct MapResult {
     std::vector<Finding> findings() const;
     MapStatus status() const;
     std::string typeName() const;
+    // How roots[i] reaches the map: rootKinds[i], or for a plain typed path its origin by its
+    // name ("goroutine N …" is a goroutine's, any other a global's) and nothing passed through.
+    RootDescription rootKind(std::size_t i) const;
 };
 
 }  // namespace gomapcore

@@ -71,14 +71,18 @@ RootGroups groupRoots(const std::vector<MapRoot>& roots) {
 MapResult walkHeldMap(Session& session, const WalkLimits& limits, std::uint64_t address,
                       const std::vector<const MapRoot*>& holders) {
     MapResult result = session.walk(address, holders.front()->type, limits);
-    bool exact = false, heapTyped = false;
+    bool exact = false, heapTyped = false, plain = true;
     for (const MapRoot* root : holders) {
         result.roots.push_back(root->name);
-        result.rootKinds.push_back(RootDescription{toString(root->origin), hopNames(root->through)});
         const bool typed = !root->heuristic;
         exact = exact || (typed && (root->through & kThroughUntypedPointer) == 0);
         heapTyped = heapTyped || typed;
+        plain = plain && root->through == 0 &&
+                (root->origin == RootOrigin::Global || root->origin == RootOrigin::Goroutine);
     }
+    if (!plain)
+        for (const MapRoot* root : holders)
+            result.rootKinds.push_back(RootDescription{toString(root->origin), hopNames(root->through)});
     if (!exact) {
         result.confidence = heapTyped ? Confidence::HeapTyped : Confidence::Heuristic;
         if (!heapTyped) result.typeCandidates = holders.front()->typeCandidates;

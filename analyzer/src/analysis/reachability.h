@@ -22,7 +22,7 @@
 
 namespace gomapcore {
 
-enum class RootKind { Global, Stack, Heap };
+enum class RootKind : std::uint8_t { Global, Stack, Heap };
 
 // Where a root's path starts (report-v1 maps[].root_kinds[].origin).
 enum class RootOrigin : std::uint8_t {
@@ -97,13 +97,22 @@ class Reachability {
     std::size_t peakQueued() const { return peakQueued_; }
 
   private:
+    // Millions wait in the work list at once: the one-byte members share one word.
     struct Pending {
+        Pending(std::string path_, RootKind kind_, std::uint64_t address_, const Type* type_,
+                RootOrigin origin_ = RootOrigin::Global, std::uint8_t through_ = 0)
+            : path(std::move(path_)),
+              address(address_),
+              type(type_),
+              kind(kind_),
+              origin(origin_),
+              through(through_) {}
         std::string path;
-        RootKind kind;
         std::uint64_t address;
         const Type* type;
-        RootOrigin origin = RootOrigin::Global;
-        std::uint8_t through = 0;  // RootHop bits
+        RootKind kind;
+        RootOrigin origin;
+        std::uint8_t through;  // RootHop bits
     };
     // Queues item (at the back, or at the front for a struct's fields, which keeps a value's
     // parts next to it in the order paths are reported) and charges what it holds while it

@@ -101,6 +101,12 @@ const char* toString(Confidence confidence) {
     return "heuristic";
 }
 
+RootDescription MapResult::rootKind(std::size_t i) const {
+    if (i < rootKinds.size()) return rootKinds[i];
+    const bool stack = i < roots.size() && roots[i].rfind("goroutine ", 0) == 0;
+    return RootDescription{stack ? "goroutine" : "global", {}};
+}
+
 std::string MapResult::typeName() const {
     return layout != nullptr && layout->mapType != nullptr ? layout->mapType->name : std::string("map");
 }

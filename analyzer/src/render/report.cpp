@@ -73,8 +73,10 @@ json mapToJson(const MapResult& map) {
     j["status"] = toString(map.status());
     j["roots"] = map.roots;
     json kinds = json::array();
-    for (const RootDescription& kind : map.rootKinds)
+    for (std::size_t i = 0; i < map.roots.size(); ++i) {
+        RootDescription kind = map.rootKind(i);
         kinds.push_back({{"origin", kind.origin}, {"through", kind.through}});
+    }
     j["root_kinds"] = kinds;
     json header = json::object();
     for (const auto& [key, value] : map.header)
