@@ -314,7 +314,7 @@ class HiddenHolderTest : public ReachabilityTest {
     }
     Reachability walker() {
         Reachability walk(memory_, *layouts_, {}, {});
-        walk.setClosureResolver([this](std::uint64_t code) -> const ClosureLayout* {
+        walk.setClosureResolver([this](std::uint64_t, std::uint64_t code) -> const ClosureLayout* {
             ++closureLookups_;
             return code == kCode ? &closure_ : nullptr;
         });

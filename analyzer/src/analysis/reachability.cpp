@@ -339,7 +339,7 @@ void Reachability::expandFuncValue(const Pending& item) {
     if (!funcval || *funcval == 0) return;
     auto code = reader.u64(*funcval);
     if (!code) return;
-    const ClosureLayout* closure = closures_(*code);
+    const ClosureLayout* closure = closures_(*funcval, *code);
     if (closure == nullptr) return;
     if (!firstVisit(*funcval, funcValueType())) return;
     const std::uint8_t through =

@@ -58,8 +58,9 @@ struct MapRoot {
 // Maps a runtime type descriptor (the first word of an interface value, or its itab's type)
 // to the DWARF type of that name; nullptr when it cannot.
 using DynamicTypeResolver = std::function<const Type*(std::uint64_t descriptor)>;
-// The closure a func value's code pointer runs; nullptr when nothing is known of its captures.
-using ClosureResolver = std::function<const ClosureLayout*(std::uint64_t codePointer)>;
+// The closure a func value runs, from its closure object (funcval) and the code pointer that
+// object starts with; nullptr when nothing is known of its captures.
+using ClosureResolver = std::function<const ClosureLayout*(std::uint64_t funcval, std::uint64_t codePointer)>;
 
 // What the heap records of the object an untyped pointer (unsafe.Pointer, uintptr) points at:
 // the type mallocgc was asked for, when a malloc header or a large object's span names it.

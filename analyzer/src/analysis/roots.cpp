@@ -101,13 +101,12 @@ void addContextRoot(const Goroutine& goroutine, const Reader& reader, Reachabili
 // How many closures a note names at most.
 constexpr std::size_t kNamedUnplacedClosures = 5;
 
-// The compiler names a function literal after its enclosing function, "outer.func1" (nested:
-// "outer.func1.2"; src/cmd/compile/internal/ir/func.go closureName).
-bool isClosureName(std::string_view name) {
-    std::size_t dot = name.rfind(".func");
-    if (dot == std::string_view::npos) return false;
-    std::string_view digits = name.substr(dot + 5);
-    return !digits.empty() && digits.find_first_not_of("0123456789.") == std::string_view::npos;
+// Whether a closure object holds more than its code pointer: a heap object of more than one
+// word. A function literal that captures nothing has a static funcval in read-only data.
+bool capturesSomething(Session& session, std::uint64_t funcval) {
+    const HeapModel* heap = session.heap();
+    auto object = heap != nullptr ? heap->objectWithDataAt(funcval) : std::nullopt;
+    return object && object->dataSize() > 8;
 }
 
 // What the heap records of the object an untyped pointer points at: the type named by its
@@ -237,13 +236,13 @@ std::vector<MapRoot> findRoots(Session& session, RunContext& run) {
     // Go 1.23): said in a note, their maps being left to the unreached-map scan.
     std::set<std::string> unplaced;
     if (run.reach.followClosures)
-        reach.setClosureResolver([&session, &unplaced](std::uint64_t code) {
+        reach.setClosureResolver([&session, &unplaced](std::uint64_t funcval, std::uint64_t code) {
             const ClosureLayout* closure = session.closureAt(code);
-            if (closure == nullptr && unplaced.size() < kNamedUnplacedClosures) {
+            if (closure == nullptr && unplaced.size() < kNamedUnplacedClosures &&
+                capturesSomething(session, funcval)) {
                 const GoFunction* function =
                     session.symbols() ? session.symbols()->functionAt(code) : nullptr;
-                if (function != nullptr && isClosureName(function->name) &&
-                    !session.frameVariables().hasClosureOffsets())
+                if (function != nullptr && !session.frameVariables().hasClosureOffsets())
                     unplaced.emplace(function->name);
             }
             return closure;
