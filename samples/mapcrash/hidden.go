@@ -13,14 +13,19 @@ func init() { register("hidden-roots", scenarioHiddenRoots) }
 
 // Maps that no typed pointer reaches (issue #19): each is held only by a closure stored in a
 // global, a method value, a time.AfterFunc callback, the start closure of a goroutine that
-// has not run yet, an atomic.Pointer, or an unsafe.Pointer to a struct of more than 512 bytes
-// (Go 1.22+ puts a malloc header naming its type in front of it). The functions that make
+// has not run yet, an atomic.Pointer, an unsafe.Pointer to a struct of more than 512 bytes
+// (Go 1.22+ puts a malloc header naming its type in front of it), or an unsafe.Pointer to a
+// map variable or to a map header (objects only the span's heap bits describe). The functions that make
 // them return before the crash, so no frame holds them.
 var (
 	gFn     func() int                     // a closure capturing hiddenClosure's map
 	gMethod func() int                     // the method value (*counter).Count
 	gAtomic atomic.Pointer[map[string]int] // the one pointer to a map variable
 	gUnsafe unsafe.Pointer                 // a *bigHolder
+	// Untyped pointers to objects only heap bits describe: a map variable (its address taken),
+	// and a map header itself.
+	gUnsafeMap unsafe.Pointer
+	gRawHeader unsafe.Pointer
 	// Func values inside other values: a struct field in a slice, and a channel buffer in an
 	// interface in a map.
 	gHandlers []handler
@@ -50,6 +55,7 @@ func scenarioHiddenRoots() {
 	hiddenAfterFunc()
 	hiddenAtomic()
 	hiddenUnsafe()
+	hiddenUnsafeSmall()
 	hiddenNested()
 	hiddenGoroutineStart()
 }
@@ -111,6 +117,25 @@ func hiddenUnsafe() {
 	}
 	reportMap("main.gUnsafe (heap object main.bigHolder).m", "heap", b.m)
 	gUnsafe = unsafe.Pointer(b)
+}
+
+//go:noinline
+func hiddenUnsafeSmall() {
+	// Key and elem types no other map of the program shares a bucket or group shape with: the
+	// type is then told from the heap's pointer bits and a validation walk alone.
+	m := make(map[uint16]*T)
+	for i := 0; i < 35; i++ {
+		m[uint16(i)] = &T{Name: "u", N: i}
+	}
+	reportMap("main.gUnsafeMap (heap object: a map)", "heap", m)
+	gUnsafeMap = unsafe.Pointer(&m)
+
+	raw := make(map[uint8][]byte)
+	for i := 0; i < 37; i++ {
+		raw[uint8(i)] = make([]byte, i)
+	}
+	reportMap("main.gRawHeader (heap object: a map header)", "heap", raw)
+	gRawHeader = mapPtr(raw)
 }
 
 //go:noinline

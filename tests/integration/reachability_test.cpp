@@ -320,7 +320,7 @@ class HiddenHolderTest : public ReachabilityTest {
         });
         walk.setUntypedPointerResolver([this](std::uint64_t pointer) -> std::optional<UntypedTarget> {
             ++untypedLookups_;
-            if (pointer == kServer) return UntypedTarget{server_, 1};
+            if (pointer == kServer) return UntypedTarget{server_, 1, UntypedTarget::Recognised::No, {}};
             return std::nullopt;
         });
         return walk;
@@ -392,6 +392,34 @@ TEST_F(HiddenHolderTest, AnUnsafePointerIsTypedByTheHeapsRecord) {
     ASSERT_EQ(maps.size(), 1u);
     EXPECT_EQ(maps[0].name, "main.raw (heap object main.Server).sessions");
     EXPECT_EQ(maps[0].through, kThroughUntypedPointer);
+}
+
+TEST_F(HiddenHolderTest, AMapRecognisedBehindAnUntypedPointerIsHeuristic) {
+    // unsafe.Pointer(&m): the object holds one pointer, to a header that validates as two types.
+    const Type* unsafePointer = types_->byName("unsafe.Pointer");
+    const Type* mapType = types_->byName("map[string]int");
+    ASSERT_NE(mapType, nullptr);
+    constexpr std::uint64_t kCell = 0x500000;
+    memory_.addCaptured(kCell, 0x1000);
+    memory_.put64(kRoot, kCell);
+    memory_.put64(kCell, kHeader);
+    Reachability walk(memory_, *layouts_, {}, {});
+    walk.setUntypedPointerResolver([&](std::uint64_t pointer) -> std::optional<UntypedTarget> {
+        if (pointer != kCell) return std::nullopt;
+        return UntypedTarget{
+            mapType, 1, UntypedTarget::Recognised::MapVariable, {"map[string]int", "map[string]bool"}};
+    });
+    walk.addRoot("main.p", RootKind::Global, kRoot, unsafePointer);
+    walk.run();
+    ASSERT_EQ(walk.maps().size(), 1u);
+    const MapRoot& root = walk.maps()[0];
+    EXPECT_EQ(root.name, "main.p (heap object: a map)");
+    EXPECT_EQ(root.mapAddress, kHeader);
+    EXPECT_TRUE(root.heuristic);
+    EXPECT_EQ(root.typeCandidates, (std::vector<std::string>{"map[string]int", "map[string]bool"}));
+    EXPECT_EQ(hopNames(root.through), std::vector<std::string>{"untyped-pointer"});
+    // Of unknown type among two: its entries are not followed, so no object was expanded.
+    EXPECT_EQ(walk.objectsVisited(), 0u);
 }
 
 TEST_F(HiddenHolderTest, UintptrFieldsAreFollowedButNotUintptrSlices) {

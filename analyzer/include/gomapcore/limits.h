@@ -36,8 +36,10 @@ struct ReachLimits {
     // closure function's DWARF, a method value's receiver), goroutines' start closures and
     // time.AfterFunc callbacks. Off: such maps are left to the unreached-map scan.
     bool followClosures = true;
-    // Follow unsafe.Pointer and uintptr words into heap objects whose type the heap records (a
-    // Go 1.22+ malloc header, a large object's span); maps reached so are marked heap-typed.
+    // Follow unsafe.Pointer words and uintptr fields into heap objects whose type the heap
+    // records (a Go 1.22+ malloc header, a large object's span; maps reached so are heap-typed),
+    // or that its heap bits and a validation walk show to be a map header or a map variable
+    // (heuristic).
     bool followUntypedPointers = true;
 };
 

@@ -69,7 +69,7 @@ std::vector<std::string> hopNames(std::uint8_t hops) {
     std::vector<std::string> names;
     if (hops & kThroughClosure) names.emplace_back("closure");
     if (hops & kThroughMethodValue) names.emplace_back("method-value");
-    if (hops & kThroughUntypedPointer) names.emplace_back("untyped-pointer");
+    if (hops & (kThroughUntypedPointer | kThroughRecognisedMap)) names.emplace_back("untyped-pointer");
     return names;
 }
 
@@ -215,9 +215,16 @@ void Reachability::expand(const Pending& item) {
         case GoKind::Map: {
             auto header = reader.u64(item.address);
             if (!header) return;
-            maps_.push_back(
-                MapRoot{item.path, item.kind, *header, item.type, false, {}, item.origin, item.through});
-            if (*header != 0) expandMapEntries(item, *header, item.type);
+            MapRoot root{item.path, item.kind, *header, item.type, false, {}, item.origin, item.through};
+            if (item.through & kThroughRecognisedMap) {
+                root.heuristic = true;
+                auto candidates = recognisedCandidates_.find(*header);
+                if (candidates != recognisedCandidates_.end()) root.typeCandidates = candidates->second;
+            }
+            // A map of unknown type among several is not followed into its entries.
+            const bool typeKnown = root.typeCandidates.empty();
+            maps_.push_back(std::move(root));
+            if (*header != 0 && typeKnown) expandMapEntries(item, *header, item.type);
             return;
         }
         case GoKind::Pointer: {
@@ -362,6 +369,19 @@ void Reachability::expandUntypedPointer(const Pending& item) {
     if (!pointer || *pointer == 0) return;
     std::optional<UntypedTarget> target = untyped_(*pointer);
     if (!target || target->type == nullptr || target->count == 0 || !mayHoldPointers(target->type)) return;
+    if (target->recognised != UntypedTarget::Recognised::No) {
+        // A map value: the untyped word itself (it points at the header), or the one word of
+        // the object it points at.
+        const bool header = target->recognised == UntypedTarget::Recognised::MapHeader;
+        const std::uint64_t value = header ? item.address : *pointer;
+        auto mapHeader = Reader(memory_).u64(value);
+        if (!mapHeader) return;
+        if (!target->typeCandidates.empty()) recognisedCandidates_[*mapHeader] = target->typeCandidates;
+        enqueue(Pending{fmt::format("{} (heap object: {})", item.path, header ? "a map header" : "a map"),
+                        RootKind::Heap, value, target->type, item.origin,
+                        static_cast<std::uint8_t>(item.through | kThroughRecognisedMap)});
+        return;
+    }
     if (!firstVisit(*pointer, target->type)) return;
     const std::uint8_t through = item.through | kThroughUntypedPointer;
     const std::string path = fmt::format("{} (heap object {})", item.path, target->type->name);

@@ -39,6 +39,7 @@ enum RootHop : std::uint8_t {
     kThroughClosure = 1,         // a func value's closure object, typed by its function's DWARF
     kThroughMethodValue = 2,     // a method value's receiver
     kThroughUntypedPointer = 4,  // an unsafe.Pointer or uintptr typed by what the heap records
+    kThroughRecognisedMap = 8,   // ... or a map recognised behind one: heuristic
 };
 // The names of the hops in hops, in the order of the bits.
 std::vector<std::string> hopNames(std::uint8_t hops);
@@ -63,10 +64,15 @@ using DynamicTypeResolver = std::function<const Type*(std::uint64_t descriptor)>
 using ClosureResolver = std::function<const ClosureLayout*(std::uint64_t funcval, std::uint64_t codePointer)>;
 
 // What the heap records of the object an untyped pointer (unsafe.Pointer, uintptr) points at:
-// the type mallocgc was asked for, when a malloc header or a large object's span names it.
+// the type mallocgc was asked for, when a malloc header or a large object's span names it; or,
+// where only the span's heap bits describe the object, a map they and a validation walk
+// recognise: the object is a map header, or one word holding a pointer to one (a map variable
+// whose address was taken).
 struct UntypedTarget {
-    const Type* type = nullptr;  // the DWARF type of that name
+    const Type* type = nullptr;  // the DWARF type of that name; a map type when recognised
     std::uint64_t count = 1;     // how many of them the object holds (newarray)
+    enum class Recognised : std::uint8_t { No, MapHeader, MapVariable } recognised = Recognised::No;
+    std::vector<std::string> typeCandidates;  // recognised: every map type it validates as, when several
 };
 using UntypedPointerResolver = std::function<std::optional<UntypedTarget>(std::uint64_t pointer)>;
 
@@ -152,6 +158,8 @@ class Reachability {
     std::unordered_map<const Type*, bool> pointerMemo_;
     std::size_t objectsVisited_ = 0;
     std::vector<MapRoot> maps_;
+    // The candidate types of maps recognised behind untyped pointers, by header address.
+    std::unordered_map<std::uint64_t, std::vector<std::string>> recognisedCandidates_;
     std::vector<std::string> limitsHit_;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "analysis/map_recognition.h"
 #include "analysis/reachability.h"
 #include "analysis/stack_object_maps.h"
 
@@ -109,19 +110,107 @@ bool capturesSomething(Session& session, std::uint64_t funcval) {
     return object && object->dataSize() > 8;
 }
 
-// What the heap records of the object an untyped pointer points at: the type named by its
-// malloc header or its large span (Go 1.22+), when that type's size is the DWARF type's.
-std::optional<UntypedTarget> heapTypedTarget(Session& session, std::uint64_t pointer) {
-    const HeapModel* heap = session.heap();
-    auto object = heap != nullptr ? heap->objectWithDataAt(pointer) : std::nullopt;
-    auto descriptor = object ? heap->recordedType(*object) : std::nullopt;
-    if (!descriptor) return std::nullopt;
-    const Type* type = session.dynamicType(*descriptor);
-    auto shape = session.runtimeTypeShape(*descriptor);
-    if (type == nullptr || !shape || shape->size == 0 || type->byteSize() != shape->size) return std::nullopt;
-    // newarray records the element type: the object holds as many as fit.
-    return UntypedTarget{type, object->dataSize() / shape->size};
-}
+// What an untyped pointer leads to, as far as the heap says (UntypedTarget): the type a malloc
+// header or a large span records (Go 1.22+), when that type's size is the DWARF type's; else,
+// from the span's heap bits (Go 1.22+), a map header, or a one-word object holding a pointer to
+// one, that validates as a map. Recognitions are memoized and bounded.
+class UntypedPointers {
+  public:
+    UntypedPointers(Session& session, RunContext& run) : session_(session), run_(run) {}
+
+    std::optional<UntypedTarget> operator()(std::uint64_t pointer) {
+        const HeapModel* heap = session_.heap();
+        auto object = heap != nullptr ? heap->objectWithDataAt(pointer) : std::nullopt;
+        if (!object) return std::nullopt;
+        if (auto descriptor = heap->recordedType(*object)) {
+            const Type* type = session_.dynamicType(*descriptor);
+            auto shape = session_.runtimeTypeShape(*descriptor);
+            if (type == nullptr || !shape || shape->size == 0 || type->byteSize() != shape->size)
+                return std::nullopt;
+            // newarray records the element type: the object holds as many as fit.
+            return UntypedTarget{type, object->dataSize() / shape->size, UntypedTarget::Recognised::No, {}};
+        }
+        auto words = heap->objectPointerWords(object->start);
+        if (!words) return std::nullopt;
+        if (auto target = recognise(*heap, *object, *words)) {
+            target->recognised = UntypedTarget::Recognised::MapHeader;
+            return target;
+        }
+        // A map variable whose address was taken: one word, a pointer (the heap bits say so).
+        auto inner = object->size == 8 && *words == std::vector<bool>{true}
+                         ? Reader(session_.memory()).u64(object->start)
+                         : std::nullopt;
+        auto header = inner ? heap->objectWithDataAt(*inner) : std::nullopt;
+        auto headerWords = header ? heap->objectPointerWords(header->start) : std::nullopt;
+        if (!headerWords) return std::nullopt;
+        auto target = recognise(*heap, *header, *headerWords);
+        if (target) target->recognised = UntypedTarget::Recognised::MapVariable;
+        return target;
+    }
+    // Says in a note when the bound cut recognitions.
+    void report() {
+        if (!bounded_) return;
+        run_.notes.push_back(
+            fmt::format("untyped pointers: only the first {} objects behind them were tried as map headers",
+                        kMaxRecognitions));
+    }
+
+  private:
+    // At most this many objects are validated as map headers (each against every map type).
+    static constexpr std::size_t kMaxRecognitions = 1024;
+
+    // The map types the object at header validates as, narrowed by its storage, when the
+    // object has a map header's size class and pointer words.
+    std::optional<UntypedTarget> recognise(const HeapModel& heap, const HeapObject& header,
+                                           const std::vector<bool>& words) {
+        const Type* headerType = session_.mapHeaderType();
+        if (headerType == nullptr || header.mallocHeader()) return std::nullopt;
+        const std::uint64_t size = headerType->byteSize();
+        std::vector<bool> expected;
+        if (!markPointerWords(headerType, 0, expected)) return std::nullopt;
+        while (!expected.empty() && !expected.back())
+            expected.pop_back();
+        // The header's own size class (runtime/map.go makemap: new(hmap); maps.NewMap: new(Map)).
+        constexpr std::uint64_t kSizeClassSpacing = 16;
+        if (header.size < size || header.size >= size + kSizeClassSpacing || words != expected)
+            return std::nullopt;
+        auto memo = recognised_.find(header.start);
+        if (memo != recognised_.end()) return memo->second;
+        std::optional<UntypedTarget>& result = recognised_[header.start];
+        if (recognised_.size() > kMaxRecognitions) {
+            bounded_ = true;
+            return result;
+        }
+        std::vector<const Type*> types;
+        for (const Type* type : programMapTypes(heap))
+            if (validatesAsMap(session_, header.start, type, run_.limits)) types.push_back(type);
+        if (!types.empty()) types = narrowByStorage(session_, header.start, types);
+        if (types.empty()) return result;
+        result = UntypedTarget{types.front(), 1, UntypedTarget::Recognised::No, {}};
+        if (types.size() > 1)
+            for (const Type* type : types)
+                result->typeCandidates.push_back(type->name);
+        return result;
+    }
+    // Every map type of the program's layout; go.shape.* are the compiler's generic shapes.
+    const std::vector<const Type*>& programMapTypes(const HeapModel&) {
+        if (mapTypes_) return *mapTypes_;
+        mapTypes_.emplace();
+        for (const std::string& name : session_.types().mapTypeNames()) {
+            if (name.find("go.shape.") != std::string::npos) continue;
+            const Type* type = session_.types().byName(name);
+            const MapTypeLayout* layout = type ? session_.layouts().layoutFor(type, nullptr) : nullptr;
+            if (layout != nullptr && layout->kind == session_.programLayout()) mapTypes_->push_back(type);
+        }
+        return *mapTypes_;
+    }
+
+    Session& session_;
+    RunContext& run_;
+    std::unordered_map<std::uint64_t, std::optional<UntypedTarget>> recognised_;
+    std::optional<std::vector<const Type*>> mapTypes_;
+    bool bounded_ = false;
+};
 
 // Every goroutine frame's DWARF variables (outside the runtime) as roots of the search.
 void addStackRoots(Session& session, RunContext& run, Reachability& reach) {
@@ -247,9 +336,9 @@ std::vector<MapRoot> findRoots(Session& session, RunContext& run) {
             }
             return closure;
         });
+    UntypedPointers untyped(session, run);
     if (run.reach.followUntypedPointers)
-        reach.setUntypedPointerResolver(
-            [&session](std::uint64_t pointer) { return heapTypedTarget(session, pointer); });
+        reach.setUntypedPointerResolver([&untyped](std::uint64_t pointer) { return untyped(pointer); });
     Reader reader(session.memory());
     for (const GlobalVariable& global : session.types().globals()) {
         if (global.type == nullptr || runtimeInternal(global.name)) continue;
@@ -263,6 +352,7 @@ std::vector<MapRoot> findRoots(Session& session, RunContext& run) {
     addStackRoots(session, run, reach);
     if (run.reach.followClosures) addTimerRoots(session, run, reach);
     reach.run();
+    untyped.report();
     if (!unplaced.empty()) {
         std::string names;
         for (const std::string& name : unplaced)
