@@ -81,8 +81,7 @@ const AnalyzedCase& analyzedCase(const CorpusCase& c) {
     static std::string lastCore;
     static AnalyzedCase last;
     if (lastCore != c.core || last.analysis == nullptr) {
-        last = AnalyzedCase{};
-        lastCore.clear();
+        last = AnalyzedCase{};  // if open() throws, the null analysis makes the next call retry
         last.analysis = gomapcore::Analysis::open(c.core, c.executable);
         last.report = last.analysis->run({});
         lastCore = c.core;
