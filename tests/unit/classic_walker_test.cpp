@@ -738,6 +738,117 @@ TEST_F(ClassicWalkerTest, OldBucketMixingMarksAndLiveCellsIsControlBytesCorrupt)
     EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
+// --- a process killed inside evacuate() ---------------------------------------------------------
+// evacuate() (runtime/map.go) runs under hashWriting and marks an old chain's cells in order as it
+// moves them; a core taken there holds one old bucket with marks on a leading part of its cells.
+// Seen on a real gofmt killed by SIGABRT mid-growth: old bucket 58 held {X, 47, 7e, c5, e8, 0, 0, 0}
+// and new bucket 58 the one moved entry.
+
+TEST_F(ClassicWalkerTest, OldBucketPartEvacuatedDuringAWriteIsWriteInProgress) {
+    const std::uint64_t old = kHeap + 0x10000;
+    writeHeader(
+        {.count = 4, .flags = kHashWriting, .B = 2, .buckets = kHeap, .oldbuckets = old, .nevacuate = 0});
+    fill(bucket(old, 0), 3, 1);
+    top(L, bucket(old, 0), 0, kEvacuatedX);  // moved to new bucket 0
+    fill(bucket(kHeap, 0), 1, 1);
+    fill(bucket(old, 1), 1, 4);  // not reached yet
+    MapResult r = walk();
+    expectFindings(r, {{rules::kWriteInProgress, Severity::Warning, kHeader},
+                       {rules::kWriteInProgress, Severity::Warning, bucket(old, 0)}});
+    EXPECT_TRUE(r.complete);
+    EXPECT_EQ(r.liveEntries, 4u);  // 1 moved + 2 left in old bucket 0 + 1 in old bucket 1
+}
+
+TEST_F(ClassicWalkerTest, EvacuationCutShortInAnOverflowBucketIsWalkedToTheEnd) {
+    const std::uint64_t old = kHeap + 0x10000, oldOverflow = kHeap + 0x11000;
+    writeHeader(
+        {.count = 10, .flags = kHashWriting, .B = 1, .buckets = kHeap, .oldbuckets = old, .nevacuate = 0});
+    fill(old, 8, 1);
+    tops(old, {kEvacuatedX, kEvacuatedY, kEvacuatedX, kEvacuatedY, kEvacuatedX, kEvacuatedY, kEvacuatedX,
+               kEvacuatedY});
+    overflow(old, oldOverflow);
+    fill(oldOverflow, 3, 9);
+    top(L, oldOverflow, 0, kEvacuatedEmpty);  // evacuate() had reached cell 1 of the overflow bucket
+    fill(bucket(kHeap, 0), 4, 1);
+    fill(bucket(kHeap, 1), 4, 5);
+    MapResult r = walk();
+    expectFindings(r, {{rules::kWriteInProgress, Severity::Warning, kHeader},
+                       {rules::kWriteInProgress, Severity::Warning, old}});
+    EXPECT_NE(findNode(r.root, NodeKind::OldOverflowBucket, oldOverflow), nullptr);
+    EXPECT_EQ(r.liveEntries, 10u);  // 8 moved + 2 left in the overflow bucket
+}
+
+TEST_F(ClassicWalkerTest, EntryBetweenItsOldAndNewCellIsWriteInProgressNotCountMismatch) {
+    const std::uint64_t old = kHeap + 0x10000;
+    writeHeader(
+        {.count = 3, .flags = kHashWriting, .B = 1, .buckets = kHeap, .oldbuckets = old, .nevacuate = 0});
+    fill(old, 3, 1);
+    top(L, old, 0, kEvacuatedY);  // marked, but new bucket 1 was not written yet
+    MapResult r = walk();
+    // Header findings come first (walk order), then the old bucket's.
+    expectFindings(r, {{rules::kWriteInProgress, Severity::Warning, kHeader},
+                       {rules::kWriteInProgress, Severity::Warning, kHeader},
+                       {rules::kWriteInProgress, Severity::Warning, old}});
+    EXPECT_EQ(r.liveEntries, 2u);
+}
+
+TEST_F(ClassicWalkerTest, CountTwoAboveAPartEvacuationIsStillCountMismatch) {
+    const std::uint64_t old = kHeap + 0x10000;
+    writeHeader(
+        {.count = 4, .flags = kHashWriting, .B = 1, .buckets = kHeap, .oldbuckets = old, .nevacuate = 0});
+    fill(old, 3, 1);
+    top(L, old, 0, kEvacuatedY);
+    MapResult r = walk();
+    expectFindings(r, {{rules::kWriteInProgress, Severity::Warning, kHeader},
+                       {rules::kCountMismatch, Severity::Error, kHeader},
+                       {rules::kWriteInProgress, Severity::Warning, old}});
+}
+
+TEST_F(ClassicWalkerTest, EmptyCellMarkedLastLeavesNoEntryInFlight) {
+    const std::uint64_t old = kHeap + 0x10000;
+    writeHeader(
+        {.count = 3, .flags = kHashWriting, .B = 1, .buckets = kHeap, .oldbuckets = old, .nevacuate = 0});
+    tops(old, {kEvacuatedEmpty, 0x50, 0x51, 0, 0, 0, 0, 0});
+    MapResult r = walk();
+    expectFindings(r, {{rules::kWriteInProgress, Severity::Warning, kHeader},
+                       {rules::kCountMismatch, Severity::Error, kHeader},
+                       {rules::kWriteInProgress, Severity::Warning, old}});
+}
+
+TEST_F(ClassicWalkerTest, TwoPartEvacuatedOldBucketsAreControlBytesCorrupt) {
+    const std::uint64_t old = kHeap + 0x10000;
+    writeHeader(
+        {.count = 4, .flags = kHashWriting, .B = 2, .buckets = kHeap, .oldbuckets = old, .nevacuate = 0});
+    tops(bucket(old, 0), {kEvacuatedEmpty, 0x50, 0x51, 0, 0, 0, 0, 0});
+    tops(bucket(old, 1), {kEvacuatedEmpty, 0x52, 0x53, 0, 0, 0, 0, 0});
+    MapResult r = walk();
+    expectFindings(r, {{rules::kWriteInProgress, Severity::Warning, kHeader},
+                       {rules::kWriteInProgress, Severity::Warning, bucket(old, 0)},
+                       {rules::kControlBytesCorrupt, Severity::Error, bucket(old, 1)}});
+    EXPECT_EQ(r.liveEntries, 4u);
+}
+
+TEST_F(ClassicWalkerTest, EvacuationMarkAfterAnUnmarkedCellIsControlBytesCorruptEvenDuringAWrite) {
+    const std::uint64_t old = kHeap + 0x10000;
+    writeHeader(
+        {.count = 2, .flags = kHashWriting, .B = 1, .buckets = kHeap, .oldbuckets = old, .nevacuate = 0});
+    tops(old, {0x50, kEvacuatedX, 0x51, 0, 0, 0, 0, 0});
+    MapResult r = walk();
+    expectFindings(r, {{rules::kWriteInProgress, Severity::Warning, kHeader},
+                       {rules::kControlBytesCorrupt, Severity::Error, old}});
+}
+
+TEST_F(ClassicWalkerTest, PartEvacuatedBucketBelowNevacuateIsControlBytesCorrupt) {
+    const std::uint64_t old = kHeap + 0x10000;
+    writeHeader(
+        {.count = 2, .flags = kHashWriting, .B = 2, .buckets = kHeap, .oldbuckets = old, .nevacuate = 1});
+    tops(bucket(old, 0), {kEvacuatedEmpty, 0x50, 0x51, 0, 0, 0, 0, 0});
+    MapResult r = walk();
+    expectFindings(r, {{rules::kWriteInProgress, Severity::Warning, kHeader},
+                       {rules::kWriteInProgress, Severity::Warning, bucket(old, 0)},
+                       {rules::kControlBytesCorrupt, Severity::Error, bucket(old, 0)}});
+}
+
 TEST_F(ClassicWalkerTest, OldBucketBelowNevacuateNotEvacuatedIsControlBytesCorrupt) {
     const std::uint64_t old = kHeap + 0x10000;
     writeHeader({.count = 2, .B = 2, .buckets = kHeap, .oldbuckets = old, .nevacuate = 1});

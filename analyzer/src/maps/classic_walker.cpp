@@ -46,14 +46,29 @@ bool isEvacuatedMark(std::uint8_t top) {
 
 // What the walk learned about an old bucket's evacuation (evacuated() in map.go). Unknown when
 // its tophash could not be read: no verdict may rest on bytes the core does not hold.
-enum class Evacuation { Unknown, NotEvacuated, Evacuated };
+// InProgress: the chain's cells carry evacuation marks up to some cell and none after it, which is
+// what evacuate() leaves when the process dies inside it: it visits the chain's buckets in order
+// and each bucket's cells 0..7 in order, marking every cell as it moves the entry (or marking it
+// evacuatedEmpty), and clears nothing until the whole chain is done.
+enum class Evacuation { Unknown, NotEvacuated, InProgress, Evacuated };
 
 // One bucket and its overflow chain, as walkChain saw it.
 struct Chain {
     std::uint64_t live = 0;
     Evacuation evacuation = Evacuation::Unknown;
     std::optional<std::size_t> node;  // the first bucket's node in parent.children, if one was added
+    // Old chains only: cells read with and without an evacuation mark, in chain order.
+    std::uint64_t markedCells = 0, unmarkedCells = 0;
+    bool lastMarkMovedAnEntry = false;  // evacuatedX/Y rather than evacuatedEmpty
+    bool marksOutOfOrder = false;       // a mark after an unmarked cell (reported on its node)
 };
+
+// An old chain's state from the cells read so far: marks on all, none or a leading part of them.
+Evacuation oldChainState(const Chain& chain) {
+    if (chain.markedCells == 0) return Evacuation::NotEvacuated;
+    if (chain.unmarkedCells == 0) return Evacuation::Evacuated;
+    return Evacuation::InProgress;
+}
 
 class ClassicWalker : detail::MapWalker {
   public:
@@ -72,6 +87,8 @@ class ClassicWalker : detail::MapWalker {
     void walkBuckets();
     void walkOldBuckets();
     void checkExtra();
+    void judgeEvacuation(std::uint64_t index, Chain& chain);
+    void checkCount();
 
     bool insideArray(std::uint64_t address, std::uint64_t array, std::uint64_t length) const {
         return array != 0 && address >= array && address - array < length * c_.bucketSize;
@@ -97,6 +114,10 @@ class ClassicWalker : detail::MapWalker {
     std::uint64_t bucketsExtent_ = 0, oldExtent_ = 0;  // bytes of each array's allocation
     std::uint64_t live_ = 0;
     std::vector<Evacuation> oldEvacuation_;
+    // The one old bucket found part evacuated while hashWriting is set, and whether the last cell
+    // evacuate() marked there held an entry.
+    std::optional<std::uint64_t> evacuatingBucket_;
+    bool evacuatingLastMarkMovedAnEntry_ = false;
     std::unordered_set<std::uint64_t> visited_;  // every bucket reached, for cycle detection
 };
 
@@ -229,8 +250,19 @@ Chain ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index, bool ol
             node.control[i] = top;
             if (isEvacuatedMark(top)) {
                 ++evacuatedCells;
+                if (old && chain.unmarkedCells > 0 && !chain.marksOutOfOrder) {
+                    chain.marksOutOfOrder = true;
+                    add(node, rules::kControlBytesCorrupt, Severity::Error, address,
+                        fmt::format(
+                            "tophash[{}] of old bucket {}'s chain holds an evacuation mark after cells "
+                            "that have none; evacuate() marks a chain's cells in order",
+                            i, index));
+                }
+                ++chain.markedCells;
+                chain.lastMarkMovedAnEntry = top != kEvacuatedEmpty;
                 continue;
             }
+            ++chain.unmarkedCells;
             if (top == kEmptyRest) seenEmptyRest = true;
             if (isEmpty(top)) continue;
             // A full cell.
@@ -246,28 +278,17 @@ Chain ClassicWalker::walkChain(std::uint64_t bucket, std::int64_t index, bool ol
             countIndirect(slot);
             if (limits_.collectSlots) node.slots.push_back(slot);
         }
-        bool evacuated = false;
-        if (evacuatedCells > 0) {
-            if (!old) {
-                add(node, rules::kControlBytesCorrupt, Severity::Error, address,
-                    fmt::format("{} of bucket {}'s tophash bytes hold evacuation marks (2..4), which only "
-                                "old buckets "
-                                "being evacuated may hold",
-                                evacuatedCells, index));
-            } else if (evacuatedCells != kBucketCount || node.liveEntries != 0) {
-                add(node, rules::kControlBytesCorrupt, Severity::Error, address,
-                    fmt::format(
-                        "old bucket {} mixes evacuation marks with live or empty cells; evacuate() marks "
-                        "every cell of a bucket at once",
-                        index));
-            } else if (link == 0) {
-                evacuated = true;
-            }
+        if (evacuatedCells > 0 && !old) {
+            add(node, rules::kControlBytesCorrupt, Severity::Error, address,
+                fmt::format("{} of bucket {}'s tophash bytes hold evacuation marks (2..4), which only "
+                            "old buckets being evacuated may hold",
+                            evacuatedCells, index));
         }
-        if (link == 0) chain.evacuation = evacuated ? Evacuation::Evacuated : Evacuation::NotEvacuated;
-        if (evacuated) {
+        if (old) chain.evacuation = oldChainState(chain);
+        if (old && link == 0 && evacuatedCells == kBucketCount && (flags_ & kHashWriting) == 0) {
             // evacuate() clears the old bucket's keys, elems and overflow pointer (memclrHasPointers)
-            // when no old iterator exists; whatever is left there is not a live chain.
+            // when no old iterator exists; whatever is left there is not a live chain. While a write
+            // is in progress the chain is walked on: evacuate() may have died in an overflow bucket.
             parent.children.push_back(std::move(node));
             return chain;
         }
@@ -312,15 +333,50 @@ void ClassicWalker::walkOldBuckets() {
         Chain chain =
             walkChain(oldbuckets_ + j * c_.bucketSize, static_cast<std::int64_t>(j), true, header());
         live_ += chain.live;
+        judgeEvacuation(j, chain);
         oldEvacuation_[j] = chain.evacuation;
         // advanceEvacuationMark moves nevacuate only past evacuated buckets. A bucket whose tophash
         // is not captured (Unknown) proves nothing either way.
-        if (chain.evacuation == Evacuation::NotEvacuated && j < nevacuate_) {
+        if ((chain.evacuation == Evacuation::NotEvacuated || chain.evacuation == Evacuation::InProgress) &&
+            j < nevacuate_) {
             add(header().children[*chain.node], rules::kControlBytesCorrupt, Severity::Error,
                 oldbuckets_ + j * c_.bucketSize,
                 fmt::format("old bucket {} is below nevacuate = {} but not evacuated", j, nevacuate_));
         }
         if (!budgetLeft()) return;
+    }
+}
+
+// A part-evacuated old chain is what a process killed inside evacuate() leaves, so it is expected
+// for one bucket while hashWriting is set (growWork evacuates under it, one bucket at a time).
+// Any other is damage, and the chain then counts as not evacuated.
+void ClassicWalker::judgeEvacuation(std::uint64_t index, Chain& chain) {
+    if (chain.evacuation != Evacuation::InProgress) return;
+    std::uint64_t address = oldbuckets_ + index * c_.bucketSize;
+    MapNode& node = header().children[*chain.node];
+    if (chain.marksOutOfOrder) {
+        chain.evacuation = Evacuation::NotEvacuated;  // reported on the bucket holding the stray mark
+    } else if ((flags_ & kHashWriting) == 0) {
+        chain.evacuation = Evacuation::NotEvacuated;
+        add(node, rules::kControlBytesCorrupt, Severity::Error, address,
+            fmt::format("old bucket {} mixes evacuation marks with live or empty cells while no write is in "
+                        "progress (hashWriting clear); evacuate() finishes a bucket's chain before the write "
+                        "that called it returns",
+                        index));
+    } else if (evacuatingBucket_) {
+        chain.evacuation = Evacuation::NotEvacuated;
+        add(node, rules::kControlBytesCorrupt, Severity::Error, address,
+            fmt::format("old bucket {} is part evacuated, and so is old bucket {}; evacuate() works on one "
+                        "bucket at a time",
+                        index, *evacuatingBucket_));
+    } else {
+        evacuatingBucket_ = index;
+        evacuatingLastMarkMovedAnEntry_ = chain.lastMarkMovedAnEntry;
+        add(node, rules::kWriteInProgress, Severity::Warning, address,
+            fmt::format(
+                "old bucket {} was being evacuated when the process died: evacuate() had marked {} of "
+                "its chain's cells and not reached the other {}; entries are counted where they are",
+                index, chain.markedCells, chain.unmarkedCells));
     }
 }
 
@@ -385,12 +441,26 @@ MapResult ClassicWalker::run() {
         incomplete_ = true;
     }
     finish(live_);
-    if (countComparable() && static_cast<std::uint64_t>(count_) != live_) {
-        add(header(), rules::kCountMismatch, Severity::Error, result_.address,
-            fmt::format("count = {} but the buckets hold {} live entries{}", count_, live_,
-                        oldbuckets_ != 0 ? " (old buckets not yet evacuated included)" : ""));
-    }
+    checkCount();
     return std::move(result_);
+}
+
+void ClassicWalker::checkCount() {
+    if (!countComparable() || static_cast<std::uint64_t>(count_) == live_) return;
+    // evacuate() marks an entry's old cell before it writes the entry's tophash into the new bucket,
+    // and may allocate an overflow bucket in between (newoverflow): dying there leaves the entry in
+    // neither place the walk counts.
+    if (evacuatingBucket_ && evacuatingLastMarkMovedAnEntry_ &&
+        static_cast<std::uint64_t>(count_) == live_ + 1) {
+        add(header(), rules::kWriteInProgress, Severity::Warning, result_.address,
+            fmt::format("count = {} is one more than the {} live entries found: the last entry evacuate() "
+                        "marked in old bucket {} was not yet written to its new bucket",
+                        count_, live_, *evacuatingBucket_));
+        return;
+    }
+    add(header(), rules::kCountMismatch, Severity::Error, result_.address,
+        fmt::format("count = {} but the buckets hold {} live entries{}", count_, live_,
+                    oldbuckets_ != 0 ? " (old buckets not yet evacuated included)" : ""));
 }
 
 }  // namespace
