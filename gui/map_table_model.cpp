@@ -61,7 +61,9 @@ void MapTableModel::setReport(std::shared_ptr<const gomapcore::Report> report) {
                 roots << QString::fromStdString(root);
             row.text[Root] = roots.isEmpty() ? QStringLiteral("(unreached heap object)") : roots.join(", ");
             row.text[Type] = QString::fromStdString(map.typeName());
-            if (map.confidence == gomapcore::Confidence::Heuristic) row.text[Type] += " (heuristic)";
+            if (map.confidence != gomapcore::Confidence::Exact)
+                row.text[Type] +=
+                    QStringLiteral(" (%1)").arg(QString::fromUtf8(gomapcore::toString(map.confidence)));
             row.text[Layout] = gomapcore::toString(report_->target.mapLayout);
             row.numbers[Count] = map.count;
             row.text[Count] = QString::number(map.count);

@@ -32,7 +32,7 @@ PREFIX = "GOMAPCORE-TRUTH "
 
 COMMON = ["healthy", "concurrent-writes", "concurrent-read-write", "concurrent-iteration-write",
           "nil-map-write", "buckets-unmapped", "count-mismatch", "control-bytes-corrupt",
-          "dangling-entry-pointer", "fault-in-map"]
+          "dangling-entry-pointer", "fault-in-map", "hidden-roots"]
 LAYOUT_ONLY = {"classic": ["oldbuckets-unmapped", "overflow-cycle"],
                "swiss": ["table-unmapped", "groups-unmapped"]}
 
@@ -43,6 +43,7 @@ def scenarios_for(layout):
 
 EXPECTED_MESSAGES = {
     "healthy": ["panic: healthy: done"],
+    "hidden-roots": ["panic: hidden-roots: done"],
     "concurrent-writes": ["fatal error: concurrent map writes"],
     "concurrent-read-write": ["fatal error: concurrent map read and map write"],
     "concurrent-iteration-write": ["fatal error: concurrent map iteration and map write"],
@@ -179,7 +180,8 @@ def check_run(core_path, stderr_text, scenario, layout, arch=None, core_name=Non
         errs.append(f"{len(crashes)} crash records")
     elif crashes[0]["kind"] != CRASH_KIND.get(scenario, "other"):
         errs.append(f"crash kind {crashes[0]['kind']}")
-    if scenario not in ("healthy", "nil-map-write") and not scenario.startswith("concurrent") and not damages:
+    if scenario not in ("healthy", "nil-map-write", "hidden-roots") and not scenario.startswith("concurrent") \
+            and not damages:
         errs.append("no damage record")
     inflated = {d["map"] for d in damages if d["rule"] == "count-mismatch"}
     for m in maps:
@@ -224,6 +226,10 @@ def check_run(core_path, stderr_text, scenario, layout, arch=None, core_name=Non
             # (a goroutine still running on another thread has no traceback in the
             # runtime's output; its registers are in that thread's NT_PRSTATUS)
             errs.append(f"goroutine {g['goid']}: {g['function']} not in its traceback")
+        elif g["role"] == "start-closure" and f"goroutine {g['goid']} " in stderr_text and not re.search(
+                rf"^goroutine {g['goid']} [^\[]*\[runnable\]:\n{re.escape(g['function'])}\(", stderr_text, re.M):
+            # Its map is held only by the closure in g.sched.ctxt while it has never run.
+            errs.append(f"goroutine {g['goid']} ran before the crash: not runnable at {g['function']}")
     return errs
 
 

@@ -61,6 +61,21 @@ QString hex(quint64 value) {
     return QStringLiteral("0x%1").arg(value, 0, 16);
 }
 
+// The map a corpus scenario damaged and the address it planted there, from the case's truth
+// records: regenerating the corpus moves every address, so no test may spell one out.
+struct PlantedDamage {
+    quint64 map = 0;
+    quint64 address = 0;
+};
+PlantedDamage plantedDamage(const std::string& build, const std::string& scenario) {
+    auto damage = corpusCase(build, scenario).records("damage");
+    if (damage.empty()) {
+        ADD_FAILURE() << build << "/" << scenario << " records no damage";
+        return {};
+    }
+    return {parseHex(damage[0]["map"].get<std::string>()), parseHex(damage[0]["address"].get<std::string>())};
+}
+
 // Every text of a scene, joined.
 QString sceneText(QGraphicsScene& scene) {
     QStringList texts;
@@ -346,7 +361,7 @@ TEST(GuiWindow, GoroutinesMemoryAndFindingsViews) {
     ASSERT_GE(damaged.findingsList()->topLevelItemCount(), 1);
     damaged.findingsList()->setCurrentItem(damaged.findingsList()->topLevelItem(0));
     EXPECT_EQ(damaged.mapTable()->currentIndex().data(MapTableModel::AddressRole).toULongLong(),
-              0xc000100180u);
+              plantedDamage("go1.23", "overflow-cycle").map);
     ASSERT_TRUE(damaged.mapView()->waitIdle(60000));
 }
 
@@ -363,11 +378,8 @@ class GuiDamagedMap : public ::testing::TestWithParam<DamageCase> {};
 // items and the truth's offending address as text.
 TEST_P(GuiDamagedMap, SceneShowsRedItemsAndTheOffendingAddress) {
     const DamageCase& d = GetParam();
-    auto c = corpusCase(d.build, d.scenario);
-    auto damage = c.records("damage");
-    ASSERT_FALSE(damage.empty());
-    const quint64 map = parseHex(damage[0]["map"].get<std::string>());
-    const quint64 address = parseHex(damage[0]["address"].get<std::string>());
+    const auto [map, address] = plantedDamage(d.build, d.scenario);
+    ASSERT_NE(map, 0u);
     MainWindow window;
     ASSERT_TRUE(window.openCore(core(d.build, d.scenario), exe(d.build))) << window.lastError().toStdString();
     const int row = window.mapModel()->rowOfAddress(map);
@@ -402,10 +414,27 @@ TEST(GuiScene, ClickingACellShowsItsEntry) {
     ASSERT_TRUE(window.openCore(core("go1.23", "overflow-cycle"), exe("go1.23")));
     ASSERT_TRUE(window.mapView()->waitIdle(60000));
     ASSERT_NE(window.mapView()->scene(), nullptr);
-    EXPECT_TRUE(window.mapView()->detail()->toPlainText().contains("bucket #2 0xc000126120"));
+    // A main bucket of the shown map whose slot 3 is full, as the engine walks it, from bucket #2 on
+    // as the test always did. (Taking the first such bucket, a click selected the header's line in
+    // the detail pane instead: not looked into yet.)
+    const quint64 shown = window.mapTable()->currentIndex().data(MapTableModel::AddressRole).toULongLong();
+    auto analysis = gomapcore::Analysis::open(core("go1.23", "overflow-cycle").toStdString(),
+                                              exe("go1.23").toStdString());
+    auto inspection = analysis->inspect(hex(shown).toStdString(), {});
+    ASSERT_TRUE(inspection.map);
+    const gomapcore::MapNode* bucket = nullptr;
+    for (const gomapcore::MapNode& node : inspection.map->root.children)
+        if (node.kind == gomapcore::NodeKind::Bucket && node.index >= 2 && node.control.size() > 3 &&
+            node.control[3] >= 5) {
+            bucket = &node;
+            break;
+        }
+    ASSERT_NE(bucket, nullptr);
+    EXPECT_TRUE(window.mapView()->detail()->toPlainText().contains(
+        QString("bucket #%1 %2").arg(bucket->index).arg(hex(bucket->address))));
     QGraphicsItem* cell = nullptr;
     for (QGraphicsItem* item : window.mapView()->scene()->items())
-        if (item->data(mapscene::kRoleNode).toULongLong() == 0xc000126120 &&
+        if (item->data(mapscene::kRoleNode).toULongLong() == bucket->address &&
             item->data(mapscene::kRoleSlot).toInt() == 3)
             cell = item;
     ASSERT_NE(cell, nullptr);
@@ -429,10 +458,11 @@ TEST(GuiScene, AnUnreadablePointerEndsInAMarkedBoxWithItsState) {
     mapscene::Stats stats = mapscene::buildMapScene(scene, *inspection.map, analysis->memory());
     EXPECT_EQ(stats.suspects, 1u);
     EXPECT_FALSE(stats.levelOfDetail);
+    const quint64 unmapped = plantedDamage("go1.26", "table-unmapped").address;
     bool box = false;
     for (QGraphicsItem* item : scene.items()) {
         if (item->data(mapscene::kRoleKind).toString() != "suspect") continue;
-        if (item->data(mapscene::kRoleAddress).toULongLong() != 0x7f492c42f000) continue;
+        if (item->data(mapscene::kRoleAddress).toULongLong() != unmapped) continue;
         box = true;
         if (auto* rect = dynamic_cast<QGraphicsRectItem*>(item)) {
             EXPECT_TRUE(rect->toolTip().contains("table-unmapped")) << rect->toolTip().toStdString();
@@ -456,7 +486,7 @@ TEST(GuiScene, BigMapsGetLevelOfDetail) {
     EXPECT_GT(lod.summaries, 0u);
     EXPECT_LT(lod.nodesDrawn, full.nodesDrawn);
     // The suspect address survives the summary.
-    EXPECT_TRUE(sceneText(summarised).contains("0x7f492c42f000"));
+    EXPECT_TRUE(sceneText(summarised).contains(hex(plantedDamage("go1.26", "table-unmapped").address)));
 }
 
 // Nothing is mapped: every address a finding names is unmapped.
@@ -574,19 +604,23 @@ RenderResult render(const QStringList& arguments) {
 
 TEST(GuiRenderMap, WritesPngAndSvgForClassicAndSwiss) {
     QTemporaryDir tmp;
+    // The map named by its root on go1.23 and by its address on go1.26.
     struct Case {
         const char* build;
         const char* scenario;
-        const char* map;
-        const char* address;
-    } cases[] = {{"go1.23", "buckets-unmapped", "main.target", "0x7f086181f000"},
-                 {"go1.26", "table-unmapped", "0x340e93513290", "0x7f492c42f000"}};
+        bool byRoot;
+    } cases[] = {{"go1.23", "buckets-unmapped", true}, {"go1.26", "table-unmapped", false}};
     for (const Case& c : cases) {
+        const PlantedDamage planted = plantedDamage(c.build, c.scenario);
+        const QString map =
+            c.byRoot ? QString::fromStdString(
+                           corpusCase(c.build, c.scenario).records("damage").at(0)["root"].get<std::string>())
+                     : hex(planted.map);
         const QString png = tmp.filePath(QString("%1.png").arg(c.build));
         const QString svg = tmp.filePath(QString("%1.svg").arg(c.build));
         for (const QString& out : {png, svg}) {
             RenderResult r = render(
-                {core(c.build, c.scenario), "--exe", exe(c.build), "--render-map", c.map, "--output", out});
+                {core(c.build, c.scenario), "--exe", exe(c.build), "--render-map", map, "--output", out});
             ASSERT_EQ(r.exitCode, 0) << r.stderrText.toStdString();
         }
         QImage image(png);
@@ -596,7 +630,7 @@ TEST(GuiRenderMap, WritesPngAndSvgForClassicAndSwiss) {
         ASSERT_TRUE(file.open(QIODevice::ReadOnly));
         const QString text = QString::fromUtf8(file.readAll());
         EXPECT_TRUE(text.contains("<svg"));
-        EXPECT_TRUE(text.contains(c.address)) << c.build;
+        EXPECT_TRUE(text.contains(hex(planted.address))) << c.build;
     }
 }
 

@@ -111,6 +111,26 @@ class HeapModelCorpusTest : public ::testing::TestWithParam<CorpusCase> {
         }
         return out;
     }
+    // A truth map's type, layout and header fields storage (buckets or dirPtr) and dirLen.
+    struct MapStorage {
+        const Type* type = nullptr;
+        const MapTypeLayout* layout = nullptr;
+        std::uint64_t storage = 0, dirLen = 0;
+    };
+    MapStorage storageOf(const nlohmann::json& truth) {
+        MapStorage out;
+        out.type = analysis_->session().types().byName(truth.value("type", ""));
+        EXPECT_NE(out.type, nullptr) << truth.value("type", "");
+        out.layout = out.type != nullptr ? analysis_->session().layouts().layoutFor(out.type) : nullptr;
+        EXPECT_NE(out.layout, nullptr);
+        if (out.layout == nullptr) return out;
+        MapResult map = analysis_->session().walk(parseHex(truth["addr"]), out.type, {});
+        for (const auto& [name, value] : map.header) {
+            if (name == "buckets" || name == "dirPtr") out.storage = value;
+            if (name == "dirLen") out.dirLen = value;
+        }
+        return out;
+    }
 
     Analysis* analysis_ = nullptr;  // shared by the case's tests (testing::analyzedCase)
     std::vector<std::string> notes_;
@@ -223,16 +243,8 @@ TEST_P(HeapModelCorpusTest, MapHeadersAreAllocatedHeapObjects) {
 TEST_P(HeapModelCorpusTest, ObjectPointerWordsMatchTheMapTypes) {
     int compared = 0;
     for (const auto& truth : heapMaps()) {
-        const Type* type = analysis_->session().types().byName(truth.value("type", ""));
-        ASSERT_NE(type, nullptr) << truth.value("type", "");
-        const MapTypeLayout* layout = analysis_->session().layouts().layoutFor(type);
-        ASSERT_NE(layout, nullptr);
-        MapResult map = analysis_->session().walk(parseHex(truth["addr"]), type, {});
-        std::uint64_t storage = 0, dirLen = 0;
-        for (const auto& [name, value] : map.header) {
-            if (name == "buckets" || name == "dirPtr") storage = value;
-            if (name == "dirLen") dirLen = value;
-        }
+        auto [type, layout, storage, dirLen] = storageOf(truth);
+        if (layout == nullptr) continue;
         if (storage == 0 || dirLen != 0) continue;
         auto words = model_->objectPointerWords(storage);
         if (!model_->layout().heapBitsInSpan) {
@@ -249,6 +261,54 @@ TEST_P(HeapModelCorpusTest, ObjectPointerWordsMatchTheMapTypes) {
     }
     std::cout << "[heap] " << GetParam().build << "/" << GetParam().scenario << ": " << compared
               << " map storages' pointer words compared\n";
+    if (model_->layout().heapBitsInSpan && GetParam().scenario == "healthy") {
+        EXPECT_GT(compared, 0);
+    }
+}
+
+// Map storage over 512 bytes (Go 1.22+): the buckets or groups start 8 bytes into their slot,
+// behind a malloc header naming the bucket or group type (runtime/malloc.go; newarray in
+// runtime/map.go makeBucketArray and internal/runtime/maps); a large array's type is its span's
+// largeType. That type's size and GC mask are the layout's bucket or group, and the compiler
+// spells it map.bucket[K]V or map.group[K]V.
+TEST_P(HeapModelCorpusTest, RecordedTypesOfMapStorageAreItsBucketOrGroup) {
+    std::set<std::string> damaged;
+    for (const auto& damage : GetParam().records("damage"))
+        damaged.insert(damage.value("map", ""));
+    int compared = 0;
+    for (const auto& truth : heapMaps()) {
+        if (damaged.count(truth.value("addr", ""))) continue;
+        auto [type, layout, storage, dirLen] = storageOf(truth);
+        if (layout == nullptr) continue;
+        if (storage != 0 && dirLen != 0) {
+            // A big swiss map: its first table's groups.
+            Reader reader(analysis_->session().memory());
+            auto table = reader.u64(storage);
+            ASSERT_TRUE(table.has_value());
+            auto groups = reader.u64(*table + layout->swiss.groupsData.offset);
+            ASSERT_TRUE(groups.has_value());
+            storage = *groups;
+        }
+        if (storage == 0) continue;
+        auto object = model_->objectWithDataAt(storage);
+        ASSERT_TRUE(object.has_value()) << truth.value("root", "") << ": storage is no allocated object";
+        auto descriptor = model_->recordedType(*object);
+        if (!model_->layout().heapBitsInSpan) {
+            EXPECT_FALSE(descriptor.has_value()) << "no malloc headers before Go 1.22";
+            continue;
+        }
+        if (!descriptor) continue;  // heap bits or a noscan span describe it
+        auto shape = analysis_->session().runtimeTypeShape(*descriptor);
+        ASSERT_TRUE(shape.has_value()) << truth.value("root", "");
+        EXPECT_EQ(shape->size, layout->storageSize()) << truth.value("root", "");
+        EXPECT_EQ(shape->pointerWords, layout->storagePointerWords()) << truth.value("root", "");
+        std::string spelled =
+            (layout->kind == MapLayoutKind::Swiss ? "map.group" : "map.bucket") + type->name.substr(3);
+        EXPECT_EQ(analysis_->session().runtimeType(*descriptor).name, spelled);
+        ++compared;
+    }
+    std::cout << "[heap] " << GetParam().build << "/" << GetParam().scenario << ": " << compared
+              << " map storages' recorded types compared\n";
     if (model_->layout().heapBitsInSpan && GetParam().scenario == "healthy") {
         EXPECT_GT(compared, 0);
     }

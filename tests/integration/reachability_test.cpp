@@ -1,6 +1,7 @@
 // Reachability over a hand-built address space typed by a real executable's DWARF: paths
 // through interfaces (both a pointer-shaped dynamic type stored in the data word and a boxed
-// value behind it), pointers and struct fields, with each object visited once.
+// value behind it), pointers and struct fields, with each object visited once; and through
+// closures, atomic.Pointer and untyped pointers.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -134,6 +135,42 @@ TEST_F(ReachabilityTest, TheWorkListIsChargedAsItGrowsNotAsItDrains) {
     EXPECT_GT(walk.peakQueued(), 0u);
     EXPECT_LT(walk.peakQueued(), kRoom / 64);  // each queued value is charged at least 64 bytes
     EXPECT_LE(budget.charged(), kRoom);
+}
+
+// A stack slot DWARF calls a live slice before the function wrote it: seen on a real gofmt core
+// as len 824,636,076,464 over data at 0x20. It is no slice, so no limit may claim to have cut it.
+TEST_F(ReachabilityTest, ASliceWhoseDataLiesInNoMappingHitsNoLimit) {
+    const Type* sliceType = types_->byName("[]*main.T");
+    ASSERT_NE(sliceType, nullptr);
+    const Type* sliceShape = sliceType->underlying();
+    memory_.put64(kRoot + sliceShape->field("array")->offset, 0x20);
+    memory_.put64(kRoot + sliceShape->field("len")->offset, 824'636'076'464);
+    memory_.put64(kRoot + sliceShape->field("cap")->offset, 824'636'076'464);
+    ReachLimits limits;
+    limits.maxElementsPerArray = 1000;
+    Reachability walk(memory_, *layouts_, limits, {});
+    walk.addRoot("goroutine 368 go/parser.(*parser).parseStmtList list", RootKind::Stack, kRoot, sliceType);
+    walk.run();
+    EXPECT_TRUE(walk.limitsHit().empty());
+    EXPECT_TRUE(walk.maps().empty());
+}
+
+// A real slice longer than the element limit is cut there, and says so.
+TEST_F(ReachabilityTest, ASliceLongerThanTheElementLimitIsCutAndSaysSo) {
+    const Type* sliceType = types_->byName("[]*main.T");
+    ASSERT_NE(sliceType, nullptr);
+    const Type* sliceShape = sliceType->underlying();
+    constexpr std::uint64_t kElements = 4096, kData = 0x10000000;
+    memory_.addCaptured(kData, kElements * 8);
+    memory_.put64(kRoot + sliceShape->field("array")->offset, kData);
+    memory_.put64(kRoot + sliceShape->field("len")->offset, kElements);
+    memory_.put64(kRoot + sliceShape->field("cap")->offset, kElements);
+    ReachLimits limits;
+    limits.maxElementsPerArray = 1000;
+    Reachability walk(memory_, *layouts_, limits, {});
+    walk.addRoot("main.keepAlive", RootKind::Global, kRoot, sliceType);
+    walk.run();
+    EXPECT_EQ(walk.limitsHit(), (std::vector<std::string>{"max-elements-per-array"}));
 }
 
 TEST_F(ReachabilityTest, MaxMapEntriesBoundsTheEntriesFollowed) {
@@ -295,6 +332,153 @@ TEST_F(ChannelReachabilityTest, ChannelOfPlainValuesIsNotExpanded) {
     walk.run();
     EXPECT_TRUE(walk.maps().empty());
     EXPECT_EQ(walk.objectsVisited(), 0u);
+}
+
+// --- Closures, atomic.Pointer and untyped pointers (issue #19) ------------------------------------
+
+constexpr std::uint64_t kFuncval = 0x300000;  // a closure object {F, captured map}
+constexpr std::uint64_t kCode = 0x4a0000;     // its code pointer
+
+class HiddenHolderTest : public ReachabilityTest {
+  protected:
+    void SetUp() override {
+        ReachabilityTest::SetUp();
+        memory_.addCaptured(kFuncval, 0x1000);
+        closure_.function = "main.f.func1";
+        closure_.captures.push_back(ClosureCapture{"m", types_->byName("map[string]int"), 8, false});
+        ASSERT_NE(closure_.captures[0].type, nullptr);
+    }
+    Reachability walker() {
+        Reachability walk(memory_, *layouts_, {}, {});
+        walk.setClosureResolver([this](std::uint64_t, std::uint64_t code) -> const ClosureLayout* {
+            ++closureLookups_;
+            return code == kCode ? &closure_ : nullptr;
+        });
+        walk.setUntypedPointerResolver([this](std::uint64_t pointer) -> std::optional<UntypedTarget> {
+            ++untypedLookups_;
+            if (pointer == kServer) return UntypedTarget{server_, 1, UntypedTarget::Recognised::No, {}};
+            return std::nullopt;
+        });
+        return walk;
+    }
+    // A func value at address pointing at the closure object {kCode, kHeader}.
+    void putClosure(std::uint64_t address) {
+        memory_.put64(address, kFuncval);
+        memory_.put64(kFuncval, kCode);
+        memory_.put64(kFuncval + 8, kHeader);
+    }
+    // The maps a walk from one root of type at kRoot finds, with both resolvers or neither.
+    std::vector<MapRoot> mapsFrom(const std::string& name, const Type* type, bool resolvers = true) {
+        Reachability walk = resolvers ? walker() : Reachability(memory_, *layouts_, {}, {});
+        walk.addRoot(name, RootKind::Global, kRoot, type);
+        walk.run();
+        return walk.maps();
+    }
+    ClosureLayout closure_;
+    int closureLookups_ = 0, untypedLookups_ = 0;
+};
+
+TEST_F(HiddenHolderTest, AFuncValueFieldLeadsIntoItsClosure) {
+    const Type* handler = types_->byName("main.handler");
+    ASSERT_NE(handler, nullptr);
+    const Field* fn = handler->field("fn");
+    ASSERT_NE(fn, nullptr);
+    putClosure(kRoot + fn->offset);
+    auto maps = mapsFrom("main.h", handler);
+    ASSERT_EQ(maps.size(), 1u);
+    EXPECT_EQ(maps[0].name, "main.h.fn (closure main.f.func1).m");
+    EXPECT_EQ(maps[0].through, kThroughClosure);
+    EXPECT_EQ(maps[0].origin, RootOrigin::Global);
+    EXPECT_EQ(maps[0].mapAddress, kHeader);
+    // Without a resolver (ReachLimits::followClosures off) func values lead nowhere.
+    EXPECT_TRUE(mapsFrom("main.h", handler, false).empty());
+}
+
+TEST_F(HiddenHolderTest, AGoroutinesContextWordIsAFuncValue) {
+    putClosure(kRoot);
+    Reachability walk = walker();
+    walk.addFuncValueRoot("goroutine 7 start", RootKind::Stack, kRoot, RootOrigin::GoroutineStart);
+    walk.run();
+    ASSERT_EQ(walk.maps().size(), 1u);
+    EXPECT_EQ(walk.maps()[0].name, "goroutine 7 start (closure main.f.func1).m");
+    EXPECT_EQ(walk.maps()[0].origin, RootOrigin::GoroutineStart);
+}
+
+TEST_F(HiddenHolderTest, AnAtomicPointerIsTypedByItsTypeParameter) {
+    // sync/atomic.Pointer[map[string]int]: v is a *map[string]int whatever the resolvers say.
+    const Type* atomic = types_->byName("sync/atomic.Pointer[map[string]int]");
+    ASSERT_NE(atomic, nullptr);
+    constexpr std::uint64_t kCell = 0x500000;  // the map variable v points at
+    memory_.addCaptured(kCell, 0x1000);
+    memory_.put64(kRoot + atomic->field("v")->offset, kCell);
+    memory_.put64(kCell, kHeader);
+    auto maps = mapsFrom("main.gAtomic", atomic, false);
+    ASSERT_EQ(maps.size(), 1u);
+    EXPECT_EQ(maps[0].name, "main.gAtomic.v");
+    EXPECT_EQ(maps[0].mapAddress, kHeader);
+    EXPECT_EQ(maps[0].through, 0);
+}
+
+TEST_F(HiddenHolderTest, AnUnsafePointerIsTypedByTheHeapsRecord) {
+    const Type* unsafePointer = types_->byName("unsafe.Pointer");
+    ASSERT_NE(unsafePointer, nullptr);
+    EXPECT_EQ(unsafePointer->kind, GoKind::UnsafePointer);
+    memory_.put64(kRoot, kServer);
+    auto maps = mapsFrom("main.raw", unsafePointer);
+    ASSERT_EQ(maps.size(), 1u);
+    EXPECT_EQ(maps[0].name, "main.raw (heap object main.Server).sessions");
+    EXPECT_EQ(maps[0].through, kThroughUntypedPointer);
+}
+
+TEST_F(HiddenHolderTest, AMapRecognisedBehindAnUntypedPointerIsHeuristic) {
+    // unsafe.Pointer(&m): the object holds one pointer, to a header that validates as two types.
+    const Type* unsafePointer = types_->byName("unsafe.Pointer");
+    const Type* mapType = types_->byName("map[string]int");
+    ASSERT_NE(mapType, nullptr);
+    constexpr std::uint64_t kCell = 0x500000;
+    memory_.addCaptured(kCell, 0x1000);
+    memory_.put64(kRoot, kCell);
+    memory_.put64(kCell, kHeader);
+    Reachability walk(memory_, *layouts_, {}, {});
+    walk.setUntypedPointerResolver([&](std::uint64_t pointer) -> std::optional<UntypedTarget> {
+        if (pointer != kCell) return std::nullopt;
+        return UntypedTarget{
+            mapType, 1, UntypedTarget::Recognised::MapVariable, {"map[string]int", "map[string]bool"}};
+    });
+    walk.addRoot("main.p", RootKind::Global, kRoot, unsafePointer);
+    walk.run();
+    ASSERT_EQ(walk.maps().size(), 1u);
+    const MapRoot& root = walk.maps()[0];
+    EXPECT_EQ(root.name, "main.p (heap object: a map)");
+    EXPECT_EQ(root.mapAddress, kHeader);
+    EXPECT_TRUE(root.heuristic);
+    EXPECT_EQ(root.typeCandidates, (std::vector<std::string>{"map[string]int", "map[string]bool"}));
+    EXPECT_EQ(hopNames(root.through), std::vector<std::string>{"untyped-pointer"});
+    // Of unknown type among two: its entries are not followed, so no object was expanded.
+    EXPECT_EQ(walk.objectsVisited(), 0u);
+}
+
+TEST_F(HiddenHolderTest, UintptrFieldsAreFollowedButNotUintptrSlices) {
+    // runtime.funcval {fn uintptr}: a uintptr field is looked up...
+    const Type* withField = types_->byName("runtime.funcval");
+    ASSERT_NE(withField, nullptr);
+    memory_.put64(kRoot, kServer);
+    auto maps = mapsFrom("main.cell", withField);
+    ASSERT_EQ(maps.size(), 1u);
+    EXPECT_EQ(maps[0].name, "main.cell.fn (heap object main.Server).sessions");
+    EXPECT_EQ(untypedLookups_, 1);
+    // ... the elements of a []uintptr are not: numbers far more often than pointers.
+    const Type* slice = types_->byName("[]uintptr");
+    ASSERT_NE(slice, nullptr);
+    constexpr std::uint64_t kData = 0x600000;
+    memory_.addCaptured(kData, 0x1000);
+    memory_.put64(kData, kServer);
+    memory_.put64(kRoot + slice->underlying()->field("array")->offset, kData);
+    memory_.put64(kRoot + slice->underlying()->field("len")->offset, 1);
+    memory_.put64(kRoot + slice->underlying()->field("cap")->offset, 1);
+    untypedLookups_ = 0;
+    EXPECT_TRUE(mapsFrom("main.pcs", slice).empty());
+    EXPECT_EQ(untypedLookups_, 0);
 }
 
 }  // namespace

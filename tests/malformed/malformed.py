@@ -640,7 +640,7 @@ def make_truncated_in_phdrs(ctx):
 
 
 case("truncated-in-program-headers", make_truncated_in_phdrs, analyze(), 2,
-     r"program headers extend past the end of the file \(truncated core\?\): 31 entries at offset 0x40, "
+     r"program headers extend past the end of the file \(truncated core\?\): 29 entries at offset 0x40, "
      r"but the file has 364 bytes")
 
 

@@ -42,6 +42,7 @@ struct Span {
     std::uint32_t sweepgen = kHeapGen;
     std::uint64_t allocBits = 0;
     std::uint64_t gcmarkBits = 0;
+    std::uint64_t largeType = 0;  // written when the layout has mspan.largeType
 };
 
 class HeapModelTest : public ::testing::Test {
@@ -74,6 +75,8 @@ class HeapModelTest : public ::testing::Test {
         mem.putLittleEndian(record + L.sweepgen.offset, s.sweepgen, L.sweepgen.size);
         mem.putLittleEndian(record + L.allocBits.offset, s.allocBits, L.allocBits.size);
         mem.putLittleEndian(record + L.gcmarkBits.offset, s.gcmarkBits, L.gcmarkBits.size);
+        if (L.largeType.present)
+            mem.putLittleEndian(record + L.largeType.offset, s.largeType, L.largeType.size);
         mem.put64(kAllspans + 8 * count, record);
         ++count;
         mem.put64(kMheap + L.allspansLen, count);
@@ -455,6 +458,61 @@ TEST_F(HeapBitsTest, LargerObjectsHaveAMallocHeaderInstead) {
     addSpan(40, 576, 14);  // above minSizeForMallocHeader
     HeapModel model = mustLoad();
     EXPECT_FALSE(model.objectPointerWords(kSpan).has_value());
+}
+
+// runtime/malloc.go (Go 1.22+): mallocgc hands out a larger scannable small object 8 bytes
+// into its slot, behind the *_type it was asked for; a large object's type is mspan.largeType.
+TEST_F(HeapBitsTest, AMallocHeaderPrecedesTheDataAndNamesTheType) {
+    L.mallocHeaderSize = 8;
+    L.largeType = gmtest::fieldSlot(112, 8);
+    addSpan(40, 576, 14);
+    mem.put64(kSpan + 576, 0x4a6d60);  // object 1's header
+    HeapModel model = mustLoad();
+    auto object = model.objectWithDataAt(kSpan + 576 + 8);
+    ASSERT_TRUE(object.has_value());
+    EXPECT_EQ(object->start, kSpan + 576);
+    EXPECT_EQ(object->size, 576u);
+    EXPECT_TRUE(object->mallocHeader());
+    EXPECT_EQ(object->dataSize(), 568u);
+    EXPECT_EQ(model.recordedType(*object), std::optional<std::uint64_t>(0x4a6d60));
+    EXPECT_EQ(model.allocationSize(kSpan + 576 + 8), std::optional<std::uint64_t>(576));
+    // The slot's start is the header: mallocgc never returns it.
+    EXPECT_FALSE(model.objectWithDataAt(kSpan + 576).has_value());
+    EXPECT_FALSE(model.allocationSize(kSpan + 576).has_value());
+    auto containing = model.objectContaining(kSpan + 576 + 100);
+    ASSERT_TRUE(containing.has_value());
+    EXPECT_EQ(containing->data, kSpan + 576 + 8);
+}
+
+TEST_F(HeapBitsTest, NoscanAndHeapBitObjectsHaveNoHeaderAndRecordNoType) {
+    L.mallocHeaderSize = 8;
+    addSpan(41, 576, 14);  // noscan: no header whatever the size
+    HeapModel model = mustLoad();
+    auto object = model.objectWithDataAt(kSpan + 576);
+    ASSERT_TRUE(object.has_value());
+    EXPECT_FALSE(object->mallocHeader());
+    EXPECT_FALSE(model.recordedType(*object).has_value());
+}
+
+TEST_F(HeapBitsTest, ALargeObjectsTypeIsItsSpansLargeType) {
+    L.mallocHeaderSize = 8;
+    L.largeType = gmtest::fieldSlot(112, 8);
+    Span large{.start = kSpan,
+               .npages = 1,
+               .spanclass = 0,
+               .elemsize = kPage,
+               .nelems = 1,
+               .freeindex = 1,
+               .allocCount = 1,
+               .allocBits = kBits,
+               .gcmarkBits = kBits + 0x100,
+               .largeType = 0x4b2c40};
+    add(large);
+    HeapModel model = mustLoad();
+    auto object = model.objectWithDataAt(kSpan);
+    ASSERT_TRUE(object.has_value());
+    EXPECT_FALSE(object->mallocHeader());
+    EXPECT_EQ(model.recordedType(*object), std::optional<std::uint64_t>(0x4b2c40));
 }
 
 TEST_F(HeapBitsTest, BeforeGo122NothingIsRead) {

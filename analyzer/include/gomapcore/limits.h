@@ -32,6 +32,15 @@ struct ReachLimits {
     std::size_t maxElementsPerArray = std::size_t{1} << 32;  // slice/array elements followed per value
     std::size_t maxMapEntries = std::size_t{1} << 32;        // map entries followed per map
     AnalysisBudget* budget = nullptr;                        // analysis-wide time and memory (not owned)
+    // Follow func values into the closures they point at (captured variables typed by the
+    // closure function's DWARF, a method value's receiver), goroutines' start closures and
+    // time.AfterFunc callbacks. Off: such maps are left to the unreached-map scan.
+    bool followClosures = true;
+    // Follow unsafe.Pointer words and uintptr fields into heap objects whose type the heap
+    // records (a Go 1.22+ malloc header, a large object's span; maps reached so are heap-typed),
+    // or that its heap bits and a validation walk show to be a map header or a map variable
+    // (heuristic).
+    bool followUntypedPointers = true;
 };
 
 // Bounds of the scan for unreached map headers. The candidates are the heap's own allocated

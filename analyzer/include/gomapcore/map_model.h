@@ -25,7 +25,11 @@ const char* toString(MapStatus status);
 
 // How a map was found: a typed root reaches it, or memory validated as a map header (a stack
 // object no variable describes, an unreached heap object).
-enum class Confidence { Exact, Heuristic };
+// Exact: a typed root reaches the map. Heuristic: memory validated as a map header (an unnamed
+// stack object, an unreached heap object, ...). HeapTyped (added in 0.4): reached only through
+// an untyped pointer (unsafe.Pointer, uintptr) whose target's type the heap records, a Go 1.22+
+// malloc header or a large object's span.
+enum class Confidence { Exact, Heuristic, HeapTyped };
 const char* toString(Confidence confidence);
 
 struct MapTypeLayout;  // the map type's decoded runtime layout (internal)
@@ -127,10 +131,24 @@ struct MapMemory {
     }
 };
 
+// How one root reaches its map (report-v1 maps[].root_kinds[], added in 0.4).
+struct RootDescription {
+    // Where the path starts: "global", "goroutine" (a frame's variable or stack object),
+    // "goroutine-start" (the closure a goroutine that never ran was started with), "timer"
+    // (a time.AfterFunc callback in the runtime's timer heap).
+    std::string origin;
+    // What it passes through that typed pointers alone do not lead to, each once:
+    // "closure", "method-value", "untyped-pointer".
+    std::vector<std::string> through;
+};
+
 struct MapResult {
     std::uint64_t address = 0;
     const MapTypeLayout* layout = nullptr;
     std::vector<std::string> roots;
+    // One per root, in the same order; empty (no allocation in a report of millions of maps)
+    // when every root is a plain typed path. Read them with rootKind().
+    std::vector<RootDescription> rootKinds;
     // Header fields in declaration order, as read (name, value). Names are the runtime's field
     // names, static strings: a map costs no allocation per field.
     std::vector<std::pair<std::string_view, std::uint64_t>> header;
@@ -153,6 +171,9 @@ struct MapResult {
     std::vector<Finding> findings() const;
     MapStatus status() const;
     std::string typeName() const;
+    // How roots[i] reaches the map: rootKinds[i], or for a plain typed path its origin by its
+    // name ("goroutine N …" is a goroutine's, any other a global's) and nothing passed through.
+    RootDescription rootKind(std::size_t i) const;
 };
 
 }  // namespace gomapcore

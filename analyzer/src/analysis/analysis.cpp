@@ -65,18 +65,27 @@ RootGroups groupRoots(const std::vector<MapRoot>& roots) {
 }
 
 // One map reached by holders, as the report gives it: walked as the first holder's type, with
-// every holder's name, heuristic only when no holder is exact, and checked against the heap.
+// every holder's name and how it reaches the map; exact when a holder's typed path reaches it,
+// else heap-typed when one reaches it through a type the heap records, else heuristic; and
+// checked against the heap.
 MapResult walkHeldMap(Session& session, const WalkLimits& limits, std::uint64_t address,
                       const std::vector<const MapRoot*>& holders) {
     MapResult result = session.walk(address, holders.front()->type, limits);
-    bool heuristic = true;
+    bool exact = false, heapTyped = false, plain = true;
     for (const MapRoot* root : holders) {
         result.roots.push_back(root->name);
-        heuristic = heuristic && root->heuristic;
+        const bool typed = !root->heuristic;
+        exact = exact || (typed && (root->through & kThroughUntypedPointer) == 0);
+        heapTyped = heapTyped || typed;
+        plain = plain && root->through == 0 &&
+                (root->origin == RootOrigin::Global || root->origin == RootOrigin::Goroutine);
     }
-    if (heuristic) {
-        result.confidence = Confidence::Heuristic;
-        result.typeCandidates = holders.front()->typeCandidates;
+    if (!plain)
+        for (const MapRoot* root : holders)
+            result.rootKinds.push_back(RootDescription{toString(root->origin), hopNames(root->through)});
+    if (!exact) {
+        result.confidence = heapTyped ? Confidence::HeapTyped : Confidence::Heuristic;
+        if (!heapTyped) result.typeCandidates = holders.front()->typeCandidates;
     }
     if (const HeapModel* model = session.heap()) checkFreedStructures(*model, result);
     if (!limits.collectSlots) dropStructure(result, limits.budget);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "analysis/session.h"
@@ -17,11 +18,13 @@ bool validatesAsMap(Session& session, std::uint64_t address, const Type* mapType
 
 // Of the map types a header validates as, those whose bucket or group matches what the GC
 // records of the allocation holding its storage: one of frameObjects, the stack objects of
-// frame, or a heap object. All of them when it cannot tell; none when the record fits none
-// (then the header is not reported as a map).
+// frame, or a heap object (its heap bits, noscan class, or the type its malloc header or span
+// names). All of them when it cannot tell; none when the record fits none (then the header is
+// not reported as a map, and why, when given, says which record that was).
 std::vector<const Type*> narrowByStorage(Session& session, std::uint64_t header,
                                          const std::vector<const Type*>& types,
                                          const StackFrame* frame = nullptr,
-                                         const std::vector<StackObject>* frameObjects = nullptr);
+                                         const std::vector<StackObject>* frameObjects = nullptr,
+                                         std::string* why = nullptr);
 
 }  // namespace gomapcore

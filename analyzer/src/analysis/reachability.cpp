@@ -35,7 +35,43 @@ bool pointerShaped(const Type* type, int depth = 0) {
     }
 }
 
+// A func value as roots outside DWARF hold it (g.sched.ctxt): one word, a *funcval.
+const Type* funcValueType() {
+    static const Type type = [] {
+        Type t;
+        t.tag = TypeTag::Base;
+        t.kind = GoKind::Func;
+        t.name = "func()";
+        t.size = 8;
+        t.hasSize = true;
+        return t;
+    }();
+    return &type;
+}
+
 }  // namespace
+
+const char* toString(RootOrigin origin) {
+    switch (origin) {
+        case RootOrigin::Global:
+            return "global";
+        case RootOrigin::Goroutine:
+            return "goroutine";
+        case RootOrigin::GoroutineStart:
+            return "goroutine-start";
+        case RootOrigin::Timer:
+            return "timer";
+    }
+    return "global";
+}
+
+std::vector<std::string> hopNames(std::uint8_t hops) {
+    std::vector<std::string> names;
+    if (hops & kThroughClosure) names.emplace_back("closure");
+    if (hops & kThroughMethodValue) names.emplace_back("method-value");
+    if (hops & (kThroughUntypedPointer | kThroughRecognisedMap)) names.emplace_back("untyped-pointer");
+    return names;
+}
 
 Reachability::Reachability(const Memory& memory, LayoutCatalog& layouts, const ReachLimits& limits,
                            const WalkLimits& walkLimits, DynamicTypeResolver resolver)
@@ -45,9 +81,16 @@ Reachability::Reachability(const Memory& memory, LayoutCatalog& layouts, const R
       walkLimits_(walkLimits),
       resolver_(std::move(resolver)) {}
 
-void Reachability::addRoot(const std::string& name, RootKind kind, std::uint64_t address, const Type* type) {
+void Reachability::addRoot(const std::string& name, RootKind kind, std::uint64_t address, const Type* type,
+                           std::optional<RootOrigin> origin) {
     if (type == nullptr) return;
-    enqueue(Pending{name, kind, address, type});
+    RootOrigin from = origin.value_or(kind == RootKind::Stack ? RootOrigin::Goroutine : RootOrigin::Global);
+    enqueue(Pending{name, kind, address, type, from, 0});
+}
+
+void Reachability::addFuncValueRoot(const std::string& name, RootKind kind, std::uint64_t address,
+                                    RootOrigin origin) {
+    enqueue(Pending{name, kind, address, funcValueType(), origin, 0});
 }
 
 bool Reachability::enqueue(Pending item, bool front) {
@@ -88,6 +131,12 @@ void Reachability::hitLimit(const std::string& what) {
     if (std::find(limitsHit_.begin(), limitsHit_.end(), what) == limitsHit_.end()) limitsHit_.push_back(what);
 }
 
+bool Reachability::untypedField(const Field& field) const {
+    // A uintptr is followed as a struct field (or a root) only: arrays and slices of them (pcs,
+    // hashes, bitmaps) are numbers far more often than pointers, and large.
+    return untyped_ && field.type != nullptr && field.type->underlying()->kind == GoKind::Uintptr;
+}
+
 bool Reachability::mayHoldPointers(const Type* type) {
     if (type == nullptr) return false;
     auto memo = pointerMemo_.find(type);
@@ -105,8 +154,18 @@ bool Reachability::mayHoldPointers(const Type* type) {
             result = true;
             break;
         case GoKind::Struct:
+            if (const Type* target = atomicPointerTarget(u)) {
+                result = mayHoldPointers(target);
+                break;
+            }
             for (const Field& field : u->fields)
-                if (mayHoldPointers(field.type)) result = true;
+                if (mayHoldPointers(field.type) || untypedField(field)) result = true;
+            break;
+        case GoKind::Func:
+            result = static_cast<bool>(closures_);
+            break;
+        case GoKind::UnsafePointer:
+            result = static_cast<bool>(untyped_);
             break;
         case GoKind::Chan:
             // Only the buffered elements are followed.
@@ -116,8 +175,7 @@ bool Reachability::mayHoldPointers(const Type* type) {
             result = u->count > 0 && mayHoldPointers(u->target != nullptr ? u->target : u->elem);
             break;
         default:
-            // Strings, funcs and unsafe.Pointer are pointers too, but nothing typed lies behind
-            // them for this walk (closures are not followed).
+            // Strings are pointers too, but nothing typed lies behind them.
             result = false;
     }
     pointerMemo_[type] = result;
@@ -157,8 +215,16 @@ void Reachability::expand(const Pending& item) {
         case GoKind::Map: {
             auto header = reader.u64(item.address);
             if (!header) return;
-            maps_.push_back(MapRoot{item.path, item.kind, *header, item.type, false, {}});
-            if (*header != 0) expandMapEntries(item, *header, item.type);
+            MapRoot root{item.path, item.kind, *header, item.type, false, {}, item.origin, item.through};
+            if (item.through & kThroughRecognisedMap) {
+                root.heuristic = true;
+                auto candidates = recognisedCandidates_.find(*header);
+                if (candidates != recognisedCandidates_.end()) root.typeCandidates = candidates->second;
+            }
+            // A map of unknown type among several is not followed into its entries.
+            const bool typeKnown = root.typeCandidates.empty();
+            maps_.push_back(std::move(root));
+            if (*header != 0 && typeKnown) expandMapEntries(item, *header, item.type);
             return;
         }
         case GoKind::Pointer: {
@@ -169,16 +235,24 @@ void Reachability::expand(const Pending& item) {
             // A new object: visit each (address, type) once.
             if (!firstVisit(*pointer, target)) return;
             // Go dereferences pointers to structs implicitly, and names read the same way.
-            enqueue(Pending{item.path, childKind, *pointer, target});
+            enqueue(Pending{item.path, childKind, *pointer, target, item.origin, item.through});
             return;
         }
         case GoKind::Struct:
+            if (const Type* target = atomicPointerTarget(type)) {
+                // sync/atomic.Pointer[T] keeps its *T in an unsafe.Pointer v; T is declared.
+                const Field* v = type->field("v");
+                enqueue(Pending{item.path + ".v", item.kind, item.address + v->offset, target, item.origin,
+                                item.through},
+                        true);
+                return;
+            }
             for (const Field& field : type->fields) {
-                if (!mayHoldPointers(field.type)) continue;
+                if (!mayHoldPointers(field.type) && !untypedField(field)) continue;
                 // Embedded fields read as the outer name in Go source only when promoted;
                 // naming the field keeps the path unambiguous.
                 if (!enqueue(Pending{item.path + "." + field.name, item.kind, item.address + field.offset,
-                                     field.type},
+                                     field.type, item.origin, item.through},
                              true))
                     return;
             }
@@ -191,7 +265,7 @@ void Reachability::expand(const Pending& item) {
             if (count < type->count) hitLimit("max-elements-per-array");
             for (std::uint64_t i = 0; i < count; ++i)
                 if (!enqueue(Pending{fmt::format("{}[{}]", item.path, i), item.kind, item.address + i * size,
-                                     element}))
+                                     element, item.origin, item.through}))
                     return;
             return;
         }
@@ -209,8 +283,7 @@ void Reachability::expand(const Pending& item) {
             if (!data || !len || *data == 0) return;
             if (!firstVisit(*data, type)) return;
             std::uint64_t size = element->byteSize();
-            std::uint64_t count = std::min<std::uint64_t>(*len, limits_.maxElementsPerArray);
-            if (count < *len) hitLimit("max-elements-per-array");
+            std::uint64_t count = *len;
             // A slice's elements lie in one allocation, inside mapped memory (the heap grows in
             // adjacent mappings, so a large allocation may span several): a length that runs
             // past it is damage, not elements to queue.
@@ -227,15 +300,108 @@ void Reachability::expand(const Pending& item) {
                     hitLimit("slice-past-its-mapping");
                 }
             }
+            // Only now, on a slice that stands, may the element limit cut it: a stale stack slot
+            // (on a real gofmt core: a len of 824,636,076,464 over data at 0x20) is no slice, and
+            // no limit cut anything there.
+            if (count > limits_.maxElementsPerArray) {
+                count = limits_.maxElementsPerArray;
+                hitLimit("max-elements-per-array");
+            }
             for (std::uint64_t i = 0; i < count; ++i)
-                if (!enqueue(
-                        Pending{fmt::format("{}[{}]", item.path, i), childKind, *data + i * size, element}))
+                if (!enqueue(Pending{fmt::format("{}[{}]", item.path, i), childKind, *data + i * size,
+                                     element, item.origin, item.through}))
                     return;
             return;
         }
+        case GoKind::Func:
+            expandFuncValue(item);
+            return;
+        case GoKind::UnsafePointer:
+        case GoKind::Uintptr:
+            expandUntypedPointer(item);
+            return;
         default:
             return;
     }
+}
+
+const Type* Reachability::atomicPointerTarget(const Type* structType) {
+    // src/sync/atomic/type.go: type Pointer[T any] struct { _ [0]*T; _ noCopy; v unsafe.Pointer }.
+    if (structType == nullptr || structType->name.rfind("sync/atomic.Pointer[", 0) != 0) return nullptr;
+    const Field* v = structType->field("v");
+    if (v == nullptr || v->type == nullptr || v->type->underlying()->kind != GoKind::UnsafePointer)
+        return nullptr;
+    for (const Field& field : structType->fields) {
+        const Type* array = field.type != nullptr ? field.type->underlying() : nullptr;
+        if (field.name == "_" && array != nullptr && array->tag == TypeTag::Array && array->count == 0) {
+            const Type* pointer = array->target != nullptr ? array->target : array->elem;
+            if (pointer != nullptr && pointer->underlying()->kind == GoKind::Pointer) return pointer;
+        }
+    }
+    return nullptr;
+}
+
+void Reachability::expandFuncValue(const Pending& item) {
+    // A func value is a *funcval: its first word is the code pointer, and a closure's captured
+    // variables (or a method value's receiver) follow it (src/runtime/runtime2.go funcval;
+    // src/cmd/compile/internal/typecheck/func.go ClosureType, MethodValueType). A plain
+    // function's funcval is read-only data with nothing after the code pointer.
+    if (!closures_) return;
+    Reader reader(memory_);
+    auto funcval = reader.u64(item.address);
+    if (!funcval || *funcval == 0) return;
+    auto code = reader.u64(*funcval);
+    if (!code) return;
+    const ClosureLayout* closure = closures_(*funcval, *code);
+    if (closure == nullptr) return;
+    if (!firstVisit(*funcval, funcValueType())) return;
+    const std::uint8_t through =
+        item.through | (closure->methodValue ? kThroughMethodValue : kThroughClosure);
+    const std::string prefix = fmt::format("{} (closure {}).", item.path, closure->function);
+    for (const ClosureCapture& capture : closure->captures) {
+        if (!mayHoldPointers(capture.type)) continue;
+        if (!enqueue(Pending{prefix + capture.name, RootKind::Heap, *funcval + capture.offset, capture.type,
+                             item.origin, through},
+                     true))
+            return;
+    }
+}
+
+void Reachability::expandUntypedPointer(const Pending& item) {
+    // An unsafe.Pointer or uintptr says nothing of what it points at; the heap may: the type
+    // a malloc header or a large object's span records (resolved by untyped_).
+    if (!untyped_) return;
+    auto pointer = Reader(memory_).u64(item.address);
+    if (!pointer || *pointer == 0) return;
+    std::optional<UntypedTarget> target = untyped_(*pointer);
+    if (!target || target->type == nullptr || target->count == 0 || !mayHoldPointers(target->type)) return;
+    if (target->recognised != UntypedTarget::Recognised::No) {
+        // A map value: the untyped word itself (it points at the header), or the one word of
+        // the object it points at.
+        const bool header = target->recognised == UntypedTarget::Recognised::MapHeader;
+        const std::uint64_t value = header ? item.address : *pointer;
+        auto mapHeader = Reader(memory_).u64(value);
+        if (!mapHeader) return;
+        if (!target->typeCandidates.empty()) recognisedCandidates_[*mapHeader] = target->typeCandidates;
+        enqueue(Pending{fmt::format("{} (heap object: {})", item.path, header ? "a map header" : "a map"),
+                        RootKind::Heap, value, target->type, item.origin,
+                        static_cast<std::uint8_t>(item.through | kThroughRecognisedMap)});
+        return;
+    }
+    if (!firstVisit(*pointer, target->type)) return;
+    const std::uint8_t through = item.through | kThroughUntypedPointer;
+    const std::string path = fmt::format("{} (heap object {})", item.path, target->type->name);
+    if (target->count == 1) {
+        enqueue(Pending{path, RootKind::Heap, *pointer, target->type, item.origin, through});
+        return;
+    }
+    const std::uint64_t size = target->type->byteSize();
+    std::uint64_t count = std::min<std::uint64_t>(target->count, limits_.maxElementsPerArray);
+    if (count < target->count) hitLimit("max-elements-per-array");
+    for (std::uint64_t i = 0; i < count; ++i)
+        if (!enqueue(Pending{fmt::format("{}[{}]", path, i), RootKind::Heap, *pointer + i * size,
+                             target->type, item.origin, through}))
+            return;
 }
 
 std::optional<std::uint64_t> Reachability::mappedExtentEnd(std::uint64_t address) const {
@@ -286,7 +452,7 @@ void Reachability::expandChannel(const Pending& item, const Type* chanType) {
     for (std::uint64_t i = 0; i < followed; ++i) {
         std::uint64_t slot = (*first + i) % *slots;
         if (!enqueue(Pending{fmt::format("{}.buf[{}]", item.path, slot), RootKind::Heap,
-                             *data + slot * elementSize, element}))
+                             *data + slot * elementSize, element, item.origin, item.through}))
             return;
     }
 }
@@ -318,13 +484,13 @@ void Reachability::expandInterface(const Pending& item, const Type* interfaceTyp
     if (dynamic == nullptr || !mayHoldPointers(dynamic)) return;
     std::string path = item.path + ".(" + dynamic->name + ")";
     if (pointerShaped(dynamic)) {
-        enqueue(Pending{path, item.kind, item.address + data->offset, dynamic});
+        enqueue(Pending{path, item.kind, item.address + data->offset, dynamic, item.origin, item.through});
         return;
     }
     auto value = reader.u64(item.address + data->offset);
     if (!value || *value == 0) return;
     if (!firstVisit(*value, dynamic)) return;
-    enqueue(Pending{path, RootKind::Heap, *value, dynamic});
+    enqueue(Pending{path, RootKind::Heap, *value, dynamic, item.origin, item.through});
 }
 
 void Reachability::expandMapEntries(const Pending& item, std::uint64_t header, const Type* mapType) {
@@ -361,7 +527,8 @@ void Reachability::expandMapEntries(const Pending& item, std::uint64_t header, c
                 return;
             }
             std::string key = formatValue(memory_, layout->keyType, slot.keyAddress, redactKeys_);
-            if (!enqueue(Pending{item.path + "[" + key + "]", RootKind::Heap, slot.elemAddress, elem}))
+            if (!enqueue(Pending{item.path + "[" + key + "]", RootKind::Heap, slot.elemAddress, elem,
+                                 item.origin, item.through}))
                 return;
         }
     }

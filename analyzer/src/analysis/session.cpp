@@ -49,6 +49,31 @@ std::string headerPageDifference(std::span<const std::byte> dumped, std::span<co
     return "";
 }
 
+// internal/abi.Type (src/internal/abi/type.go), runtime._type before Go 1.21 with lower-case
+// field names, described once (binary/struct_fields.h).
+struct AbiTypeLayout {
+    FieldSlot size, ptrBytes, tflag, kind, gcData, str;
+};
+constexpr FieldSpec<AbiTypeLayout> kAbiTypeFields[] = {
+    {"Size_", "size", &AbiTypeLayout::size, true},
+    {"PtrBytes", "ptrdata", &AbiTypeLayout::ptrBytes, true},
+    {"TFlag", "tflag", &AbiTypeLayout::tflag, true},
+    {"Kind_", "kind", &AbiTypeLayout::kind, true},
+    {"GCData", "gcdata", &AbiTypeLayout::gcData, true},
+    {"Str", "str", &AbiTypeLayout::str, true},
+};
+
+std::optional<AbiTypeLayout> abiTypeLayout(TypeTable& types) {
+    const Type* type = types.byName("internal/abi.Type");
+    if (type == nullptr) type = types.byName("runtime._type");
+    AbiTypeLayout layout;
+    if (type == nullptr || !resolveFields<AbiTypeLayout>(type, kAbiTypeFields, layout)) return std::nullopt;
+    for (const FieldSlot* slot :
+         {&layout.size, &layout.ptrBytes, &layout.tflag, &layout.kind, &layout.gcData, &layout.str})
+        if (slot->size < 1 || slot->size > 8) return std::nullopt;
+    return layout;
+}
+
 }  // namespace
 
 bool runtimeInternal(std::string_view name) {
@@ -165,6 +190,18 @@ const FrameVariables& Session::frameVariables() {
     return *frameVariables_;
 }
 
+const ClosureLayout* Session::closureAt(std::uint64_t codePointer) {
+    auto memo = closures_.find(codePointer);
+    if (memo != closures_.end()) return memo->second ? &*memo->second : nullptr;
+    std::optional<ClosureLayout>& layout = closures_[codePointer];
+    const GoSymbols* functions = symbols();
+    const GoFunction* function = functions != nullptr ? functions->functionAt(codePointer) : nullptr;
+    // A funcval's code pointer is a function's entry (src/runtime/runtime2.go funcval).
+    if (function != nullptr && function->entry == codePointer)
+        layout = frameVariables().closureLayout(*function);
+    return layout ? &*layout : nullptr;
+}
+
 const Type* Session::mapHeaderType() {
     return types_->byName(programLayout_ == MapLayoutKind::Classic ? "runtime.hmap"
                                                                    : "internal/runtime/maps.Map");
@@ -189,30 +226,80 @@ const Type* Session::dynamicType(std::uint64_t descriptor) {
     return info.name.empty() ? nullptr : types_->byName(info.name);
 }
 
+std::optional<RuntimeTypeShape> Session::runtimeTypeShape(std::uint64_t descriptor) {
+    auto memo = typeShapes_.find(descriptor);
+    if (memo != typeShapes_.end()) return memo->second;
+    std::optional<RuntimeTypeShape>& shape = typeShapes_[descriptor];
+    // src/internal/abi/type.go: Size_, PtrBytes (the prefix that can hold pointers) and GCData,
+    // a bitmask of PtrBytes/8 bits, except that before Go 1.24 KindGCProg in Kind_ makes it a GC
+    // program, and from Go 1.24 TFlagGCMaskOnDemand in TFlag makes it a **byte whose target the
+    // runtime builds on first use (runtime/type.go getGCMask). runtime._type (Go < 1.21) spells
+    // the fields size, ptrdata, gcdata, kind, tflag.
+    std::optional<AbiTypeLayout> abi = abiTypeLayout(*types_);
+    if (!abi || abi->size.size != 8 || abi->ptrBytes.size != 8 || abi->gcData.size != 8) return shape;
+    Reader reader(*memory_);
+    auto bytes = reader.u64(descriptor + abi->size.offset);
+    auto pointerBytes = reader.u64(descriptor + abi->ptrBytes.offset);
+    if (!bytes || !pointerBytes || *pointerBytes > *bytes) return shape;
+    shape = RuntimeTypeShape{*bytes, std::nullopt};
+    // A mask longer than this is not read (1 MiB of pointer words).
+    constexpr std::uint64_t kMaxMaskWords = std::uint64_t{1} << 17;
+    const std::uint64_t words = *pointerBytes / 8;
+    if (words > kMaxMaskWords) return shape;
+    auto mask = reader.u64(descriptor + abi->gcData.offset);
+    if (!mask) return shape;
+    std::optional<std::int64_t> gcProg = types_->constant("internal/abi.KindGCProg");
+    if (!gcProg) gcProg = types_->constant("runtime.kindGCProg");
+    std::optional<std::int64_t> onDemand = types_->constant("internal/abi.TFlagGCMaskOnDemand");
+    // Without either flag's value a program or an indirection cannot be told from a mask.
+    if (!gcProg && !onDemand) return shape;
+    if (gcProg) {
+        auto k = reader.unsignedOfSize(descriptor + abi->kind.offset, abi->kind.size);
+        if (!k || (*k & static_cast<std::uint64_t>(*gcProg)) != 0) return shape;
+    }
+    if (onDemand) {
+        auto flags = reader.unsignedOfSize(descriptor + abi->tflag.offset, abi->tflag.size);
+        if (!flags) return shape;
+        if ((*flags & static_cast<std::uint64_t>(*onDemand)) != 0) {
+            mask = reader.u64(*mask);
+            // Not built yet (nil), or being built (the address of runtime.inProgress).
+            if (!mask || *mask == 0) return shape;
+            if (const GlobalVariable* busy = types_->global("runtime.inProgress");
+                busy != nullptr && *mask == busy->address + loadBias_)
+                return shape;
+        }
+    }
+    if (words == 0) {
+        shape->pointerWords = std::vector<bool>{};
+        return shape;
+    }
+    if (*mask == 0) return shape;
+    auto maskBytes = reader.bytes(*mask, (words + 7) / 8);
+    if (!maskBytes) return shape;
+    std::vector<bool> flags(words);
+    for (std::uint64_t w = 0; w < words; ++w)
+        flags[w] = ((std::to_integer<unsigned>((*maskBytes)[w / 8]) >> (w % 8)) & 1) != 0;
+    while (!flags.empty() && !flags.back())
+        flags.pop_back();
+    shape->pointerWords = std::move(flags);
+    return shape;
+}
+
 RuntimeTypeInfo Session::runtimeType(std::uint64_t descriptor) {
     // src/internal/abi/type.go Type (runtime._type before Go 1.21): Kind_ & KindMask is the
     // kind; Str is a NameOff into moduledata.types; a name starts with a flags byte and a
     // varint length (abi.Name); TFlagExtraStar means the stored name has a leading '*' to drop.
     RuntimeTypeInfo info;
     Reader reader(*memory_);
-    const Type* type = types_->byName("internal/abi.Type");
-    if (type == nullptr) type = types_->byName("runtime._type");
+    std::optional<AbiTypeLayout> abi = abiTypeLayout(*types_);
     const GlobalVariable* module = types_->global("runtime.firstmoduledata");
-    if (type == nullptr || module == nullptr) return info;
-    const Type* t = type->underlying();
-    const Type* moduleType = module->type->underlying();
-    const Field* kind = t->field("Kind_");
-    if (kind == nullptr) kind = t->field("kind");
-    const Field* str = t->field("Str");
-    if (str == nullptr) str = t->field("str");
-    const Field* tflag = t->field("TFlag");
-    if (tflag == nullptr) tflag = t->field("tflag");
+    if (!abi || module == nullptr) return info;
     ModuledataLayout moduleFields;
-    resolveFields<ModuledataLayout>(moduleType, kModuledataFields, moduleFields);
-    if (kind == nullptr || str == nullptr || tflag == nullptr || !moduleFields.types.present) return info;
-    if (auto k = reader.u8(descriptor + kind->offset)) info.kind = static_cast<GoKind>(*k & 0x1f);
-    auto nameOff = reader.readValue<std::int32_t>(descriptor + str->offset);
-    auto flags = reader.u8(descriptor + tflag->offset);
+    resolveFields<ModuledataLayout>(module->type->underlying(), kModuledataFields, moduleFields);
+    if (!moduleFields.types.present || abi->str.size != 4) return info;
+    if (auto k = reader.u8(descriptor + abi->kind.offset)) info.kind = static_cast<GoKind>(*k & 0x1f);
+    auto nameOff = reader.readValue<std::int32_t>(descriptor + abi->str.offset);
+    auto flags = reader.u8(descriptor + abi->tflag.offset);
     auto base = reader.u64(module->address + loadBias_ + moduleFields.types.offset);
     if (!nameOff || !flags || !base) return info;
     std::uint64_t at = *base + static_cast<std::uint64_t>(static_cast<std::int64_t>(*nameOff)) + 1;

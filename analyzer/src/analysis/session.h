@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "binary/executable.h"
@@ -27,6 +28,16 @@ namespace gomapcore {
 struct RuntimeTypeInfo {
     std::string name;
     GoKind kind = GoKind::Invalid;
+};
+
+// What a runtime type descriptor says of the memory of its values: abi.Type's Size_ and the
+// words its GCData mask marks as pointers (the GC's view, src/internal/abi/type.go).
+struct RuntimeTypeShape {
+    std::uint64_t size = 0;
+    // One flag per word up to PtrBytes, trailing non-pointer words dropped; nullopt when the
+    // descriptor keeps no plain mask (a GC program before Go 1.24, a mask built on demand and
+    // not built yet from Go 1.24) or it is not captured.
+    std::optional<std::vector<bool>> pointerWords;
 };
 
 class Session {
@@ -55,6 +66,10 @@ class Session {
     const HeapModel* heap();
     // The DWARF variables of stack frames; loaded once.
     const FrameVariables& frameVariables();
+    // The closure a func value's code pointer (a funcval's first word) runs: the function that
+    // starts exactly there and what its closure object holds after that word; nullptr when no
+    // function starts there or its DWARF describes no captured data. Memoized per pointer.
+    const ClosureLayout* closureAt(std::uint64_t codePointer);
     // What loading the program model could not do, and why.
     const std::vector<std::string>& notes() const { return notes_; }
 
@@ -62,6 +77,9 @@ class Session {
     MapResult walk(std::uint64_t address, const Type* mapType, const WalkLimits& limits);
     // The name and kind a runtime type descriptor gives.
     RuntimeTypeInfo runtimeType(std::uint64_t descriptor);
+    // The size and pointer words a runtime type descriptor records; nullopt when it is not
+    // readable. Memoized per descriptor.
+    std::optional<RuntimeTypeShape> runtimeTypeShape(std::uint64_t descriptor);
     // The DWARF type a runtime type descriptor names; nullptr when none.
     const Type* dynamicType(std::uint64_t descriptor);
     // The header type of the program's map implementation (runtime.hmap or maps.Map).
@@ -82,6 +100,8 @@ class Session {
     std::optional<std::unique_ptr<GoroutineTable>> goroutines_;
     std::optional<std::unique_ptr<HeapModel>> heap_;
     std::unique_ptr<FrameVariables> frameVariables_;
+    std::unordered_map<std::uint64_t, std::optional<RuntimeTypeShape>> typeShapes_;
+    std::unordered_map<std::uint64_t, std::optional<ClosureLayout>> closures_;
     std::vector<std::string> notes_;
 };
 

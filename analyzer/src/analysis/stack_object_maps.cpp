@@ -95,7 +95,8 @@ void addStackObjectMaps(Session& session, RunContext& run, std::vector<MapRoot>&
                                  address,
                                  valid.front().second,
                                  true,
-                                 {}};
+                                 {},
+                                 RootOrigin::Goroutine};
                     for (const auto& variable : valid)
                         if (std::find(root.typeCandidates.begin(), root.typeCandidates.end(),
                                       variable.second->name) == root.typeCandidates.end())
@@ -127,7 +128,7 @@ void addStackObjectMaps(Session& session, RunContext& run, std::vector<MapRoot>&
                     continue;
                 }
                 std::string name = fmt::format("{} stack object at fp-{:#x}", where, frame.fp - address);
-                MapRoot root{name, RootKind::Stack, address, types.front(), true, {}};
+                MapRoot root{name, RootKind::Stack, address, types.front(), true, {}, RootOrigin::Goroutine};
                 // Walked as the first type that fits; with several, the type is reported as
                 // unknown with the candidates, never as one of them.
                 if (types.size() > 1)

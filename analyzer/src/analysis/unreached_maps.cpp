@@ -129,11 +129,14 @@ void addUnreachedMaps(Session& session, RunContext& run, std::vector<MapResult>&
     bool validationLimit = false;
     bool outOfTime = false;
     std::vector<std::pair<std::uint64_t, std::vector<const Type*>>> found;
-    // An allocated object at exactly address, and its size.
+    // The bytes of the allocated object whose data starts at address: at the slot's start, or
+    // behind a malloc header (Go 1.22+: a scannable object over 512 bytes, such as the buckets
+    // of a map[string]bool of more than 8 entries or the groups of a table, starts 8 bytes into
+    // its slot, runtime/malloc.go mallocgcSmallScanHeader).
     auto objectAt = [&](std::uint64_t address) -> std::optional<std::uint64_t> {
-        HeapAddress h = model->classify(address);
-        if (h.kind != HeapAddressKind::InUseObjectAllocated || h.objectStart != address) return std::nullopt;
-        return h.objectSize;
+        auto object = model->objectWithDataAt(address);
+        if (!object) return std::nullopt;
+        return object->dataSize();
     };
 
     ObjectWalk scan = model->forEachAllocatedObject(
@@ -238,11 +241,16 @@ void addUnreachedMaps(Session& session, RunContext& run, std::vector<MapResult>&
                         "max_candidates); later ones were not looked at",
                         scan.objects, *classSize));
     }
-    std::size_t contradicted = 0;
+    std::vector<std::string> contradicted;
     for (auto& [address, types] : found) {
-        types = narrowByStorage(session, address, types);
+        std::string why;
+        std::vector<const Type*> validated = types;
+        types = narrowByStorage(session, address, types, nullptr, nullptr, &why);
         if (types.empty()) {
-            ++contradicted;
+            std::string names;
+            for (const Type* type : validated)
+                names += (names.empty() ? "" : ", ") + type->name;
+            contradicted.push_back(fmt::format("{:#x} (validates as {}; {})", address, names, why));
             continue;
         }
         MapResult result = session.walk(address, types.front(), limits);
@@ -256,11 +264,19 @@ void addUnreachedMaps(Session& session, RunContext& run, std::vector<MapResult>&
         if (!limits.collectSlots) dropStructure(result, limits.budget);
         maps.push_back(std::move(result));
     }
-    if (contradicted > 0)
+    // Each is named, so a map that should have been found can be traced to its record.
+    constexpr std::size_t kNamedContradictions = 5;
+    if (!contradicted.empty()) {
+        std::string named;
+        for (std::size_t i = 0; i < contradicted.size() && i < kNamedContradictions; ++i)
+            named += (i == 0 ? "" : "; ") + contradicted[i];
+        if (contradicted.size() > kNamedContradictions)
+            named += fmt::format("; and {} more", contradicted.size() - kNamedContradictions);
         run.notes.push_back(
-            fmt::format("unreached maps: {} heap objects validate as map headers, but the GC's "
-                        "pointer bits for their storage fit none of those map types; not reported",
-                        contradicted));
+            fmt::format("unreached maps: {} heap objects validate as map headers, but what the GC records "
+                        "of their storage fits none of those map types; not reported: {}",
+                        contradicted.size(), named));
+    }
 }
 
 }  // namespace gomapcore

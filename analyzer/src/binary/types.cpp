@@ -52,7 +52,10 @@ bool isTypeTag(int tag) {
 GoKind kindFromShape(const Type& type) {
     switch (type.tag) {
         case TypeTag::Pointer:
-            return GoKind::Pointer;
+            // The linker writes unsafe.Pointer as a pointer to nothing, without
+            // DW_AT_go_kind (src/cmd/link/internal/ld/dwarf.go, dwarfGenerateDebugInfo).
+            return type.target == nullptr && type.name == "unsafe.Pointer" ? GoKind::UnsafePointer
+                                                                           : GoKind::Pointer;
         case TypeTag::Struct:
             return GoKind::Struct;
         case TypeTag::Array:
@@ -120,7 +123,10 @@ bool markPointerWordsAt(const Type* type, std::uint64_t offset, std::vector<bool
         case GoKind::Slice:
             return mark(offset);
         case GoKind::Interface:
-            return mark(offset) && mark(offset + 8);
+            // Only the data word: the GC does not treat the type or itab word as a pointer
+            // (src/cmd/compile/internal/typebits/typebits.go, Set: "pointer in second slot";
+            // itabs are persistentalloc'd, compiled types read-only data).
+            return mark(offset + 8);
         default:
             break;
     }

@@ -81,7 +81,8 @@ struct Type {
 // Marks the words of a value of type at byte offset that hold pointers, as Go's GC sees them
 // (src/internal/abi/type.go PtrBytes/GCData; cmd/compile/internal/reflectdata fillptrmask):
 // pointers, maps, channels, funcs and unsafe.Pointer are one pointer word; a string's and a
-// slice's first word; both words of an interface. words grows as needed. False when the type is
+// slice's first word; an interface's data word (its type or itab word is not one to the GC,
+// src/cmd/compile/internal/typebits/typebits.go). words grows as needed. False when the type is
 // not fully described (a missing size or field type).
 bool markPointerWords(const Type* type, std::uint64_t offset, std::vector<bool>& words);
 

@@ -90,7 +90,21 @@ const char* toString(MapLayoutKind kind) {
 }
 
 const char* toString(Confidence confidence) {
-    return confidence == Confidence::Exact ? "exact" : "heuristic";
+    switch (confidence) {
+        case Confidence::Exact:
+            return "exact";
+        case Confidence::Heuristic:
+            return "heuristic";
+        case Confidence::HeapTyped:
+            return "heap-typed";
+    }
+    return "heuristic";
+}
+
+RootDescription MapResult::rootKind(std::size_t i) const {
+    if (i < rootKinds.size()) return rootKinds[i];
+    const bool stack = i < roots.size() && roots[i].rfind("goroutine ", 0) == 0;
+    return RootDescription{stack ? "goroutine" : "global", {}};
 }
 
 std::string MapResult::typeName() const {
@@ -350,6 +364,7 @@ void checkValuePointers(const Memory& memory, const Type* type, std::uint64_t ad
     const Type* u = type->underlying();
     switch (type->kind) {
         case GoKind::Pointer:
+        case GoKind::UnsafePointer:
         case GoKind::Map:
         case GoKind::Chan: {
             if (auto value = reader.u64(address)) checkEntryPointer(memory, *value, map, what, node);

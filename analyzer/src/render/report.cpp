@@ -72,6 +72,12 @@ json mapToJson(const MapResult& map) {
     j["complete"] = map.complete;
     j["status"] = toString(map.status());
     j["roots"] = map.roots;
+    json kinds = json::array();
+    for (std::size_t i = 0; i < map.roots.size(); ++i) {
+        RootDescription kind = map.rootKind(i);
+        kinds.push_back({{"origin", kind.origin}, {"through", kind.through}});
+    }
+    j["root_kinds"] = kinds;
     json header = json::object();
     for (const auto& [key, value] : map.header)
         header[std::string(key)] = value;
@@ -561,8 +567,11 @@ std::string renderMapDetail(const Memory& memory, const MapResult& map, std::siz
     std::string out =
         fmt::format("map {} {} — {}\n", hex(map.address), map.typeName(), toString(map.status()));
     out += fmt::format("  roots: {}\n", rootsText(map));
-    if (map.confidence != Confidence::Exact)
+    if (map.confidence == Confidence::Heuristic)
         out += fmt::format("  found by: {} (validated as a map header)\n", toString(map.confidence));
+    if (map.confidence == Confidence::HeapTyped)
+        out += fmt::format("  found by: {} (through an untyped pointer, typed by the heap's record)\n",
+                           toString(map.confidence));
     if (map.typeCandidates.size() > 1) {
         out += "  type: not recorded anywhere; it validates as each of:";
         for (const std::string& candidate : map.typeCandidates)

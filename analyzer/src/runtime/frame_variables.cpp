@@ -3,12 +3,19 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 
+#include <algorithm>
+
 namespace gomapcore {
 
 namespace {
 
 constexpr int kMaxScopeDepth = 32;
 constexpr std::size_t kMaxOps = 64;
+// src/cmd/internal/dwarf/dwarf.go: DW_AT_go_closure_offset, the offset of a captured variable
+// in its closure object (Go 1.23+).
+constexpr unsigned kAttrGoClosureOffset = 0x2907;
+// A closure object holds at most this many captures here; more is not a compiler's layout.
+constexpr std::size_t kMaxCaptures = 4096;
 
 int op0Register(const Dwarf_Op& op);
 
@@ -138,9 +145,15 @@ void FrameVariables::buildIndex() {
         Dwarf_Die cu, child;
         if (dwarf_offdie(dwarf_, offset + headerSize, &cu) != nullptr && dwarf_child(&cu, &child) == 0) {
             do {
+                if (dwarf_tag(&child) != DW_TAG_subprogram) continue;
                 Dwarf_Addr low = 0;
-                if (dwarf_tag(&child) == DW_TAG_subprogram && dwarf_lowpc(&child, &low) == 0)
-                    subprogramByEntry_.emplace(low, dwarf_dieoffset(&child));
+                if (dwarf_lowpc(&child, &low) == 0) subprogramByEntry_.emplace(low, dwarf_dieoffset(&child));
+                // The concrete copy (with low_pc) is preferred; an abstract one names the
+                // parameters of a function inlined everywhere.
+                if (const char* name = dwarf_diename(&child)) {
+                    auto [at, inserted] = subprogramByName_.emplace(name, dwarf_dieoffset(&child));
+                    if (!inserted && low != 0) at->second = dwarf_dieoffset(&child);
+                }
             } while (dwarf_siblingof(&child, &child) == 0);
         }
         offset = next;
@@ -255,6 +268,113 @@ std::vector<FrameVariable> FrameVariables::variables(const StackFrame& frame,
         } while (dwarf_siblingof(&child, &child) == 0);
     }
     return out;
+}
+
+namespace {
+
+const Type* typeOf(Dwarf_Die* die, TypeTable& types) {
+    Dwarf_Attribute attr;
+    Dwarf_Die typeDie;
+    if (dwarf_attr_integrate(die, DW_AT_type, &attr) == nullptr ||
+        dwarf_formref_die(&attr, &typeDie) == nullptr)
+        return nullptr;
+    return types.byOffset(dwarf_dieoffset(&typeDie));
+}
+
+}  // namespace
+
+std::optional<ClosureLayout> FrameVariables::closureLayout(const GoFunction& function) const {
+    std::string_view name = function.name;
+    if (name.size() > 3 && name.substr(name.size() - 3) == "-fm") return methodValueLayout(function);
+    auto found = subprogramByEntry_.find(function.entry);
+    Dwarf_Die die;
+    if (dwarf_ == nullptr || found == subprogramByEntry_.end() ||
+        dwarf_offdie(dwarf_, found->second, &die) == nullptr)
+        return std::nullopt;
+    // Captured variables are variables of the function's own scopes (Delve reads them the same
+    // way: pkg/proc closure struct types); inlined callees have their own.
+    ClosureLayout layout;
+    layout.function = std::string(name);
+    std::vector<std::pair<Dwarf_Die, int>> scopes{{die, 0}};
+    while (!scopes.empty() && layout.captures.size() < kMaxCaptures) {
+        auto [scope, depth] = scopes.back();
+        scopes.pop_back();
+        Dwarf_Die child;
+        if (dwarf_child(&scope, &child) != 0) continue;
+        do {
+            int tag = dwarf_tag(&child);
+            if (tag == DW_TAG_lexical_block && depth < kMaxScopeDepth) scopes.push_back({child, depth + 1});
+            if (tag != DW_TAG_variable) continue;
+            Dwarf_Attribute attr;
+            Dwarf_Word offset = 0;
+            if (dwarf_attr(&child, kAttrGoClosureOffset, &attr) == nullptr ||
+                dwarf_formudata(&attr, &offset) != 0)
+                continue;
+            ClosureCapture capture;
+            capture.name = nameOf(&child);
+            capture.type = typeOf(&child, types_);
+            capture.offset = offset;
+            // Behind the code pointer, inside what a closure object can be.
+            if (capture.type == nullptr || capture.name.empty() || offset < 8 ||
+                offset > (std::uint64_t{1} << 30))
+                continue;
+            if (capture.name[0] == '&') {
+                // Captured by reference: the object holds a pointer to the variable
+                // (dwarfgen names such variables "&name").
+                capture.name.erase(0, 1);
+                capture.byReference = true;
+            }
+            layout.captures.push_back(std::move(capture));
+        } while (dwarf_siblingof(&child, &child) == 0 && layout.captures.size() < kMaxCaptures);
+    }
+    if (layout.captures.empty()) return std::nullopt;
+    std::sort(layout.captures.begin(), layout.captures.end(),
+              [](const ClosureCapture& a, const ClosureCapture& b) { return a.offset < b.offset; });
+    return layout;
+}
+
+std::optional<ClosureLayout> FrameVariables::methodValueLayout(const GoFunction& function) const {
+    // "pkg.(*T).M-fm" wraps method "pkg.(*T).M"; the closure is struct { F uintptr; R *T }
+    // (src/cmd/compile/internal/typecheck/func.go MethodValueType): R at offset 8 whatever its
+    // type, as F is one word and no Go type is aligned to more. The receiver's name and type
+    // are the method's first parameter.
+    std::string method(function.name.substr(0, function.name.size() - 3));
+    auto found = subprogramByName_.find(method);
+    Dwarf_Die die, child;
+    if (dwarf_ == nullptr || found == subprogramByName_.end() ||
+        dwarf_offdie(dwarf_, found->second, &die) == nullptr || dwarf_child(&die, &child) != 0)
+        return std::nullopt;
+    do {
+        if (dwarf_tag(&child) != DW_TAG_formal_parameter) continue;
+        ClosureCapture receiver;
+        receiver.name = nameOf(&child);
+        receiver.type = typeOf(&child, types_);
+        receiver.offset = 8;
+        if (receiver.type == nullptr) return std::nullopt;
+        if (receiver.name.empty()) receiver.name = "R";
+        return ClosureLayout{std::string(function.name), true, {std::move(receiver)}};
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return std::nullopt;
+}
+
+bool FrameVariables::hasClosureOffsets() const {
+    if (hasClosureOffsets_) return *hasClosureOffsets_;
+    hasClosureOffsets_ = false;
+    // The runtime's own closures (its systemstack bodies) are in every build: look for one
+    // attribute among the functions' top-level variables.
+    for (const auto& [entry, offset] : subprogramByEntry_) {
+        Dwarf_Die die, child;
+        if (dwarf_offdie(dwarf_, offset, &die) == nullptr || dwarf_child(&die, &child) != 0) continue;
+        do {
+            Dwarf_Attribute attr;
+            if (dwarf_tag(&child) == DW_TAG_variable &&
+                dwarf_attr(&child, kAttrGoClosureOffset, &attr) != nullptr) {
+                hasClosureOffsets_ = true;
+                return true;
+            }
+        } while (dwarf_siblingof(&child, &child) == 0);
+    }
+    return false;
 }
 
 }  // namespace gomapcore

@@ -30,6 +30,26 @@ struct FrameVariable {
     std::string unavailable;  // why address is empty
 };
 
+// One variable a closure captured, where it lies in the closure object (the funcval).
+struct ClosureCapture {
+    std::string name;  // as declared ("&m" of a by-reference capture named "m")
+    // Its type in the closure object: T captured by value, *T by reference.
+    const Type* type = nullptr;
+    std::uint64_t offset = 0;  // from the funcval's start; its first word is the code pointer
+    bool byReference = false;
+};
+
+// What a closure object of one function holds after the code pointer. The compiler lays it
+// out as struct { F uintptr; X0 T0; X1 T1; ... } in the order of the function's captured
+// variables, each by value or as a pointer (src/cmd/compile/internal/typecheck/func.go
+// ClosureType), and a method value as struct { F uintptr; R T } with the receiver R
+// (MethodValueType there; the function is the compiler's "T.M-fm" wrapper).
+struct ClosureLayout {
+    std::string function;
+    bool methodValue = false;
+    std::vector<ClosureCapture> captures;
+};
+
 // DWARF register number -> the stack address holding that register's value at a call.
 using RegisterSpills = std::unordered_map<int, std::uint64_t>;
 
@@ -53,13 +73,28 @@ class FrameVariables {
     // What each argument register held when callee was called, where callee spilled it.
     RegisterSpills spillsOfCallee(const StackFrame& callee) const;
 
+    // The closure object layout of function, from its DWARF. A closure's captured variables are
+    // the variables with DW_AT_go_closure_offset, which the compiler writes from Go 1.23 on
+    // (src/cmd/compile/internal/dwarfgen/dwarf.go closureOffset; absent in Go 1.19 builds). A
+    // method value's receiver is the method's first parameter. nullopt when the DWARF describes
+    // no captured data: a function that captures nothing, an older Go, or a wrapper whose method
+    // it does not describe.
+    std::optional<ClosureLayout> closureLayout(const GoFunction& function) const;
+    // Whether any variable of the executable's DWARF carries DW_AT_go_closure_offset (Go 1.23+):
+    // without it, closures' captured variables cannot be placed.
+    bool hasClosureOffsets() const;
+
   private:
     void buildIndex();
     bool subprogram(const StackFrame& frame, void* die) const;
+    std::optional<ClosureLayout> methodValueLayout(const GoFunction& function) const;
 
     Dwarf* dwarf_;
     TypeTable& types_;
     std::unordered_map<std::uint64_t, std::uint64_t> subprogramByEntry_;  // low_pc -> DIE offset
+    // Subprograms by name, the abstract ones of inlined functions included: DIE offset.
+    std::unordered_map<std::string, std::uint64_t> subprogramByName_;
+    mutable std::optional<bool> hasClosureOffsets_;
 };
 
 }  // namespace gomapcore

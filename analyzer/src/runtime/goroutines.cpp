@@ -340,6 +340,9 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
         // syscallsp/pc in a syscall.
         std::uint64_t pc = reader.u64(*gAddress + schedField + schedPc).value_or(0);
         std::uint64_t sp = reader.u64(*gAddress + schedField + schedSp).value_or(0);
+        goroutine.schedPc = pc;
+        if (f.gobufCtxt.present && f.gobufCtxt.size == 8)
+            goroutine.contextSlot = *gAddress + schedField + f.gobufCtxt.offset;
         StackBounds own{goroutine.stackLo, goroutine.stackHi};
         std::vector<StackBounds> stacks{own};
         bool trap = false;

@@ -45,11 +45,16 @@ struct Goroutine {
     std::uint32_t status = 0;   // atomicstatus without the _Gscan bit
     std::string state;          // as the runtime prints it: "running", "chan receive", ...
     std::uint64_t stackLo = 0, stackHi = 0;
-    std::uint64_t m = 0;                    // the runtime.m running it, or 0
-    std::optional<int> thread;              // the OS thread (tid) running it
-    bool onCrashingThread = false;          // running on the thread that took the fatal signal
-    bool system = false;                    // a runtime goroutine (runtime isSystemGoroutine)
-    std::uint64_t startPc = 0;              // the go statement's function
+    std::uint64_t m = 0;            // the runtime.m running it, or 0
+    std::optional<int> thread;      // the OS thread (tid) running it
+    bool onCrashingThread = false;  // running on the thread that took the fatal signal
+    bool system = false;            // a runtime goroutine (runtime isSystemGoroutine)
+    std::uint64_t startPc = 0;      // the go statement's function
+    std::uint64_t schedPc = 0;      // g.sched.pc: where it resumes (startPc if it never ran)
+    // Where g.sched.ctxt lies: the closure pointer it resumes with, a GC root (src/runtime/mgcmark.go
+    // scanstack). A goroutine that never ran holds its start closure there (proc.go newproc1,
+    // gostartcallfn). 0 when the DWARF does not describe the field.
+    std::uint64_t contextSlot = 0;
     std::uint64_t creatorPc = 0;            // gopc: where the go statement was
     std::optional<std::int64_t> creatorId;  // parentGoid (Go 1.21+)
     std::vector<StackFrame> frames;         // innermost first
@@ -62,7 +67,7 @@ struct GoroutineLayout {
     FieldSlot gStack, gSched, gAtomicstatus, gGoid, gM, gStartpc, gGopc, gParentGoid, gWaitreason, gSyscallsp,
         gSyscallpc;
     FieldSlot mProcid, mCurg, mG0, mGsignal, mAlllink, mCaughtsig, mId;
-    FieldSlot gobufPc, gobufSp;
+    FieldSlot gobufPc, gobufSp, gobufCtxt;
     FieldSlot stackLo, stackHi;
 };
 
@@ -93,6 +98,7 @@ inline constexpr FieldSpec<GoroutineLayout> kMFields[] = {
 inline constexpr FieldSpec<GoroutineLayout> kGobufFields[] = {
     {"pc", "", &GoroutineLayout::gobufPc, true},
     {"sp", "", &GoroutineLayout::gobufSp, true},
+    {"ctxt", "", &GoroutineLayout::gobufCtxt, false},
 };
 inline constexpr FieldSpec<GoroutineLayout> kStackFields[] = {
     {"lo", "", &GoroutineLayout::stackLo, true},

@@ -30,6 +30,8 @@ constexpr std::uint64_t kFallbackArenaBaseOffset = 0xffff800000000000;
 // Needed with allocation headers (Go 1.22+): src/internal/runtime/gc/malloc.go MinSizeForMallocHeader =
 // goarch.PtrSize * goarch.PtrBits, which runtime/malloc.go re-exports as minSizeForMallocHeader.
 constexpr std::uint64_t kFallbackMinSizeForMallocHeader = 8 * 64;
+// src/runtime/malloc.go: mallocHeaderSize = 8, one *_type.
+constexpr std::uint64_t kFallbackMallocHeaderSize = 8;
 // src/runtime/mgcmark_greenteagc.go, gcUsesSpanInlineMarkBits: heapBitsInSpan(size) && size >= 16.
 constexpr std::uint64_t kMinInlineMarkElemSize = 16;
 
@@ -285,6 +287,10 @@ std::optional<HeapLayout> HeapLayout::fromDwarf(TypeTable& types, std::string* w
             layout.minSizeForMallocHeader =
                 constant({"runtime.minSizeForMallocHeader", "internal/runtime/gc.MinSizeForMallocHeader"},
                          kFallbackMinSizeForMallocHeader, "runtime/mbitmap.go");
+        layout.mallocHeaderSize =
+            constant({"runtime.mallocHeaderSize"}, kFallbackMallocHeaderSize, "runtime/malloc.go");
+        FieldSlot largeType = fieldSlot(span, "largeType");
+        if (largeType.size == 8 && largeType.offset + 8 <= layout.spanSize) layout.largeType = largeType;
     }
     return layout;
 }
@@ -441,6 +447,7 @@ std::optional<HeapModel> HeapModel::build(const Memory& memory, const HeapLayout
         span.sweepgen = static_cast<std::uint32_t>(field(record.data(), layout.sweepgen));
         span.allocBits = field(record.data(), layout.allocBits);
         span.gcmarkBits = field(record.data(), layout.gcmarkBits);
+        if (layout.largeType.present) span.largeType = field(record.data(), layout.largeType);
         switch (span.state) {
             case SpanState::InUse:
                 ++stats.inUse;
@@ -666,18 +673,52 @@ HeapAddress HeapModel::classify(std::uint64_t address) const {
     return out;
 }
 
-std::optional<std::uint64_t> HeapModel::allocationSize(std::uint64_t address) const {
+namespace {
+
+// mallocgc (Go 1.22+) puts a malloc header, the object's *_type, before a small object of a
+// scannable span too large for heap bits in the span (runtime/malloc.go, heapBitsInSpan and
+// mallocgcSmallScanHeader), and returns the address after it.
+bool hasMallocHeader(const HeapLayout& layout, const SpanInfo& span) {
+    return layout.heapBitsInSpan && layout.mallocHeaderSize != 0 && span.sizeClass != 0 && !span.noscan &&
+           span.elemSize > layout.minSizeForMallocHeader && span.elemSize > layout.mallocHeaderSize;
+}
+
+}  // namespace
+
+std::optional<HeapObject> HeapModel::objectContaining(std::uint64_t address) const {
     HeapAddress where = classify(address);
-    if (where.kind != HeapAddressKind::InUseObjectAllocated || where.garbage) return std::nullopt;
-    if (where.objectStart == address) return where.objectSize;
-    // mallocgc (Go 1.22+) puts an 8-byte type header before a small scannable object too large
-    // for heap bits in its span, and returns the address after it.
-    constexpr std::uint64_t kMallocHeaderSize = 8;
-    const SpanInfo& span = *where.span;
-    if (layout_.heapBitsInSpan && span.sizeClass != 0 && !span.noscan &&
-        span.elemSize > layout_.minSizeForMallocHeader && address == where.objectStart + kMallocHeaderSize)
-        return where.objectSize;
-    return std::nullopt;
+    if (where.kind != HeapAddressKind::InUseObjectAllocated || where.garbage || where.span == nullptr)
+        return std::nullopt;
+    HeapObject object{where.objectStart, where.objectSize, where.objectStart, where.span};
+    if (hasMallocHeader(layout_, *where.span)) object.data += layout_.mallocHeaderSize;
+    return object;
+}
+
+std::optional<HeapObject> HeapModel::objectWithDataAt(std::uint64_t address) const {
+    auto object = objectContaining(address);
+    if (!object) return std::nullopt;
+    // Without a header, the data is the slot; with one, a pointer to the slot's start would be
+    // a pointer to the header, which mallocgc never hands out.
+    if (object->data != address) return std::nullopt;
+    return object;
+}
+
+std::optional<std::uint64_t> HeapModel::recordedType(const HeapObject& object) const {
+    if (object.span == nullptr) return std::nullopt;
+    std::optional<std::uint64_t> type;
+    if (object.mallocHeader()) {
+        type = Reader(*memory_).u64(object.start);
+    } else if (object.span->sizeClass == 0 && layout_.largeType.present && !object.span->noscan) {
+        type = object.span->largeType;
+    }
+    if (!type || *type == 0) return std::nullopt;
+    return type;
+}
+
+std::optional<std::uint64_t> HeapModel::allocationSize(std::uint64_t address) const {
+    auto object = objectWithDataAt(address);
+    if (!object) return std::nullopt;
+    return object->size;
 }
 
 HeapInUse HeapModel::inUse() const {

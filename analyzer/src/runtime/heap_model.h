@@ -57,6 +57,11 @@ struct HeapLayout {
     // Go 1.22+ allocation headers (runtime/mbitmap.go): a scannable span of objects of at most
     // minSizeForMallocHeader bytes keeps their pointer bits at its end, one bit per word.
     bool heapBitsInSpan = false;
+    // With them, a larger small scannable object starts with a malloc header, the *_type of
+    // what mallocgc was asked for, and its data follows it (runtime/malloc.go mallocHeaderSize);
+    // a large object's type is mspan.largeType.
+    std::uint64_t mallocHeaderSize = 0;
+    FieldSlot largeType;
 
     // The layout the executable's DWARF describes, or nullopt with the reason in whyNot. Runtime
     // constants come from TypeTable::constant (the DW_TAG_constant entries the Go compiler emits
@@ -111,6 +116,7 @@ struct SpanInfo {
     std::uint32_t sweepgen = 0;
     std::uint64_t allocBits = 0;   // address of the span's allocation bitmap (*gcBits)
     std::uint64_t gcmarkBits = 0;  // address of its mark bitmap
+    std::uint64_t largeType = 0;   // mspan.largeType (Go 1.22+): a large object's *_type, or 0
 
     bool contains(std::uint64_t address) const { return address >= start && address < end; }
 };
@@ -163,6 +169,18 @@ struct HeapInUse {
     const char* source = "";  // "mheap_.pagesInUse", or "spans" (summed over the spans read)
 };
 
+// An allocated heap object and where the data mallocgc returned for it begins: at the slot's
+// start, or behind a malloc header (Go 1.22+, runtime/malloc.go).
+struct HeapObject {
+    std::uint64_t start = 0;  // the slot's first byte
+    std::uint64_t size = 0;   // the slot size (elemsize: the size class, or all pages of a large object)
+    std::uint64_t data = 0;   // start, or start + mallocHeaderSize
+    const SpanInfo* span = nullptr;
+
+    bool mallocHeader() const { return data != start; }
+    std::uint64_t dataSize() const { return size - (data - start); }
+};
+
 // The result of forEachAllocatedObject.
 struct ObjectWalk {
     std::size_t objects = 0;       // callbacks made
@@ -198,6 +216,18 @@ class HeapModel {
     // begins at address, or 8 bytes before it behind a malloc header (Go 1.22+, mallocgc in
     // runtime/malloc.go). nullopt for anything else (stacks, free slots, interior pointers).
     std::optional<std::uint64_t> allocationSize(std::uint64_t address) const;
+    // The allocated object whose data begins at address: a slot that starts there, or one
+    // whose malloc header lies just before it. nullopt for anything else (stacks, free slots,
+    // garbage, interior pointers).
+    std::optional<HeapObject> objectWithDataAt(std::uint64_t address) const;
+    // The allocated object whose slot holds address, wherever inside it address lies.
+    std::optional<HeapObject> objectContaining(std::uint64_t address) const;
+    // The runtime type descriptor (*_type) the heap records for an object (Go 1.22+): its
+    // malloc header, or its span's largeType for a large object. What mallocgc was asked to
+    // allocate: the element type of an array (newarray), so the object may hold several. nullopt
+    // when nothing records one (heap bits or a noscan span describe the object, older Go, a
+    // large object not yet published) or the word is not captured.
+    std::optional<std::uint64_t> recordedType(const HeapObject& object) const;
     // mheap_.pagesInUse times the page size (runtime/mheap.go); without it, the pages of the
     // in-use spans read.
     HeapInUse inUse() const;
