@@ -131,6 +131,12 @@ void Reachability::hitLimit(const std::string& what) {
     if (std::find(limitsHit_.begin(), limitsHit_.end(), what) == limitsHit_.end()) limitsHit_.push_back(what);
 }
 
+std::uint64_t Reachability::elementsToFollow(std::uint64_t count) {
+    if (count <= limits_.maxElementsPerArray) return count;
+    hitLimit("max-elements-per-array");
+    return limits_.maxElementsPerArray;
+}
+
 bool Reachability::untypedField(const Field& field) const {
     // A uintptr is followed as a struct field (or a root) only: arrays and slices of them (pcs,
     // hashes, bitmaps) are numbers far more often than pointers, and large.
@@ -261,8 +267,7 @@ void Reachability::expand(const Pending& item) {
             const Type* element = type->target != nullptr ? type->target : type->elem;
             if (element == nullptr || !mayHoldPointers(element)) return;
             std::uint64_t size = element->byteSize();
-            std::uint64_t count = std::min<std::uint64_t>(type->count, limits_.maxElementsPerArray);
-            if (count < type->count) hitLimit("max-elements-per-array");
+            std::uint64_t count = elementsToFollow(type->count);
             for (std::uint64_t i = 0; i < count; ++i)
                 if (!enqueue(Pending{fmt::format("{}[{}]", item.path, i), item.kind, item.address + i * size,
                                      element, item.origin, item.through}))
@@ -303,10 +308,7 @@ void Reachability::expand(const Pending& item) {
             // Only now, on a slice that stands, may the element limit cut it: a stale stack slot
             // (on a real gofmt core: a len of 824,636,076,464 over data at 0x20) is no slice, and
             // no limit cut anything there.
-            if (count > limits_.maxElementsPerArray) {
-                count = limits_.maxElementsPerArray;
-                hitLimit("max-elements-per-array");
-            }
+            count = elementsToFollow(count);
             for (std::uint64_t i = 0; i < count; ++i)
                 if (!enqueue(Pending{fmt::format("{}[{}]", item.path, i), childKind, *data + i * size,
                                      element, item.origin, item.through}))
@@ -396,8 +398,7 @@ void Reachability::expandUntypedPointer(const Pending& item) {
         return;
     }
     const std::uint64_t size = target->type->byteSize();
-    std::uint64_t count = std::min<std::uint64_t>(target->count, limits_.maxElementsPerArray);
-    if (count < target->count) hitLimit("max-elements-per-array");
+    std::uint64_t count = elementsToFollow(target->count);
     for (std::uint64_t i = 0; i < count; ++i)
         if (!enqueue(Pending{fmt::format("{}[{}]", path, i), RootKind::Heap, *pointer + i * size,
                              target->type, item.origin, through}))
@@ -447,8 +448,7 @@ void Reachability::expandChannel(const Pending& item, const Type* chanType) {
     if (!count || !slots || !data || !first || *count == 0 || *count > *slots || *first >= *slots ||
         *data == 0 || elementSize == 0 || *slots > (std::uint64_t{1} << 40) / elementSize)
         return;
-    std::uint64_t followed = std::min<std::uint64_t>(*count, limits_.maxElementsPerArray);
-    if (followed < *count) hitLimit("max-elements-per-array");
+    std::uint64_t followed = elementsToFollow(*count);
     for (std::uint64_t i = 0; i < followed; ++i) {
         std::uint64_t slot = (*first + i) % *slots;
         if (!enqueue(Pending{fmt::format("{}.buf[{}]", item.path, slot), RootKind::Heap,

@@ -128,6 +128,9 @@ class Reachability {
     void expand(const Pending& item);
     void expandMapEntries(const Pending& item, std::uint64_t header, const Type* mapType);
     bool mayHoldPointers(const Type* type);
+    // How many of an array's, slice's or channel's count elements are followed: all, or
+    // maxElementsPerArray, which is then recorded as a limit hit.
+    std::uint64_t elementsToFollow(std::uint64_t count);
     // A uintptr struct field, followed as an untyped pointer when untyped_ is set.
     bool untypedField(const Field& field) const;
     void expandInterface(const Pending& item, const Type* interfaceType);
