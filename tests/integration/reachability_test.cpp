@@ -155,6 +155,83 @@ TEST_F(ReachabilityTest, ASliceWhoseDataLiesInNoMappingHitsNoLimit) {
     EXPECT_TRUE(walk.maps().empty());
 }
 
+// Every slice the runtime makes keeps len <= cap; a value that does not is a stale slot.
+TEST_F(ReachabilityTest, ASliceLongerThanItsCapIsNoSlice) {
+    const Type* sliceType = types_->byName("[]*main.T");
+    ASSERT_NE(sliceType, nullptr);
+    const Type* sliceShape = sliceType->underlying();
+    constexpr std::uint64_t kData = 0x10000000;
+    memory_.addCaptured(kData, 0x1000);
+    memory_.put64(kRoot + sliceShape->field("array")->offset, kData);
+    memory_.put64(kRoot + sliceShape->field("len")->offset, 16);
+    memory_.put64(kRoot + sliceShape->field("cap")->offset, 15);
+    Reachability walk(memory_, *layouts_, {}, {});
+    walk.addRoot("goroutine 98 main.f list", RootKind::Stack, kRoot, sliceType);
+    walk.run();
+    EXPECT_TRUE(walk.limitsHit().empty());
+    EXPECT_EQ(walk.impossibleSlices(), 1u);
+    EXPECT_EQ(walk.objectsVisited(), 0u);
+}
+
+// The heap slot a slice's data lies in bounds its cap: on a real gofmt core a stale stack slot
+// held len 824,639,952,736 over data in the heap, and cutting it only at the mapping's end
+// queued garbage until the memory budget was spent. A slice within its slot is followed whole.
+class SliceBackingTest : public ReachabilityTest {
+  protected:
+    static constexpr std::uint64_t kData = 0x10000000, kSlotEnd = kData + 64;
+    void SetUp() override {
+        ReachabilityTest::SetUp();
+        sliceType_ = types_->byName("[]*main.T");
+        ASSERT_NE(sliceType_, nullptr);
+        memory_.addCaptured(kData, 0x100000);
+    }
+    Reachability walk(std::uint64_t len, std::uint64_t cap, SliceBacking::Kind kind) {
+        const Type* shape = sliceType_->underlying();
+        memory_.put64(kRoot + shape->field("array")->offset, kData);
+        memory_.put64(kRoot + shape->field("len")->offset, len);
+        memory_.put64(kRoot + shape->field("cap")->offset, cap);
+        Reachability reach(memory_, *layouts_, {}, {});
+        reach.setSliceBackingResolver([kind](std::uint64_t data) {
+            return data >= kData && data < kSlotEnd ? SliceBacking{kind, kSlotEnd} : SliceBacking{};
+        });
+        reach.addRoot("goroutine 98 go/parser.(*parser).parseParameterList params", RootKind::Stack, kRoot,
+                      sliceType_);
+        reach.run();
+        return reach;
+    }
+    const Type* sliceType_ = nullptr;
+};
+
+TEST_F(SliceBackingTest, ACapPastItsHeapSlotIsNoSlice) {
+    Reachability reach = walk(824'639'952'736, 824'639'952'736, SliceBacking::Kind::HeapSlot);
+    EXPECT_TRUE(reach.limitsHit().empty());
+    EXPECT_EQ(reach.impossibleSlices(), 1u);
+    EXPECT_EQ(reach.peakQueued(), 1u);  // the root alone
+}
+
+TEST_F(SliceBackingTest, OneWordPastItsSlotIsAlreadyTooMany) {
+    Reachability reach = walk(8, 9, SliceBacking::Kind::HeapSlot);
+    EXPECT_EQ(reach.impossibleSlices(), 1u);
+}
+
+TEST_F(SliceBackingTest, ASliceFillingItsSlotIsFollowedWhole) {
+    Reachability reach = walk(8, 8, SliceBacking::Kind::HeapSlot);
+    EXPECT_EQ(reach.impossibleSlices(), 0u);
+    EXPECT_TRUE(reach.limitsHit().empty());
+    EXPECT_EQ(reach.peakQueued(), 8u);  // its eight elements waited at once
+}
+
+TEST_F(SliceBackingTest, DataPastAnInUseSpansLastSlotIsNoSlice) {
+    Reachability reach = walk(2, 2, SliceBacking::Kind::NoObject);
+    EXPECT_EQ(reach.impossibleSlices(), 1u);
+}
+
+TEST_F(SliceBackingTest, OutsideTheHeapOnlyTheMappingCutsAndSaysSo) {
+    Reachability reach = walk(0x100000, 0x100000, SliceBacking::Kind::Unknown);
+    EXPECT_EQ(reach.impossibleSlices(), 0u);
+    EXPECT_EQ(reach.limitsHit(), (std::vector<std::string>{"slice-past-its-mapping"}));
+}
+
 // A real slice longer than the element limit is cut there, and says so.
 TEST_F(ReachabilityTest, ASliceLongerThanTheElementLimitIsCutAndSaysSo) {
     const Type* sliceType = types_->byName("[]*main.T");

@@ -274,47 +274,9 @@ void Reachability::expand(const Pending& item) {
                     return;
             return;
         }
-        case GoKind::Slice: {
-            // A slice is {array *T, len, cap} (src/runtime/slice.go); DWARF names the first
-            // field "array" and types it *T.
-            const Field* array = type->field("array");
-            const Field* length = type->field("len");
-            if (array == nullptr || length == nullptr || array->type == nullptr) return;
-            const Type* pointerType = array->type->underlying();
-            const Type* element = pointerType->target;
-            if (element == nullptr || !mayHoldPointers(element)) return;
-            auto data = reader.u64(item.address + array->offset);
-            auto len = reader.u64(item.address + length->offset);
-            if (!data || !len || *data == 0) return;
-            if (!firstVisit(*data, type)) return;
-            std::uint64_t size = element->byteSize();
-            std::uint64_t count = *len;
-            // A slice's elements lie in one allocation, inside mapped memory (the heap grows in
-            // adjacent mappings, so a large allocation may span several): a length that runs
-            // past it is damage, not elements to queue.
-            // One whose data lies in no mapping at all is not a slice the program made: a stack
-            // slot DWARF describes for the whole function but the function has not written yet
-            // holds whatever was there before (seen on real programs' cores: a length of 6.8
-            // million over data at 0x1d7a, or ASCII text as both).
-            std::optional<std::uint64_t> end = mappedExtentEnd(*data);
-            if (!end) return;
-            if (size > 0) {
-                std::uint64_t fits = (*end - *data) / size;
-                if (count > fits) {
-                    count = fits;
-                    hitLimit("slice-past-its-mapping");
-                }
-            }
-            // Only now, on a slice that stands, may the element limit cut it: a stale stack slot
-            // (on a real gofmt core: a len of 824,636,076,464 over data at 0x20) is no slice, and
-            // no limit cut anything there.
-            count = elementsToFollow(count);
-            for (std::uint64_t i = 0; i < count; ++i)
-                if (!enqueue(Pending{fmt::format("{}[{}]", item.path, i), childKind, *data + i * size,
-                                     element, item.origin, item.through}))
-                    return;
+        case GoKind::Slice:
+            expandSlice(item, type);
             return;
-        }
         case GoKind::Func:
             expandFuncValue(item);
             return;
@@ -325,6 +287,73 @@ void Reachability::expand(const Pending& item) {
         default:
             return;
     }
+}
+
+void Reachability::expandSlice(const Pending& item, const Type* sliceType) {
+    // A slice is {array *T, len, cap} (src/runtime/slice.go); DWARF names the first field
+    // "array" and types it *T.
+    const Field* array = sliceType->field("array");
+    const Field* length = sliceType->field("len");
+    const Field* capacity = sliceType->field("cap");
+    if (array == nullptr || length == nullptr || array->type == nullptr) return;
+    const Type* element = array->type->underlying()->target;
+    if (element == nullptr || !mayHoldPointers(element)) return;
+    Reader reader(memory_);
+    auto data = reader.u64(item.address + array->offset);
+    auto len = reader.u64(item.address + length->offset);
+    if (!data || !len || *data == 0 || *len == 0) return;
+    // Every slice the runtime makes or reslices keeps len <= cap (makeslice, growslice and the
+    // compiler's bounds checks, src/runtime/slice.go); the elements up to cap lie in one
+    // allocation. A value breaking either is no slice the program holds: a stack slot DWARF
+    // describes for the whole function but the function has not written yet keeps whatever
+    // was there before (seen on a real gofmt core: len 824,639,952,736 over data in the heap;
+    // cut only to its mapping, its elements queued millions of garbage slices more and spent
+    // the memory budget before the search reached the program's maps).
+    std::uint64_t cap = *len;
+    if (capacity != nullptr) {
+        auto read = reader.u64(item.address + capacity->offset);
+        if (!read) return;
+        cap = *read;
+    }
+    std::optional<std::uint64_t> count = sliceElements(*data, *len, cap, element->byteSize());
+    if (!count) {
+        ++impossibleSlices_;
+        return;
+    }
+    if (!firstVisit(*data, sliceType)) return;
+    // Only now, on a slice that stands, may the element limit cut it.
+    const std::uint64_t size = element->byteSize();
+    const std::uint64_t followed = elementsToFollow(*count);
+    for (std::uint64_t i = 0; i < followed; ++i)
+        if (!enqueue(Pending{fmt::format("{}[{}]", item.path, i), RootKind::Heap, *data + i * size, element,
+                             item.origin, item.through}))
+            return;
+}
+
+std::optional<std::uint64_t> Reachability::sliceElements(std::uint64_t data, std::uint64_t len,
+                                                         std::uint64_t cap, std::uint64_t elementSize) {
+    if (len > cap) return std::nullopt;
+    // One whose data lies in no mapping at all is no slice either (a len of 6.8 million over
+    // data at 0x1d7a, or ASCII text as both).
+    std::optional<std::uint64_t> end = mappedExtentEnd(data);
+    if (!end) return std::nullopt;
+    if (elementSize == 0) return len;
+    SliceBacking backing = backing_ ? backing_(data) : SliceBacking{};
+    switch (backing.kind) {
+        case SliceBacking::Kind::NoObject:
+            return std::nullopt;
+        case SliceBacking::Kind::HeapSlot:
+            if (backing.slotEnd <= data || cap > (backing.slotEnd - data) / elementSize) return std::nullopt;
+            return len;
+        case SliceBacking::Kind::Unknown:
+            break;
+    }
+    // Outside the heap (a backing array on a stack or in globals) only the mapping bounds it:
+    // a length that runs past it is damage, cut and said.
+    const std::uint64_t fits = (*end - data) / elementSize;
+    if (len <= fits) return len;
+    hitLimit("slice-past-its-mapping");
+    return fits;
 }
 
 const Type* Reachability::atomicPointerTarget(const Type* structType) {

@@ -76,6 +76,16 @@ struct UntypedTarget {
 };
 using UntypedPointerResolver = std::function<std::optional<UntypedTarget>(std::uint64_t pointer)>;
 
+// What the heap says of the memory a slice's data pointer points into: the heap slot holding it
+// (a slice's backing array is one allocation, so no slice runs past its slot's end), an
+// in-use span's tail past its last slot (no object lies there), or nothing (a stack, a global,
+// memory the heap model does not describe).
+struct SliceBacking {
+    enum class Kind : std::uint8_t { Unknown, HeapSlot, NoObject } kind = Kind::Unknown;
+    std::uint64_t slotEnd = 0;  // HeapSlot: the first byte past the slot
+};
+using SliceBackingResolver = std::function<SliceBacking(std::uint64_t data)>;
+
 class Reachability {
   public:
     Reachability(const Memory& memory, LayoutCatalog& layouts, const ReachLimits& limits,
@@ -92,6 +102,8 @@ class Reachability {
     // Follow unsafe.Pointer and uintptr words into heap objects whose type the heap records
     // (ReachLimits::followUntypedPointers).
     void setUntypedPointerResolver(UntypedPointerResolver resolver) { untyped_ = std::move(resolver); }
+    // Bound slices by the heap slot their data lies in (without one, by its mapping only).
+    void setSliceBackingResolver(SliceBackingResolver resolver) { backing_ = std::move(resolver); }
     // Follows everything reachable from the roots added so far.
     void run();
     // Name map entries in paths by their key's type and length, not its contents (--redact).
@@ -102,6 +114,10 @@ class Reachability {
     const std::vector<std::string>& limitsHit() const { return limitsHit_; }
     // The most values that waited in the work list at once: what the search held at its peak.
     std::size_t peakQueued() const { return peakQueued_; }
+    // Values typed as slices that no running program could hold (len above cap, or a cap that
+    // runs past the heap slot or mapping of their data) and were therefore not followed: stack
+    // slots DWARF describes before the function wrote them, mostly.
+    std::size_t impossibleSlices() const { return impossibleSlices_; }
 
   private:
     // Millions wait in the work list at once: the one-byte members share one word.
@@ -137,6 +153,11 @@ class Reachability {
     void expandChannel(const Pending& item, const Type* chanType);
     void expandFuncValue(const Pending& item);
     void expandUntypedPointer(const Pending& item);
+    void expandSlice(const Pending& item, const Type* sliceType);
+    // How many of a slice's len elements to follow: len, or fewer where a backing array
+    // outside the heap runs past its mapping (a limit hit); nullopt when the value is no slice.
+    std::optional<std::uint64_t> sliceElements(std::uint64_t data, std::uint64_t len, std::uint64_t cap,
+                                               std::uint64_t elementSize);
     // The type of v in sync/atomic.Pointer[T] (its `_ [0]*T` field says T), or nullptr.
     static const Type* atomicPointerTarget(const Type* structType);
     // True the first time the object (address, type) is met, which it records; false when it
@@ -153,6 +174,8 @@ class Reachability {
     DynamicTypeResolver resolver_;
     ClosureResolver closures_;
     UntypedPointerResolver untyped_;
+    SliceBackingResolver backing_;
+    std::size_t impossibleSlices_ = 0;
     bool redactKeys_ = false;
     std::deque<Pending> queue_;
     bool budgetSpent_ = false;

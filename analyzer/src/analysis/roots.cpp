@@ -114,6 +114,16 @@ bool capturesSomething(Session& session, std::uint64_t funcval) {
 // header or a large span records (Go 1.22+), when that type's size is the DWARF type's; else,
 // from the span's heap bits (Go 1.22+), a map header, or a one-word object holding a pointer to
 // one, that validates as a map. Recognitions are memoized and bounded.
+// A slice's backing array is one allocation: the heap slot its data lies in bounds it. An
+// in-use span's slot is known whether or not the core says it is allocated.
+SliceBacking sliceBacking(const HeapModel& heap, std::uint64_t data) {
+    HeapAddress where = heap.classify(data);
+    if (where.objectSize != 0)
+        return SliceBacking{SliceBacking::Kind::HeapSlot, where.objectStart + where.objectSize};
+    if (where.kind == HeapAddressKind::SpanTail) return SliceBacking{SliceBacking::Kind::NoObject, 0};
+    return SliceBacking{};
+}
+
 class UntypedPointers {
   public:
     UntypedPointers(Session& session, RunContext& run) : session_(session), run_(run) {}
@@ -339,6 +349,8 @@ std::vector<MapRoot> findRoots(Session& session, RunContext& run) {
     UntypedPointers untyped(session, run);
     if (run.reach.followUntypedPointers)
         reach.setUntypedPointerResolver([&untyped](std::uint64_t pointer) { return untyped(pointer); });
+    if (const HeapModel* heap = session.heap())
+        reach.setSliceBackingResolver([heap](std::uint64_t data) { return sliceBacking(*heap, data); });
     Reader reader(session.memory());
     for (const GlobalVariable& global : session.types().globals()) {
         if (global.type == nullptr || runtimeInternal(global.name)) continue;
@@ -363,6 +375,12 @@ std::vector<MapRoot> findRoots(Session& session, RunContext& run) {
             "hold are left to the unreached-map scan",
             names));
     }
+    if (reach.impossibleSlices() > 0)
+        run.notes.push_back(fmt::format(
+            "{} value(s) typed as slices were not followed: their len exceeds their cap, or their cap runs "
+            "past the heap slot or mapping their data lies in (mostly stack slots their function has not "
+            "written yet)",
+            reach.impossibleSlices()));
     for (const std::string& limit : reach.limitsHit()) {
         run.notes.push_back(fmt::format("the search for maps stopped early: limit {} reached", limit));
         run.limitsHit.push_back(limit);
