@@ -260,6 +260,8 @@ void LldbTarget::readThreads(lldb::SBProcess& process) {
             if (auto rip = state.registerValue("rip")) state.pc = *rip;
             if (auto rsp = state.registerValue("rsp")) state.sp = *rsp;
             if (auto rbp = state.registerValue("rbp")) state.framePointer = *rbp;
+            // arm64: LLDB names x29 and x30 by their roles.
+            if (auto lr = state.registerValue("lr")) state.linkRegister = *lr;
         }
         threads_.push_back(std::move(state));
     }

@@ -12,7 +12,7 @@ import pathlib
 import re
 import sys
 
-LAYERS = ["support", "core", "binary", "runtime", "maps", "analysis", "render"]
+LAYERS = ["support", "arch", "core", "binary", "runtime", "maps", "analysis", "render"]
 # Public headers and the layer whose concepts they hold.
 PUBLIC = {
     "gomapcore/error.h": "support",

@@ -105,7 +105,7 @@ TEST_P(CorpusCaseTest, TargetMatchesTruth) {
     EXPECT_EQ(report_.target.goVersion, record.value("go_version", ""));
     EXPECT_EQ(gomapcore::toString(report_.target.mapLayout), record.value("layout", ""));
     EXPECT_EQ(report_.target.pid, record.value("pid", -1));
-    EXPECT_EQ(report_.target.arch, "amd64");
+    EXPECT_EQ(report_.target.arch, testing::buildArchitecture(GetParam().build));
     EXPECT_FALSE(report_.input.coreTruncated);
 }
 

@@ -41,6 +41,7 @@ import zlib
 # --- ELF constants (elf.h) ---------------------------------------------------------------------
 ET_CORE = 4
 EM_386, EM_S390, EM_X86_64, EM_AARCH64 = 3, 22, 62, 183
+EM_RISCV = 243
 PT_LOAD, PT_NOTE = 1, 4
 PF_W, PF_R = 2, 4
 NT_PRSTATUS, NT_PRPSINFO, NT_FILE = 1, 3, 0x46494C45
@@ -571,7 +572,7 @@ def make_elf32(ctx):
     return {"core": ctx.path("elf32.core"), "exe": ctx.exe("go1.26")}
 
 
-case("core-32-bit", make_elf32, analyze(), 2, r"32-bit ELF file; only 64-bit amd64 cores")
+case("core-32-bit", make_elf32, analyze(), 2, r"32-bit ELF file; only 64-bit amd64 and arm64 cores")
 
 
 def make_big_endian(ctx):
@@ -583,13 +584,20 @@ def make_big_endian(ctx):
 case("core-big-endian", make_big_endian, analyze(), 2, r"big-endian ELF file")
 
 
-def make_other_arch(ctx):
-    core = ctx.core("go1.26")
-    write_variant(core.path, ctx.path("aarch64.core"), [(E_MACHINE, struct.pack("<H", EM_AARCH64))])
-    return {"core": ctx.path("aarch64.core"), "exe": ctx.exe("go1.26")}
+def relabelled_machine(machine, name):
+    """The go1.26 healthy core with e_machine set to machine."""
+    def make(ctx):
+        core = ctx.core("go1.26")
+        write_variant(core.path, ctx.path(name), [(E_MACHINE, struct.pack("<H", machine))])
+        return {"core": ctx.path(name), "exe": ctx.exe("go1.26")}
+    return make
 
 
-case("core-other-architecture", make_other_arch, analyze(), 2, r"unsupported architecture \(e_machine 183\)")
+# An amd64 core relabelled arm64: both are read, so it is the executable that does not match.
+case("core-other-architecture", relabelled_machine(EM_AARCH64, "aarch64.core"), analyze(), 2,
+     r"is an amd64 program and the core is of an arm64 process")
+case("core-unsupported-architecture", relabelled_machine(EM_RISCV, "riscv.core"), analyze(), 2,
+     r"unsupported architecture \(e_machine 243\); only amd64 and arm64 cores are supported")
 
 
 def make_no_segments(ctx):
@@ -745,29 +753,63 @@ case("segment-wraps-address-space", make_segment_wraps, analyze(), 0, checks=[
 
 
 # Notes.
-def make_note_descsz_huge(ctx):
-    core = ctx.core("go1.26")
-    first = core.notes()[0]
-    check(first[3] == NT_PRSTATUS, "the first note is not NT_PRSTATUS")
-    write_variant(core.path, ctx.path("note-descsz-huge.core"), [(first[0] + 4, struct.pack("<I", 0xfffffff0))])
-    return facts_for(ctx, "go1.26", ctx.path("note-descsz-huge.core"))
+def prstatus_descsz(build, descsz, name):
+    """A variant of build's healthy core whose first note, NT_PRSTATUS, claims descsz bytes."""
+    def make(ctx):
+        core = ctx.core(build)
+        first = core.notes()[0]
+        check(first[3] == NT_PRSTATUS, "the first note is not NT_PRSTATUS")
+        write_variant(core.path, ctx.path(name), [(first[0] + 4, struct.pack("<I", descsz))])
+        return facts_for(ctx, build, ctx.path(name))
+    return make
 
 
-case("note-size-past-segment", make_note_descsz_huge, analyze(), 0, checks=[
+case("note-size-past-segment", prstatus_descsz("go1.26", 0xfffffff0, "note-descsz-huge.core"), analyze(), 0, checks=[
     note(r"malformed note"), field("target.threads", 0), field("target.pid", 0), maps_found("maps_intact"),
     no_finding()])
 
 
-def make_note_descsz_short(ctx):
-    # NT_PRSTATUS claims 16 bytes: the rest of its descriptor is then read as further notes.
-    core = ctx.core("go1.26")
-    first = core.notes()[0]
-    write_variant(core.path, ctx.path("note-descsz-short.core"), [(first[0] + 4, struct.pack("<I", 16))])
-    return facts_for(ctx, "go1.26", ctx.path("note-descsz-short.core"))
+# NT_PRSTATUS claims 16 bytes: the rest of its descriptor is then read as further notes.
+case("note-size-too-small", prstatus_descsz("go1.26", 16, "note-descsz-short.core"), analyze(), 0, checks=[
+    note(r"NT_PRSTATUS note too short \(16 bytes; an amd64 one is 336\)"), maps_found("maps_intact"), no_finding()],
+    show="main.users")
 
 
-case("note-size-too-small", make_note_descsz_short, analyze(), 0, checks=[
-    note(r"NT_PRSTATUS note too short \(16 bytes\)"), maps_found("maps_intact"), no_finding()], show="main.users")
+# aarch64 notes with lying sizes (an arm64 core made under qemu-aarch64, tests/corpus-arm64).
+# NT_PRSTATUS claims amd64's 336 bytes: too short for arm64's 34 registers.
+case("arm64-note-prstatus-too-short", prstatus_descsz("arm64-go1.26", 336, "arm64-prstatus-short.core"), analyze(), 0,
+     checks=[
+    note(r"NT_PRSTATUS note too short \(336 bytes; an arm64 one is 392\)"), maps_found("maps_intact"),
+    no_finding()], show="main.users")
+
+
+# Without NT_FILE (qemu's arm64 cores) the executable is matched against the core's mappings.
+def make_arm64_exe_of_another_build(ctx):
+    return {"core": ctx.core_path("arm64-go1.26"), "exe": ctx.exe("arm64-go1.23")}
+
+
+case("arm64-no-file-note-other-executable", make_arm64_exe_of_another_build, analyze(), 2,
+     r"does not match the core, which has no file mappings \(no NT_FILE note\): its segment at 0x10000 does not fit")
+
+
+def make_arm64_rodata_differs(ctx):
+    # One byte of the read-only data qemu dumped differs from the executable's file.
+    core = ctx.core("arm64-go1.26")
+    rodata = [s for s in core.loads() if s.flags == 4 and s.filesz > 0]  # PF_R only, dumped
+    check(rodata, "no dumped read-only segment")
+    at = rodata[0].offset + 100
+    write_variant(core.path, ctx.path("arm64-rodata-differs.core"), [(at, bytes([core.data[at] ^ 0xff]))])
+    return {"core": ctx.path("arm64-rodata-differs.core"), "exe": ctx.exe("arm64-go1.26")}
+
+
+case("arm64-no-file-note-rodata-differs", make_arm64_rodata_differs, analyze(), 2,
+     r"bytes the core dumped at 0x[0-9a-f]+ are not the executable's")
+
+
+case("arm64-note-size-past-segment", prstatus_descsz("arm64-go1.23", 0xfffffff0, "arm64-note-descsz-huge.core"),
+     analyze(), 0, checks=[
+    note(r"malformed note"), field("target.threads", 0), field("target.pid", 0), maps_found("maps_intact"),
+    no_finding()])
 
 
 def make_note_namesz_huge(ctx):

@@ -18,6 +18,18 @@ std::string corpusDir() {
     return GOMAPCORE_CORPUS_DIR;
 }
 
+namespace {
+constexpr std::string_view kArm64Prefix = "arm64-";
+}
+
+std::string buildArchitecture(const std::string& build) {
+    return build.rfind(kArm64Prefix, 0) == 0 ? "arm64" : "amd64";
+}
+
+std::string goBuild(const std::string& build) {
+    return build.rfind(kArm64Prefix, 0) == 0 ? build.substr(kArm64Prefix.size()) : build;
+}
+
 std::vector<std::string> corpusBuilds() {
     std::vector<std::string> builds;
     if (!fs::is_directory(corpusDir())) return builds;

@@ -31,6 +31,11 @@ struct CorpusCase {
 void PrintTo(const CorpusCase& c, std::ostream* out);
 
 std::string corpusDir();
+// The CPU a build's cores come from: the arm64 corpus (tests/corpus-arm64) is unpacked beside
+// the amd64 one as builds named "arm64-go1.N".
+std::string buildArchitecture(const std::string& build);
+// The Go toolchain of a build, without its architecture: "arm64-go1.26" -> "go1.26".
+std::string goBuild(const std::string& build);
 std::vector<std::string> corpusBuilds();
 std::vector<CorpusCase> corpusCases();
 // A gtest-safe name (letters, digits, underscores) for a build or case label.

@@ -18,7 +18,7 @@ namespace gomapcore {
 
 // One named register of a thread, as the target reports it.
 struct RegisterValue {
-    std::string name;  // "rip", "rsp", ...
+    std::string name;  // as the kernel's register set names it: "rip", "rsp", ... or "x0", "pc", ...
     std::uint64_t value = 0;
 };
 
@@ -29,6 +29,7 @@ struct ThreadState {
     std::uint64_t pc = 0;
     std::uint64_t sp = 0;
     std::uint64_t framePointer = 0;
+    std::uint64_t linkRegister = 0;        // arm64's x30 (the return address of a leaf); 0 on amd64
     std::vector<RegisterValue> registers;  // every general register the target gives
 
     std::optional<std::uint64_t> registerValue(const std::string& name) const {
@@ -65,10 +66,10 @@ struct ProcessInfo {
 
 // What the report says about where its input came from.
 struct TargetDescription {
-    std::string kind;  // "core", "live", "recorded"
-    std::string path;  // the core file, or a description of the process
-    std::string architecture;
-    bool truncated = false;  // a core file that ends before what its headers describe
+    std::string kind;          // "core", "live", "recorded"
+    std::string path;          // the core file, or a description of the process
+    std::string architecture;  // GOARCH: "amd64", "arm64"
+    bool truncated = false;    // a core file that ends before what its headers describe
     // How the input was read, when the report should say so (a core decompressed first).
     std::vector<std::string> notes;
 };

@@ -113,21 +113,24 @@ std::vector<MapCandidate> mapArgument(Session& session, const Goroutine& gorouti
     }
     if (!candidates.empty()) return candidates;
     // Fallback measured on amd64 cores (GO-MAPS.md §7.4): after the prologue the map argument
-    // of mapassign/mapaccess is at CFA+8, and an iterator is at the CFA with its map at +24.
+    // of mapassign/mapaccess is in the second argument spill slot (argp+8), and an iterator is
+    // in the first (argp) with its map at +24. The spill slots are the caller's outgoing
+    // argument area in ABIInternal on every architecture (src/cmd/compile/abi-internal.md), at
+    // argp: the CFA on amd64, past the saved link register on arm64.
     // Spill slots can be stale or reused (Go 1.26 was seen holding the map itself where the
     // iterator was expected), so these are candidates for the caller to check against the
     // maps it knows.
     bool iterator = function.rfind("runtime.mapiter", 0) == 0 || function.rfind("runtime.mapIter", 0) == 0 ||
                     function.find("Iter).") != std::string_view::npos;
     if (iterator) {
-        if (auto word = reader.u64(frame.fp); word && *word != 0) {
+        if (auto word = reader.u64(frame.argp); word && *word != 0) {
             if (auto m = reader.u64(*word + 24)) candidates.push_back({*m, true});
             candidates.push_back({*word, true});
         }
         return candidates;
     }
     if (function.rfind("runtime.map", 0) != 0) return candidates;
-    if (auto m = reader.u64(frame.fp + 8)) candidates.push_back({*m, true});
+    if (auto m = reader.u64(frame.argp + 8)) candidates.push_back({*m, true});
     return candidates;
 }
 
@@ -147,8 +150,8 @@ std::string crashMessage(Session& session, const std::vector<StackFrame>& frames
         std::string_view name = frame.function->name;
         if (name == "runtime.fatal" || name == "runtime.throw") {
             fromThrow = true;
-            // The string argument s: its DWARF location, else the argument spill slots at the
-            // CFA. The length there may be stale (tracebacks print it with a '?'), so known
+            // The string argument s: its DWARF location, else the argument spill slots at
+            // argp. The length there may be stale (tracebacks print it with a '?'), so known
             // messages are matched by their bytes.
             std::optional<std::uint64_t> data, length;
             for (const FrameVariable& v :
@@ -157,8 +160,8 @@ std::string crashMessage(Session& session, const std::vector<StackFrame>& frames
                     data = reader.u64(*v.address);
                     length = reader.u64(*v.address + 8);
                 }
-            if (!data) data = reader.u64(frame.fp);
-            if (!length) length = reader.u64(frame.fp + 8);
+            if (!data) data = reader.u64(frame.argp);
+            if (!length) length = reader.u64(frame.argp + 8);
             if (!data) return "";
             // A stale spill slot leaves the length wrong while the data pointer is right (the
             // caller loads both into registers; the callee spills only what it must). fatal and
@@ -380,6 +383,14 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
         crash.signal = signal->signo;
         crash.signalCode = signal->code;
         if (crash.signal == SIGSEGV || crash.signal == SIGBUS) crash.faultAddress = signal->faultAddress;
+    } else {
+        // A core without NT_SIGINFO (qemu-user's, some minimal dumpers'): the signal is the
+        // pr_cursig of the thread that took it; its code and address are not recorded.
+        for (const ThreadState& thread : session.target().threads())
+            if (thread.signal != 0) {
+                crash.signal = thread.signal;
+                break;
+            }
     }
     const GoroutineTable* table = session.goroutines();
     std::optional<int> ownPid;

@@ -38,12 +38,12 @@ class FrameSlots {
         if (!live_) return true;  // no maps to judge by: keep the variable, as before
         std::uint64_t base = 0;
         const std::vector<bool>* bits = nullptr;
-        if (address < frame_.varp()) {
+        if (address < frame_.varp) {
             bits = &live_->locals;
-            base = frame_.varp() - 8 * bits->size();
-        } else if (address >= frame_.argp()) {
+            base = frame_.varp - 8 * bits->size();
+        } else if (address >= frame_.argp) {
             bits = &live_->args;
-            base = frame_.argp();
+            base = frame_.argp;
         } else {
             return true;  // the saved frame pointer and return address hold no variable
         }

@@ -82,6 +82,11 @@ bool runtimeInternal(std::string_view name) {
 
 Session::Session(std::unique_ptr<Target> target, std::unique_ptr<Executable> executable)
     : target_(std::move(target)), executable_(std::move(executable)) {
+    const std::string targetArchitecture = target_->description().architecture;
+    if (!targetArchitecture.empty() && targetArchitecture != executable_->architecture().name)
+        throw Error(Error::Code::ExecutableMismatch,
+                    fmt::format("executable {} is an {} program and the core is of an {} process",
+                                executable_->path(), executable_->architecture().name, targetArchitecture));
     if (executable_->positionIndependent()) {
         auto entry = target_->auxv().find(AT_ENTRY);
         if (entry == target_->auxv().end())
@@ -99,7 +104,63 @@ Session::Session(std::unique_ptr<Target> target, std::unique_ptr<Executable> exe
     detectProgramLayout();
 }
 
+void Session::matchSegmentsWithoutFileMappings() {
+    // A core without NT_FILE (qemu-user's, some minimal dumpers') does not say which file a
+    // mapping holds, and may not have dumped the ELF header page either: the executable's
+    // loadable segments must then each begin a mapping of the core, with the same permissions,
+    // and a read-only one end where the segment's last page does (the kernel's elf_map maps
+    // PT_LOADs page by page; a writable one goes on into its bss, which may be mapped apart).
+    std::uint64_t pageSize = 4096;
+    if (auto found = target_->auxv().find(AT_PAGESZ);
+        found != target_->auxv().end() && found->second >= 4096 && (found->second & (found->second - 1)) == 0)
+        pageSize = found->second;
+    const Memory& captured = target_->memory();
+    std::size_t matched = 0;
+    for (const ExecutableSegment& segment : executable_->segments()) {
+        if (segment.memSize == 0) continue;
+        const std::uint64_t start = (segment.vaddr + loadBias_) & ~(pageSize - 1);
+        const std::uint64_t end =
+            (segment.vaddr + loadBias_ + segment.memSize + pageSize - 1) & ~(pageSize - 1);
+        std::optional<MemoryRegion> region = captured.regionAt(start);
+        std::string why;
+        if (!region || region->start != start)
+            why = fmt::format("no mapping of the core begins at {:#x}", start);
+        else if (region->writable != segment.writable || region->executable != segment.executable)
+            why = fmt::format("the mapping at {:#x} is {}{}{}, the segment {}{}", start,
+                              region->readable ? "r" : "-", region->writable ? "w" : "-",
+                              region->executable ? "x" : "-", segment.writable ? "writable" : "read-only",
+                              segment.executable ? " and executable" : "");
+        else if (!segment.writable && region->end != end)
+            why = fmt::format("the mapping at {:#x} ends at {:#x}, the segment at {:#x}", start, region->end,
+                              end);
+        // What the core did dump of a read-only segment must be the executable's own bytes
+        // (qemu-user dumps .rodata, where the type descriptors and pclntab of another build
+        // would differ).
+        if (why.empty() && !segment.writable && segment.fileSize > 0) {
+            std::vector<std::byte> dumped(std::min<std::uint64_t>(segment.fileSize, 64 << 10));
+            ReadResult read = captured.read(segment.vaddr + loadBias_, dumped);
+            auto fileBytes = executable_->fileBytes(segment.fileOffset, read.bytesRead);
+            if (read.bytesRead > 0 && (fileBytes.size() != read.bytesRead ||
+                                       !std::equal(fileBytes.begin(), fileBytes.end(), dumped.begin())))
+                why = fmt::format("the {} bytes the core dumped at {:#x} are not the executable's",
+                                  read.bytesRead, segment.vaddr + loadBias_);
+        }
+        if (!why.empty())
+            throw Error(Error::Code::ExecutableMismatch,
+                        fmt::format("executable {} does not match the core, which has no file mappings (no "
+                                    "NT_FILE note): its segment at {:#x} does not fit: {}",
+                                    executable_->path(), segment.vaddr + loadBias_, why));
+        ++matched;
+    }
+    notes_.push_back(fmt::format(
+        "the core has no file mappings (no NT_FILE note): the executable's {} loadable "
+        "segments were matched against the core's mappings by address, size and permissions, and the "
+        "read-only bytes it dumped against the file",
+        matched));
+}
+
 void Session::verifyExecutableMatchesTarget() {
+    if (target_->fileMappings().empty()) matchSegmentsWithoutFileMappings();
     // The kernel dumps the first page of an ELF mapping (coredump_filter bit 4, "ELF headers"),
     // which holds the ELF header, program headers and Go build ID note. Compare it byte for
     // byte with the executable's file.
@@ -171,8 +232,8 @@ const GoroutineTable* Session::goroutines() {
     if (!goroutines_) {
         const GoSymbols* table = symbols();
         goroutines_ = table == nullptr ? nullptr
-                                       : GoroutineTable::load(*memory_, *types_, loadBias_, *table,
-                                                              target_->threads(), notes_);
+                                       : GoroutineTable::load(*memory_, architecture(), *types_, loadBias_,
+                                                              *table, target_->threads(), notes_);
     }
     return goroutines_->get();
 }

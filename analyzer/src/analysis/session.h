@@ -48,6 +48,8 @@ class Session {
 
     const Target& target() const { return *target_; }
     const Executable& executable() const { return *executable_; }
+    // The CPU the program ran on: the executable's, which the target's must equal.
+    const Architecture& architecture() const { return executable_->architecture(); }
     // The target's memory, with the executable's file bytes for read-only file mappings the
     // target did not capture.
     const Memory& memory() const { return *memory_; }
@@ -87,6 +89,7 @@ class Session {
 
   private:
     void verifyExecutableMatchesTarget();
+    void matchSegmentsWithoutFileMappings();
     void detectProgramLayout();
 
     std::unique_ptr<Target> target_;

@@ -97,10 +97,11 @@ void Executable::parse() {
     GElf_Ehdr ehdr;
     if (elf_ == nullptr || gelf_getehdr(elf_, &ehdr) == nullptr)
         throw Error(Error::Code::NotGoProgram, path + ": invalid ELF header");
+    architecture_ = architectureForElfMachine(ehdr.e_machine);
     if (ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB ||
-        ehdr.e_machine != EM_X86_64)
+        architecture_ == nullptr)
         throw Error(Error::Code::UnsupportedTarget,
-                    path + ": only 64-bit little-endian amd64 executables are supported");
+                    path + ": only 64-bit little-endian amd64 and arm64 executables are supported");
     if (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN)
         throw Error(Error::Code::NotGoProgram, path + " is an ELF file but not an executable");
     positionIndependent_ = ehdr.e_type == ET_DYN;

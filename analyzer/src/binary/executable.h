@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "arch/architecture.h"
 #include "binary/build_id.h"
 #include "support/mapped_file.h"
 
@@ -41,6 +42,8 @@ class Executable {
     const std::string& path() const { return file_->path(); }
     const std::vector<ExecutableSegment>& segments() const { return segments_; }
     bool positionIndependent() const { return positionIndependent_; }
+    // The CPU the executable was built for (from e_machine).
+    const Architecture& architecture() const { return *architecture_; }
     std::uint64_t entry() const { return entry_; }
 
     // "go1.23.5" from the build info, or "" when the binary does not say.
@@ -74,6 +77,7 @@ class Executable {
     Elf* elf_ = nullptr;
     Dwarf* dwarf_ = nullptr;
     bool positionIndependent_ = false;
+    const Architecture* architecture_ = nullptr;
     std::uint64_t entry_ = 0;
     std::vector<ExecutableSegment> segments_;
     std::unordered_map<std::string, Symbol> symbols_;

@@ -17,12 +17,11 @@
 namespace gomapcore {
 namespace {
 
-// Offsets inside x86_64 struct elf_prstatus (336 bytes).
+// Offsets inside struct elf_prstatus on 64-bit Linux (the same on amd64 and arm64; pr_reg, its
+// size set by the architecture, starts at Architecture::kPrstatusRegs).
 constexpr std::size_t kPrstatusCursig = 12;
 constexpr std::size_t kPrstatusPid = 32;
-constexpr std::size_t kPrstatusRegs = 112;
-constexpr std::size_t kPrstatusMinSize = kPrstatusRegs + sizeof(Amd64Registers);
-// Offsets inside x86_64 struct elf_prpsinfo (136 bytes).
+// Offsets inside struct elf_prpsinfo on 64-bit Linux (136 bytes, amd64 and arm64 alike).
 constexpr std::size_t kPrpsinfoPid = 24;
 constexpr std::size_t kPrpsinfoFname = 40;
 constexpr std::size_t kPrpsinfoPsargs = 56;
@@ -229,10 +228,11 @@ void CoreFile::parse() {
     const auto* ident = reinterpret_cast<const unsigned char*>(bytes.data());
     if (ident[EI_CLASS] != ELFCLASS64)
         throw Error(Error::Code::UnsupportedTarget,
-                    path + " is a 32-bit ELF file; only 64-bit amd64 cores are supported");
+                    path + " is a 32-bit ELF file; only 64-bit amd64 and arm64 cores are supported");
     if (ident[EI_DATA] != ELFDATA2LSB)
-        throw Error(Error::Code::UnsupportedTarget,
-                    path + " is a big-endian ELF file; only little-endian amd64 cores are supported");
+        throw Error(
+            Error::Code::UnsupportedTarget,
+            path + " is a big-endian ELF file; only little-endian amd64 and arm64 cores are supported");
     if (fileSize < sizeof(Elf64_Ehdr))
         throw Error(Error::Code::NotElfCore,
                     fmt::format("{} is truncated: its ELF header needs {} bytes, the file has {}", path,
@@ -241,10 +241,11 @@ void CoreFile::parse() {
     if (ehdr.e_type != ET_CORE)
         throw Error(Error::Code::NotElfCore, path + " is an ELF file but not a core dump (e_type " +
                                                  std::to_string(ehdr.e_type) + ")");
-    if (ehdr.e_machine != EM_X86_64)
+    architecture_ = architectureForElfMachine(ehdr.e_machine);
+    if (architecture_ == nullptr)
         throw Error(Error::Code::UnsupportedTarget, path + ": unsupported architecture (e_machine " +
                                                         std::to_string(ehdr.e_machine) +
-                                                        "); only amd64 cores are supported");
+                                                        "); only amd64 and arm64 cores are supported");
 
     // The program header table, read directly: libelf silently shortens a table that runs past
     // the end of the file, which would hide a truncated core.
@@ -367,14 +368,19 @@ void CoreFile::parse() {
 void CoreFile::parseNote(std::uint32_t type, const std::byte* desc, std::size_t size) {
     switch (type) {
         case NT_PRSTATUS: {
-            if (size < kPrstatusMinSize) {
-                noteProblems_.push_back("NT_PRSTATUS note too short (" + std::to_string(size) + " bytes)");
+            const std::size_t registers = architecture_->registerNames.size();
+            if (size < Architecture::kPrstatusRegs + 8 * registers) {
+                noteProblems_.push_back(fmt::format("NT_PRSTATUS note too short ({} bytes; an {} one is {})",
+                                                    size, architecture_->name,
+                                                    architecture_->prstatusSize()));
                 return;
             }
             CoreThread thread;
             thread.signal = loadAt<std::int16_t>(desc, kPrstatusCursig);
             thread.tid = loadAt<std::int32_t>(desc, kPrstatusPid);
-            std::memcpy(&thread.registers, desc + kPrstatusRegs, sizeof(Amd64Registers));
+            thread.registers.resize(registers);
+            for (std::size_t i = 0; i < registers; ++i)
+                thread.registers[i] = loadAt<std::uint64_t>(desc, Architecture::kPrstatusRegs + 8 * i);
             threads_.push_back(thread);
             return;
         }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/architecture.h"
 #include "gomapcore/target.h"
 #include "support/compressed_file.h"
 #include "support/mapped_file.h"
@@ -29,16 +30,11 @@ struct CoreSegment {
     std::uint64_t end() const { return vaddr + memSize; }
 };
 
-// amd64 general registers in the kernel's user_regs_struct order.
-struct Amd64Registers {
-    std::uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, origRax, rip, cs,
-        eflags, rsp, ss, fsBase, gsBase, ds, es, fs, gs;
-};
-
 struct CoreThread {
     int tid = 0;
     int signal = 0;  // pr_cursig
-    Amd64Registers registers{};
+    // pr_reg: the general registers in the kernel's order (Architecture::registerNames).
+    std::vector<std::uint64_t> registers;
 };
 
 class CoreFile {
@@ -50,7 +46,7 @@ class CoreFile {
 
     const std::string& path() const { return file_->path(); }
     std::uint64_t fileSize() const { return file_->size(); }
-    std::string architecture() const { return "amd64"; }
+    const Architecture& architecture() const { return *architecture_; }
 
     // How the core was decompressed; unset for a core that was not compressed.
     const std::optional<Decompression>& decompression() const { return decompression_; }
@@ -81,6 +77,7 @@ class CoreFile {
     std::unique_ptr<MappedFile> file_;
     std::optional<Decompression> decompression_;
     bool truncated_ = false;
+    const Architecture* architecture_ = &amd64Architecture();  // from e_machine
     std::vector<CoreSegment> segments_;
     std::vector<CoreThread> threads_;
     std::optional<SignalInfo> signalInfo_;

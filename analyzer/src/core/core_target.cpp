@@ -9,25 +9,24 @@
 
 namespace gomapcore {
 
-ThreadState threadStateOf(const CoreThread& thread) {
-    const Amd64Registers& r = thread.registers;
+ThreadState threadStateOf(const CoreThread& thread, const Architecture& architecture) {
     ThreadState state;
     state.tid = thread.tid;
     state.signal = thread.signal;
-    state.pc = r.rip;
-    state.sp = r.rsp;
-    state.framePointer = r.rbp;
-    state.registers = {{"rax", r.rax}, {"rbx", r.rbx},       {"rcx", r.rcx},        {"rdx", r.rdx},
-                       {"rsi", r.rsi}, {"rdi", r.rdi},       {"rbp", r.rbp},        {"rsp", r.rsp},
-                       {"r8", r.r8},   {"r9", r.r9},         {"r10", r.r10},        {"r11", r.r11},
-                       {"r12", r.r12}, {"r13", r.r13},       {"r14", r.r14},        {"r15", r.r15},
-                       {"rip", r.rip}, {"eflags", r.eflags}, {"fs_base", r.fsBase}, {"gs_base", r.gsBase}};
+    const auto& r = thread.registers;
+    if (r.size() != architecture.registerNames.size()) return state;
+    state.pc = r[architecture.pcRegister];
+    state.sp = r[architecture.spRegister];
+    state.framePointer = r[architecture.framePointerRegister];
+    if (architecture.linkRegister) state.linkRegister = r[*architecture.linkRegister];
+    for (std::size_t i = 0; i < r.size(); ++i)
+        state.registers.push_back({std::string(architecture.registerNames[i]), r[i]});
     return state;
 }
 
 CoreTarget::CoreTarget(std::unique_ptr<CoreFile> core) : core_(std::move(core)), memory_(*core_) {
     for (const CoreThread& thread : core_->threads())
-        threads_.push_back(threadStateOf(thread));
+        threads_.push_back(threadStateOf(thread, core_->architecture()));
 }
 
 std::vector<MemoryRegion> CoreTarget::regions() const {
@@ -38,7 +37,8 @@ std::vector<MemoryRegion> CoreTarget::regions() const {
 }
 
 TargetDescription CoreTarget::description() const {
-    TargetDescription description{"core", core_->path(), core_->architecture(), core_->truncated(), {}};
+    TargetDescription description{
+        "core", core_->path(), std::string(core_->architecture().name), core_->truncated(), {}};
     if (core_->decompression()) description.notes.push_back(describeDecompression(*core_->decompression()));
     return description;
 }

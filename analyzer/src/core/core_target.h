@@ -34,7 +34,8 @@ class CoreTarget : public Target {
     std::vector<ThreadState> threads_;
 };
 
-// The registers of an amd64 thread (NT_PRSTATUS user_regs_struct) as a ThreadState.
-ThreadState threadStateOf(const CoreThread& thread);
+// A thread's NT_PRSTATUS registers as a ThreadState, named as architecture's kernel names them;
+// a thread whose register set has another size gets none.
+ThreadState threadStateOf(const CoreThread& thread, const Architecture& architecture);
 
 }  // namespace gomapcore

@@ -1,7 +1,6 @@
 #include "runtime/goroutines.h"
 
 #include <fmt/format.h>
-#include <sys/ucontext.h>
 
 #include <cstddef>
 
@@ -46,20 +45,14 @@ std::optional<std::string> stringArrayElement(const Reader& reader, TypeTable& t
     return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
 }
 
-// The kernel's struct ucontext on x86-64 (include/uapi/asm-generic/ucontext.h): uc_flags,
-// uc_link, uc_stack, uc_mcontext (struct sigcontext), then a 64-bit uc_sigmask. glibc's
-// ucontext_t is larger (its sigset_t has 1024 bits, and it appends the FP state), so the size
-// is built from the kernel's own fields; rt_sigframe's siginfo follows it
-// (arch/x86/include/asm/sigframe.h).
-constexpr std::uint64_t kKernelUcontextSize = offsetof(ucontext_t, uc_sigmask) + 8;
-
 // The signal frames a thread's handler ran on, read from the unwound frames of the thread.
-std::vector<HandledSignal> handledSignals(const Reader& reader, const std::vector<StackFrame>& frames) {
+std::vector<HandledSignal> handledSignals(const Reader& reader, const Architecture& architecture,
+                                          const std::vector<StackFrame>& frames) {
     constexpr int kSiUser = 0;  // si_code values <= 0 are sent by a process (SI_USER, SI_QUEUE, SI_TKILL)
     std::vector<HandledSignal> signals;
     for (std::size_t i = 0; i < frames.size(); ++i) {
         if (frames[i].function == nullptr || frames[i].function->name != "runtime.sigtramp") continue;
-        std::uint64_t info = frames[i].fp + kKernelUcontextSize;
+        std::uint64_t info = frames[i].fp + architecture.signalInfoOffset;
         auto signo = reader.u32(info);
         auto code = reader.u32(info + 8);
         if (!signo || !code || *signo == 0 || *signo > 64) continue;  // not a siginfo the kernel wrote
@@ -72,6 +65,9 @@ std::vector<HandledSignal> handledSignals(const Reader& reader, const std::vecto
         } else if (auto address = reader.u64(info + 16)) {
             signal.faultAddress = *address;
         }
+        if (architecture.interruptedLinkRegisterOffset)
+            signal.interruptedLr =
+                reader.u64(frames[i].fp + *architecture.interruptedLinkRegisterOffset).value_or(0);
         if (i + 1 < frames.size()) {
             signal.interruptedPc = frames[i + 1].pc;
             signal.interruptedSp = frames[i + 1].sp;
@@ -98,15 +94,20 @@ bool isSystemGoroutine(const GoSymbols& symbols, std::uint64_t startPc) {
 
 }  // namespace
 
-std::vector<StackFrame> unwindStack(const Memory& memory, const GoSymbols& symbols, std::uint64_t pc,
-                                    std::uint64_t sp, const std::vector<StackBounds>& stacks, bool trap,
-                                    const UnwindLimits& limits, std::string& problem) {
-    // src/runtime/traceback.go (unwinder.next, resolveInternal): fp = sp + spdelta(pc) +
-    // ptrsize on amd64 (the return address); the caller's pc is at fp - ptrsize and its sp is
-    // fp. A frame after runtime.sigpanic resumes at the faulting instruction itself.
+std::vector<StackFrame> unwindStack(const Memory& memory, const GoSymbols& symbols,
+                                    const Architecture& architecture, UnwindStart start,
+                                    const std::vector<StackBounds>& stacks, const UnwindLimits& limits,
+                                    std::string& problem) {
+    // src/runtime/traceback.go (unwinder.resolveInternal, unwinder.next). The CFA is
+    // sp + spdelta(pc), plus the return address the call pushed on amd64. The caller's pc is
+    // that return address: on amd64 the word below the CFA; on a link-register machine (arm64)
+    // the word the prologue saved at the callee's sp, or, for an innermost function without a
+    // frame yet, the link register itself. The caller's sp is the CFA. A frame after
+    // runtime.sigpanic resumes at the faulting instruction itself.
     std::vector<StackFrame> frames;
     Reader reader(memory);
-    bool pcIsTrap = trap;
+    std::uint64_t pc = start.pc, sp = start.sp, lr = start.lr;
+    bool pcIsTrap = start.trap;
     auto onSomeStack = [&](std::uint64_t address) {
         return std::any_of(stacks.begin(), stacks.end(),
                            [&](const StackBounds& s) { return address > s.lo && address <= s.hi; });
@@ -130,26 +131,30 @@ std::vector<StackFrame> unwindStack(const Memory& memory, const GoSymbols& symbo
             problem = fmt::format("no frame size for {} at pc {:#x}", function->name, pc);
             return frames;
         }
-        frame.fp = sp + static_cast<std::uint64_t>(*delta) + 8;
+        frame.fp = sp + static_cast<std::uint64_t>(*delta) + (architecture.usesLinkRegister ? 0 : 8);
+        frame.varp = architecture.usesLinkRegister ? frame.fp : frame.fp - 8;
+        if (frame.varp > frame.sp) frame.varp -= 8;  // the saved frame pointer
+        frame.argp = frame.fp + architecture.minFrameSize;
         frames.push_back(frame);
         if (!onSomeStack(frame.fp)) {
             problem = fmt::format("frame of {} at sp {:#x} leaves every known stack", function->name, sp);
             return frames;
         }
         if (function->name == "runtime.sigtramp") {
-            // The kernel entered the signal handler with the return address (sa_restorer)
-            // on top of an rt_sigframe, so the interrupted context's ucontext starts at the
-            // handler's CFA (Linux arch/x86/include/asm/sigframe.h; the register order is the
-            // kernel ABI of <sys/ucontext.h>, not a Go layout).
-            std::uint64_t gregs = frame.fp + offsetof(ucontext_t, uc_mcontext) + offsetof(mcontext_t, gregs);
-            auto interruptedPc = reader.u64(gregs + 8 * REG_RIP);
-            auto interruptedSp = reader.u64(gregs + 8 * REG_RSP);
+            // The kernel entered the signal handler on an rt_sigframe whose ucontext holds the
+            // interrupted registers, at fixed offsets from the handler's CFA (the kernel ABI,
+            // arch/Architecture.h, not a Go layout).
+            auto interruptedPc = reader.u64(frame.fp + architecture.interruptedPcOffset);
+            auto interruptedSp = reader.u64(frame.fp + architecture.interruptedSpOffset);
             if (!interruptedPc || !interruptedSp) {
                 problem = "the signal frame is not captured";
                 return frames;
             }
             pc = *interruptedPc;
             sp = *interruptedSp;
+            lr = architecture.interruptedLinkRegisterOffset
+                     ? reader.u64(frame.fp + *architecture.interruptedLinkRegisterOffset).value_or(0)
+                     : 0;
             pcIsTrap = true;
             continue;
         }
@@ -160,22 +165,50 @@ std::vector<StackFrame> unwindStack(const Memory& memory, const GoSymbols& symbo
             problem = fmt::format("stack switched in {}", function->name);
             return frames;
         }
-        auto returnAddress = reader.u64(frame.fp - 8);
+        std::uint64_t returnSlot = architecture.usesLinkRegister ? frame.sp : frame.fp - 8;
+        std::optional<std::uint64_t> returnAddress;
+        if (architecture.usesLinkRegister && frame.sp == frame.fp && lr != 0)
+            returnAddress = lr;  // no frame yet: the return address is still in the link register
+        else
+            returnAddress = reader.u64(returnSlot);
         if (!returnAddress) {
-            problem = fmt::format("return address at {:#x} is not captured", frame.fp - 8);
+            problem = fmt::format("return address at {:#x} is not captured", returnSlot);
             return frames;
         }
         if (*returnAddress == 0) return frames;
-        pcIsTrap = function->name == "runtime.sigpanic";
+        // Calls the signal handler injects into the interrupted code (traceback.go
+        // unwinder.next: FuncID_sigpanic, FuncID_asyncPreempt, FuncID_debugCallV2): the frame
+        // after them resumes at the interrupted instruction itself.
+        const bool injected = function->name == "runtime.sigpanic" ||
+                              function->name == "runtime.asyncPreempt" ||
+                              function->name == "runtime.debugCallV2";
+        pcIsTrap = injected;
         pc = *returnAddress;
         sp = frame.fp;
+        lr = 0;
+        if (architecture.usesLinkRegister && injected) {
+            // The signal handler made the interrupted code look as if it called the injected
+            // function, saving that code's link register in a word it pushed first
+            // (runtime/signal_arm64.go preparePanic and pushCall; traceback.go unwinder.next).
+            auto saved = reader.u64(sp);
+            sp += (architecture.minFrameSize + architecture.stackAlign - 1) / architecture.stackAlign *
+                  architecture.stackAlign;
+            const GoFunction* faulting = symbols.functionAt(pc);
+            if (faulting == nullptr) {
+                if (saved) pc = *saved;
+            } else if (auto faultingDelta = symbols.spDelta(*faulting, pc);
+                       faultingDelta && *faultingDelta == 0) {
+                lr = saved.value_or(0);
+            }
+        }
     }
     problem = fmt::format("more than {} frames", limits.maxFrames);
     return frames;
 }
 
-std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeTable& types,
-                                                     std::uint64_t globalsBias, const GoSymbols& symbols,
+std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, const Architecture& architecture,
+                                                     TypeTable& types, std::uint64_t globalsBias,
+                                                     const GoSymbols& symbols,
                                                      const std::vector<ThreadState>& threads,
                                                      std::vector<std::string>& notes,
                                                      const UnwindLimits& limits) {
@@ -268,9 +301,10 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
                 // Only the handler's frames matter here; unwinding stops where the interrupted
                 // code's stack begins, which is not among these stacks.
                 std::string ignored;
-                auto frames =
-                    unwindStack(memory, symbols, thread->pc, thread->sp, systemStacks, true, limits, ignored);
-                described.signals = handledSignals(reader, frames);
+                auto frames = unwindStack(memory, symbols, architecture,
+                                          UnwindStart{thread->pc, thread->sp, thread->linkRegister, true},
+                                          systemStacks, limits, ignored);
+                described.signals = handledSignals(reader, architecture, frames);
                 described.systemFrames = std::move(frames);
                 runtimeThreads.push_back(std::move(described));
             }
@@ -340,6 +374,11 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
         // syscallsp/pc in a syscall.
         std::uint64_t pc = reader.u64(*gAddress + schedField + schedPc).value_or(0);
         std::uint64_t sp = reader.u64(*gAddress + schedField + schedSp).value_or(0);
+        // gobuf.lr: a link-register machine's return address when the goroutine was switched out
+        // before its function saved it (traceback.go initAt(gp.sched.pc, gp.sched.sp, gp.sched.lr)).
+        std::uint64_t lr = architecture.usesLinkRegister && f.gobufLr.present && f.gobufLr.size == 8
+                               ? reader.u64(*gAddress + schedField + f.gobufLr.offset).value_or(0)
+                               : 0;
         goroutine.schedPc = pc;
         if (f.gobufCtxt.present && f.gobufCtxt.size == 8)
             goroutine.contextSlot = *gAddress + schedField + f.gobufCtxt.offset;
@@ -355,6 +394,7 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
             if (userStack || sp == 0) {
                 pc = thread.pc;
                 sp = thread.sp;
+                lr = thread.linkRegister;
                 trap = true;
                 stacks.insert(stacks.end(), onThread->second.systemStacks.begin(),
                               onThread->second.systemStacks.end());
@@ -366,6 +406,7 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
             if (syscallSp && syscallPc && *syscallSp != 0) {
                 pc = *syscallPc;
                 sp = *syscallSp;
+                lr = 0;
             }
         }
         // The goroutine the fatal signal interrupted (m.caughtsig) is unwound from the signal's
@@ -383,13 +424,15 @@ std::unique_ptr<GoroutineTable> GoroutineTable::load(const Memory& memory, TypeT
                 caught.interruptedPc != 0) {
                 pc = caught.interruptedPc;
                 sp = caught.interruptedSp;
+                lr = caught.interruptedLr;
                 trap = true;
             }
         }
         if (pc == 0 || sp == 0) {
             goroutine.unwindProblem = "no saved registers";
         } else {
-            auto frames = unwindStack(memory, symbols, pc, sp, stacks, trap, limits, goroutine.unwindProblem);
+            auto frames = unwindStack(memory, symbols, architecture, UnwindStart{pc, sp, lr, trap}, stacks,
+                                      limits, goroutine.unwindProblem);
             // Frames on the thread's system or signal stacks belong to the thread, not to the
             // goroutine; the runtime's traceback leaves them out too.
             for (StackFrame& frame : frames)

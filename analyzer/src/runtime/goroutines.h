@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/architecture.h"
 #include "binary/go_symbols.h"
 #include "binary/struct_fields.h"
 #include "binary/types.h"
@@ -20,22 +21,24 @@ namespace gomapcore {
 struct StackFrame {
     std::uint64_t pc = 0;  // as the runtime prints it: a return address except for trap frames
     std::uint64_t sp = 0;
-    std::uint64_t fp = 0;                  // the CFA: sp + frame size + return address (the runtime's "fp=")
+    std::uint64_t fp =
+        0;  // the CFA (the runtime's "fp="): sp + frame size, + the pushed return address on amd64
     const GoFunction* function = nullptr;  // nullptr when pc is in no Go function
     // The pc looked up for file and line: pc-1 for a return address (runtime tracepc).
     std::uint64_t symbolPc = 0;
     std::vector<SourceFrame> source;  // innermost first; inlined calls expanded
 
-    // src/runtime/traceback.go: varp is below the return address and, with frame pointers
-    // (always on amd64), below the saved frame pointer; argp is the CFA.
-    std::uint64_t varp() const { return fp - 8 > sp ? fp - 16 : fp - 8; }
-    std::uint64_t argp() const { return fp; }
+    // src/runtime/traceback.go resolveInternal: varp is the CFA, below the return address on
+    // amd64, and below the saved frame pointer in a frame that has one (amd64 and arm64 both
+    // keep frame pointers); argp is the CFA plus sys.MinFrameSize (arm64's saved LR slot).
+    std::uint64_t varp = 0;
+    std::uint64_t argp = 0;
     // Where a stack object of this frame's function lies: negative offsets count from varp,
     // the others from argp (src/runtime/stack.go stackObjectRecord).
     std::uint64_t addressOf(const StackObject& object) const {
         return object.offset < 0
-                   ? varp() - static_cast<std::uint64_t>(-static_cast<std::int64_t>(object.offset))
-                   : argp() + static_cast<std::uint64_t>(object.offset);
+                   ? varp - static_cast<std::uint64_t>(-static_cast<std::int64_t>(object.offset))
+                   : argp + static_cast<std::uint64_t>(object.offset);
     }
 };
 
@@ -67,7 +70,7 @@ struct GoroutineLayout {
     FieldSlot gStack, gSched, gAtomicstatus, gGoid, gM, gStartpc, gGopc, gParentGoid, gWaitreason, gSyscallsp,
         gSyscallpc;
     FieldSlot mProcid, mCurg, mG0, mGsignal, mAlllink, mCaughtsig, mId;
-    FieldSlot gobufPc, gobufSp, gobufCtxt;
+    FieldSlot gobufPc, gobufSp, gobufCtxt, gobufLr;
     FieldSlot stackLo, stackHi;
 };
 
@@ -99,6 +102,7 @@ inline constexpr FieldSpec<GoroutineLayout> kGobufFields[] = {
     {"pc", "", &GoroutineLayout::gobufPc, true},
     {"sp", "", &GoroutineLayout::gobufSp, true},
     {"ctxt", "", &GoroutineLayout::gobufCtxt, false},
+    {"lr", "", &GoroutineLayout::gobufLr, false},
 };
 inline constexpr FieldSpec<GoroutineLayout> kStackFields[] = {
     {"lo", "", &GoroutineLayout::stackLo, true},
@@ -115,6 +119,7 @@ struct HandledSignal {
     std::optional<std::uint64_t> faultAddress;           // only for a fault the kernel raised (si_code > 0)
     std::string interruptedFunction;                     // where the signal found the thread
     std::uint64_t interruptedPc = 0, interruptedSp = 0;  // its registers then (the signal context)
+    std::uint64_t interruptedLr = 0;                     // arm64: its link register then
 };
 
 // An OS thread the runtime ran as an M (src/runtime/runtime2.go type m), as the core left it.
@@ -148,8 +153,9 @@ class GoroutineTable {
   public:
     // Reads runtime.allgs and runtime.allm; threads give the registers of goroutines that
     // were on a CPU. Returns nullptr with a note when the runtime's lists cannot be read.
-    static std::unique_ptr<GoroutineTable> load(const Memory& memory, TypeTable& types,
-                                                std::uint64_t globalsBias, const GoSymbols& symbols,
+    static std::unique_ptr<GoroutineTable> load(const Memory& memory, const Architecture& architecture,
+                                                TypeTable& types, std::uint64_t globalsBias,
+                                                const GoSymbols& symbols,
                                                 const std::vector<ThreadState>& threads,
                                                 std::vector<std::string>& notes,
                                                 const UnwindLimits& limits = {});
@@ -167,11 +173,21 @@ class GoroutineTable {
     std::vector<RuntimeThread> threads_;
 };
 
-// Unwinds from (pc, sp), innermost first, through signal frames, as long as frames stay on
-// one of stacks. trap: pc is the interrupted instruction (registers of a stopped thread), not
-// a return address.
-std::vector<StackFrame> unwindStack(const Memory& memory, const GoSymbols& symbols, std::uint64_t pc,
-                                    std::uint64_t sp, const std::vector<StackBounds>& stacks, bool trap,
-                                    const UnwindLimits& limits, std::string& problem);
+// Where unwinding starts: a thread's registers, a signal context, or a goroutine's saved ones.
+struct UnwindStart {
+    std::uint64_t pc = 0, sp = 0;
+    // The link register, where the architecture has one and it is known (a thread's registers, a
+    // signal context, gobuf.lr): the return address of an innermost function without a frame.
+    std::uint64_t lr = 0;
+    // pc is the interrupted instruction (registers of a stopped thread), not a return address.
+    bool trap = false;
+};
+
+// Unwinds from start, innermost first, through signal frames, as long as frames stay on one of
+// stacks.
+std::vector<StackFrame> unwindStack(const Memory& memory, const GoSymbols& symbols,
+                                    const Architecture& architecture, UnwindStart start,
+                                    const std::vector<StackBounds>& stacks, const UnwindLimits& limits,
+                                    std::string& problem);
 
 }  // namespace gomapcore

@@ -24,7 +24,8 @@ constexpr std::uint8_t kFallbackSpanDead = 0, kFallbackSpanInUse = 1, kFallbackS
 // src/runtime/malloc.go: _PageShift = 13 (pageSize = 8 KiB on every platform).
 constexpr std::uint64_t kFallbackPageSize = 8192;
 // src/runtime/malloc.go: heapArenaBytes = 64 MiB on 64-bit non-Windows; arenaBaseOffset =
-// 0xffff800000000000 on amd64 (the only architecture gomapcore decodes).
+// 0xffff800000000000 on amd64 and 0 elsewhere; the fallback is amd64's (every corpus build, arm64
+// included, carries runtime.arenaBaseOffset in its DWARF).
 constexpr std::uint64_t kFallbackHeapArenaBytes = std::uint64_t{64} << 20;
 constexpr std::uint64_t kFallbackArenaBaseOffset = 0xffff800000000000;
 // Needed with allocation headers (Go 1.22+): src/internal/runtime/gc/malloc.go MinSizeForMallocHeader =
