@@ -18,11 +18,12 @@ cmake --build --preset fuzz -j "$(nproc)"
 
 work=build/fuzz/work
 mkdir -p "$work/inputs"
-unpack() {  # unpack BUILD FILE: a corpus file, once
-  local out="$work/inputs/$1/$2"
+unpack() {  # unpack BUILD FILE: a corpus file, once (BUILD arm64-go1.N: from tests/corpus-arm64)
+  local out="$work/inputs/$1/$2" source="tests/corpus/$1/$2.zst"
+  [[ $1 == arm64-* ]] && source="tests/corpus-arm64/${1#arm64-}/$2.zst"
   if [ ! -s "$out" ]; then
     mkdir -p "$(dirname "$out")"
-    zstd -q -d -f --long=31 "tests/corpus/$1/$2.zst" -o "$out"
+    zstd -q -d -f --long=31 "$source" -o "$out"
   fi
   echo "$out"
 }
@@ -32,7 +33,7 @@ seed_core_file() {
   mkdir -p "$dir"
   # Heads of real cores: ELF header, program headers and the whole PT_NOTE, then as many
   # segment bytes as fit, so that the parser sees real notes and truncated segments.
-  for build in go1.19 go1.23 go1.26; do
+  for build in go1.19 go1.23 go1.26 arm64-go1.26; do
     for scenario in healthy concurrent-writes; do
       core=$(unpack "$build" "$scenario.core")
       for size in 4096 16384 65536; do head -c "$size" "$core" >"$dir/$build-$scenario-$size"; done

@@ -5,7 +5,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git zstd
   libelf-dev libdw-dev libdebuginfod-dev libzstd-dev liblz4-dev liblzma-dev
-  lz4 xz-utils debuginfod sqlite3
+  lz4 xz-utils debuginfod sqlite3 qemu-user
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   qt6-base-dev qt6-svg-dev libgl-dev xvfb xauth

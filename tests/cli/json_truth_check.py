@@ -72,7 +72,8 @@ def run_analyzer(gomapcore, core, executable):
 
 
 class Checker:
-    def __init__(self, scenario, truth, report):
+    def __init__(self, build, scenario, truth, report):
+        self.build = build
         self.scenario = scenario
         self.truth = truth
         self.report = report
@@ -107,7 +108,9 @@ class Checker:
         for field, truth_field in (("go_version", "go_version"), ("map_layout", "layout"), ("pid", "pid")):
             self.expect(target.get(field) == case.get(truth_field),
                         f"target.{field} = {target.get(field)!r}, truth {truth_field} = {case.get(truth_field)!r}")
-        self.expect(target.get("arch") == "amd64", f"target.arch = {target.get('arch')!r}")
+        # The arm64 corpus unpacks as builds named arm64-go1.N (tests/CMakeLists.txt).
+        arch = "arm64" if self.build.startswith("arm64-") else "amd64"
+        self.expect(target.get("arch") == arch, f"target.arch = {target.get('arch')!r}, expected {arch!r}")
         self.expect((self.report.get("input") or {}).get("core_truncated") is False,
                     "input.core_truncated is not false")
 
@@ -210,7 +213,7 @@ def main(argv):
                 raise Unusable(f"{path} does not exist (is the corpus unpacked? build the `corpus` target)")
         truth = load_truth(stderr_path)
         report = run_analyzer(gomapcore, core, executable)
-        checker = Checker(scenario, truth, report)
+        checker = Checker(os.path.basename(os.path.normpath(build_dir)), scenario, truth, report)
         checker.check()
     except Unusable as error:
         print(f"{label}: cannot check: {error}")
