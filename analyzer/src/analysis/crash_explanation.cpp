@@ -434,6 +434,11 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
         if (const Field* sig = gType != nullptr ? gType->underlying()->field("sig") : nullptr)
             if (auto value = reader.u32(g->address + sig->offset); value && *value != 0)
                 crash.signal = static_cast<int>(*value);
+        // si_code too, where the core has no NT_SIGINFO to give it (qemu-user's cores).
+        if (!session.target().signalInfo())
+            if (const Field* code = gType != nullptr ? gType->underlying()->field("sigcode0") : nullptr)
+                if (auto value = reader.u64(g->address + code->offset))
+                    crash.signalCode = static_cast<int>(static_cast<std::int64_t>(*value));
     }
 
     // The map: from the innermost runtime map function frame whose map argument resolves.
