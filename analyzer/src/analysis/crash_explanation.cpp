@@ -434,8 +434,9 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
         if (const Field* sig = gType != nullptr ? gType->underlying()->field("sig") : nullptr)
             if (auto value = reader.u32(g->address + sig->offset); value && *value != 0)
                 crash.signal = static_cast<int>(*value);
-        // si_code too, where the core has no NT_SIGINFO to give it (qemu-user's cores).
-        if (!session.target().signalInfo())
+        // si_code too, where the target did not give it (a core without NT_SIGINFO, as
+        // qemu-user's; LLDB's stop reason without a siginfo): the runtime copied it there.
+        if (crash.signalCode == 0)
             if (const Field* code = gType != nullptr ? gType->underlying()->field("sigcode0") : nullptr)
                 if (auto value = reader.u64(g->address + code->offset))
                     crash.signalCode = static_cast<int>(static_cast<std::int64_t>(*value));
