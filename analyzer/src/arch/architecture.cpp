@@ -2,6 +2,7 @@
 
 #include <elf.h>
 
+#include <algorithm>
 #include <array>
 
 namespace gomapcore {
@@ -88,6 +89,10 @@ const Architecture* architectureForElfMachine(std::uint16_t machine) {
     for (const Architecture* arch : {&kAmd64, &kArm64})
         if (arch->elfMachine == machine) return arch;
     return nullptr;
+}
+
+std::uint64_t widestUserAddressEnd() {
+    return std::max(kAmd64.userAddressEnd, kArm64.userAddressEnd);
 }
 
 const Architecture* architectureNamed(std::string_view name) {

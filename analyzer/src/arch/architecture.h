@@ -50,6 +50,9 @@ const Architecture& amd64Architecture();
 const Architecture& arm64Architecture();
 // The architecture of an ELF e_machine, or nullptr for one gomapcore does not read.
 const Architecture* architectureForElfMachine(std::uint16_t machine);
+// The end of the widest user address space of the architectures read (a bound on what any
+// process can hold).
+std::uint64_t widestUserAddressEnd();
 // The architecture of a GOARCH name ("amd64", "arm64"), or nullptr.
 const Architecture* architectureNamed(std::string_view name);
 

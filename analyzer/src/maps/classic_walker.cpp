@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "arch/architecture.h"
 #include "gomapcore/map_model.h"
 #include "maps/walk_common.h"
 
@@ -25,8 +26,8 @@ constexpr std::uint8_t kHashWriting = 4;
 constexpr std::uint8_t kSameSizeGrow = 8;
 constexpr std::uint8_t kKnownFlags = 1 | 2 | 4 | 8;
 constexpr unsigned kBucketCount = 8;
-// No process can hold more than 2^47 bytes of buckets on amd64 (47-bit user address space).
-constexpr unsigned kUserAddressBits = 47;
+// No process can hold more buckets than its user address space (arch/architecture.h: 47 bits on
+// amd64, 48 on arm64); the wider bound serves both, as a plausibility limit on B.
 
 // Buckets makeBucketArray (runtime/map.go) allocates for 2^b buckets: from b = 4 on, 2^(b-4)
 // preallocated overflow buckets follow the main ones (and the array is then rounded up to its
@@ -137,8 +138,7 @@ bool ClassicWalker::readHeader() {
     result_.count = count_;
 
     std::uint64_t maxB = 0;
-    while (maxB < 63 &&
-           (std::uint64_t{1} << (maxB + 1)) * c_.bucketSize < (std::uint64_t{1} << kUserAddressBits))
+    while (maxB < 63 && (std::uint64_t{1} << (maxB + 1)) * c_.bucketSize < widestUserAddressEnd())
         ++maxB;
     bool plausible = true;
     if (count_ < 0) {
