@@ -57,6 +57,7 @@ MainWindow::MainWindow(QWidget* parent)
       findings_(new QTreeWidget(this)),
       goroutines_(new QPlainTextEdit(this)),
       memory_(new MemoryPanel(this)),
+      mapMemory_(new MapMemoryView(this)),
       progress_(new QProgressBar(this)),
       cancel_(new QPushButton("Cancel", this)) {
     setObjectName("mainWindow");
@@ -76,7 +77,7 @@ MainWindow::MainWindow(QWidget* parent)
     table_->verticalHeader()->setDefaultSectionSize(20);
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->setWordWrap(false);
-    const int widths[] = {130, 330, 190, 60, 60, 80, 70, 200};
+    const int widths[] = {130, 330, 190, 60, 60, 80, 70, 80, 200};
     for (int c = 0; c < MapTableModel::ColumnCount; ++c)
         table_->setColumnWidth(c, widths[c]);
     filter_->setPlaceholderText("Filter maps: root, type, address, finding…");
@@ -146,6 +147,14 @@ MainWindow::MainWindow(QWidget* parent)
     memoryDock->setWidget(memory_);
     addDockWidget(Qt::BottomDockWidgetArea, memoryDock);
     tabifyDockWidget(dock, memoryDock);
+    // The maps by bytes held; clicking a bar selects its map (or group) in the table.
+    auto* mapMemoryDock = new QDockWidget("Map memory", this);
+    mapMemoryDock->setObjectName("mapMemoryDock");
+    mapMemoryDock->setWidget(mapMemory_);
+    addDockWidget(Qt::BottomDockWidgetArea, mapMemoryDock);
+    tabifyDockWidget(dock, mapMemoryDock);
+    connect(mapMemory_, &MapMemoryView::mapClicked, this, [this](quint64 address) { selectMap(address); });
+    connect(mapMemory_, &MapMemoryView::groupClicked, this, [this](int group) { selectGroup(group); });
     dock->raise();
     resizeDocks({dock}, {130}, Qt::Vertical);
     connect(crashPanel_, &CrashPanel::goroutineClicked, this, [this, goroutineDock](qlonglong id) {
@@ -224,6 +233,7 @@ void MainWindow::startOpen(const QString& core, const QString& executable, bool 
     findings_->clear();
     goroutines_->clear();
     memory_->setEngine(nullptr);
+    mapMemory_->setReport(nullptr);
     crashPanel_->showMessage(QString("Analyzing %1…").arg(core), false);
     setWindowTitle(QString("gomapcore — %1").arg(core));
     setRunning(true);
@@ -281,6 +291,7 @@ void MainWindow::analysisFinished(std::shared_ptr<EngineHandle> engine,
                                   ? QStringLiteral("The runtime's goroutine lists could not be read.")
                                   : QString::fromStdString(engine_->goroutinesText));
     memory_->setEngine(engine_);
+    mapMemory_->setReport(report_);
     addRecent(pendingCore_, pendingExe_);
     statusBar()->showMessage(QString("%1 %2 maps, %3 maps found, %4 error findings")
                                  .arg(QString::fromStdString(report_->target.goVersion),
@@ -330,7 +341,14 @@ void MainWindow::fillFindings() {
 }
 
 bool MainWindow::selectMap(quint64 address) {
-    const int row = model_->rowOfAddress(address);
+    return selectRow(model_->rowOfAddress(address));
+}
+
+bool MainWindow::selectGroup(int group) {
+    return group >= 0 && selectRow(model_->rowOfGroup(static_cast<std::size_t>(group)));
+}
+
+bool MainWindow::selectRow(int row) {
     if (row < 0) return false;
     QModelIndex index = proxy_->mapFromSource(model_->index(row, 0));
     if (!index.isValid()) {  // filtered out: show everything again
@@ -357,6 +375,19 @@ void MainWindow::currentMapChanged() {
     QModelIndex current = table_->selectionModel()->currentIndex();
     if (!current.isValid() || !engine_) return;
     const quint64 address = proxy_->data(current, MapTableModel::AddressRole).toULongLong();
+    // Rows past the listed maps are the map groups' (MapTableModel::rowOfGroup).
+    const int listed = report_ ? static_cast<int>(report_->maps.size()) : 0;
+    const int sourceRow = proxy_->mapToSource(current).row();
+    const int group = report_ && sourceRow >= listed ? sourceRow - listed : -1;
+    mapMemory_->showCurrent(address, group);
+    if (group >= 0) {  // a map group has no one structure (and no address) to show
+        mapView_->clear();
+        const gomapcore::MapGroup& counted = report_->mapGroups[static_cast<std::size_t>(group)];
+        statusBar()->showMessage(QString("%1 maps %2 counted together: none of them is listed one by one")
+                                     .arg(counted.maps)
+                                     .arg(QString::fromStdString(counted.rootPattern)));
+        return;
+    }
     mapView_->showMap(engine_, address, redact_);
     memory_->goTo(address);
 }

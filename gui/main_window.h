@@ -9,6 +9,7 @@
 
 #include "analysis_runner.h"
 #include "crash_panel.h"
+#include "map_memory_view.h"
 #include "map_table_model.h"
 #include "map_view.h"
 #include "memory_panel.h"
@@ -48,6 +49,8 @@ class MainWindow : public QMainWindow {
 
     // Selects the map in the table (clearing filters that hide it) and shows its structure.
     bool selectMap(quint64 address);
+    // Selects the row of report()->mapGroups[group] in the table (clearing filters that hide it).
+    bool selectGroup(int group);
 
     const QString& lastError() const { return lastError_; }
     MapTableModel* mapModel() const { return model_; }
@@ -58,6 +61,7 @@ class MainWindow : public QMainWindow {
     QTreeWidget* findingsList() const { return findings_; }
     QPlainTextEdit* goroutinesView() const { return goroutines_; }
     MemoryPanel* memoryPanel() const { return memory_; }
+    MapMemoryView* mapMemoryView() const { return mapMemory_; }
     // Scrolls the goroutines view to goroutine id; false when it is not listed.
     bool showGoroutine(qlonglong id);
     const gomapcore::Report* report() const { return report_.get(); }
@@ -80,6 +84,7 @@ class MainWindow : public QMainWindow {
     void setRunning(bool running);
     void currentMapChanged();
     void fillFindings();
+    bool selectRow(int sourceRow);
 
     AnalysisRunner* runner_;
     CrashPanel* crashPanel_;
@@ -93,6 +98,7 @@ class MainWindow : public QMainWindow {
     QTreeWidget* findings_;
     QPlainTextEdit* goroutines_;
     MemoryPanel* memory_;
+    MapMemoryView* mapMemory_;
     QProgressBar* progress_;
     QPushButton* cancel_;
     QMenu* recentMenu_ = nullptr;

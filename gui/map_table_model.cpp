@@ -81,6 +81,8 @@ void MapTableModel::setReport(std::shared_ptr<const gomapcore::Report> report) {
                 row.numbers[Size] = static_cast<qlonglong>(b);
                 row.text[Size] = found ? QStringLiteral("B=%1").arg(b) : QString();
             }
+            row.numbers[Bytes] = static_cast<qlonglong>(map.memory.bytes());
+            row.text[Bytes] = QString::fromStdString(gomapcore::bytesText(map.memory.bytes()));
             const std::vector<gomapcore::Finding> findings = map.findings();
             const gomapcore::Finding* worst = nullptr;
             for (const gomapcore::Finding& f : findings)
@@ -112,6 +114,8 @@ void MapTableModel::setReport(std::shared_ptr<const gomapcore::Report> report) {
             row.text[Count] = QStringLiteral("%1 maps").arg(group.maps);
             row.numbers[Live] = static_cast<qlonglong>(group.entries);
             row.text[Live] = QString::number(group.entries);
+            row.numbers[Bytes] = static_cast<qlonglong>(group.bytes);
+            row.text[Bytes] = QString::fromStdString(gomapcore::bytesText(group.bytes));
             row.severity = group.damaged > 0 ? 2 : group.suspect > 0 ? 1 : -1;
             row.numbers[WorstFinding] = row.severity;
             row.status = static_cast<int>(group.damaged > 0      ? gomapcore::MapStatus::Damaged
@@ -141,6 +145,11 @@ int MapTableModel::rowOfAddress(quint64 address) const {
     return -1;
 }
 
+int MapTableModel::rowOfGroup(std::size_t group) const {
+    if (!report_ || group >= report_->mapGroups.size()) return -1;
+    return static_cast<int>(report_->maps.size() + group);
+}
+
 int MapTableModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : static_cast<int>(rows_.size());
 }
@@ -158,7 +167,7 @@ QVariant MapTableModel::data(const QModelIndex& index, int role) const {
         case Qt::DisplayRole:
             return row.text[column];
         case SortRole:
-            if (column == Address || column == Count || column == Live || column == Size ||
+            if (column == Address || column == Count || column == Live || column == Size || column == Bytes ||
                 column == WorstFinding)
                 return row.numbers[column];
             return row.text[column];
@@ -189,7 +198,8 @@ QVariant MapTableModel::data(const QModelIndex& index, int role) const {
             }
             return {};
         case Qt::TextAlignmentRole:
-            if (column == Count || column == Live) return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+            if (column == Count || column == Live || column == Bytes)
+                return QVariant(Qt::AlignRight | Qt::AlignVCenter);
             return {};
         default:
             return {};
@@ -199,8 +209,8 @@ QVariant MapTableModel::data(const QModelIndex& index, int role) const {
 QVariant MapTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= ColumnCount)
         return QAbstractTableModel::headerData(section, orientation, role);
-    static const char* const names[ColumnCount] = {"Address", "Root",         "Type", "Layout",
-                                                   "Count",   "Live entries", "Size", "Worst finding"};
+    static const char* const names[ColumnCount] = {"Address",      "Root", "Type",  "Layout",       "Count",
+                                                   "Live entries", "Size", "Bytes", "Worst finding"};
     return QString::fromLatin1(names[section]);
 }
 

@@ -14,7 +14,7 @@
 class MapTableModel : public QAbstractTableModel {
     Q_OBJECT
   public:
-    enum Column { Address, Root, Type, Layout, Count, Live, Size, WorstFinding, ColumnCount };
+    enum Column { Address, Root, Type, Layout, Count, Live, Size, Bytes, WorstFinding, ColumnCount };
     enum Role {
         AddressRole = Qt::UserRole + 1,  // qulonglong header address
         SeverityRole,                    // int: worst finding's severity, -1 without findings
@@ -27,6 +27,8 @@ class MapTableModel : public QAbstractTableModel {
     const gomapcore::MapResult* mapAt(int row) const;
     // The row of the map with this header address, or -1.
     int rowOfAddress(quint64 address) const;
+    // The row of report->mapGroups[group], or -1.
+    int rowOfGroup(std::size_t group) const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

@@ -1,22 +1,26 @@
 // The desktop GUI in a real QApplication on the offscreen platform, against real corpus cores:
 // the models (QAbstractItemModelTester), the window's background analysis (progress, cancel,
-// errors), the crash panel, the map structure scenes of damaged maps, --render-map, the
-// report exports and a screenshot of the window.
+// errors), the crash panel, the map structure scenes of damaged maps, the map memory view,
+// --render-map, the report exports and screenshots of the window.
 #include <gtest/gtest.h>
 
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QGraphicsItem>
 #include <QGraphicsSimpleTextItem>
 #include <QImage>
+#include <QLabel>
 #include <QLineEdit>
+#include <QListView>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProcess>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSet>
@@ -29,11 +33,15 @@
 #include <QTimer>
 #include <QTreeWidget>
 #include <chrono>
+#include <map>
+#include <numeric>
+#include <set>
 #include <thread>
 
 #include "analysis_runner.h"
 #include "corpus.h"
 #include "main_window.h"
+#include "map_memory_view.h"
 #include "map_scene.h"
 #include "map_table_model.h"
 #include "scene_export.h"
@@ -143,6 +151,7 @@ TEST(GuiModels, HundredThousandMapsStayFast) {
         map.count = static_cast<std::int64_t>(i % 977);
         map.liveEntries = i % 977;
         map.header = {{"count", i % 977}, {"B", i % 9}};
+        map.memory.buckets = (i % 977) * 16;
         map.headerReadable = map.complete = true;
         if (i % 1000 == 0)
             map.root.findings.push_back(
@@ -160,8 +169,16 @@ TEST(GuiModels, HundredThousandMapsStayFast) {
     MapTableModel model;
     MapFilterProxy proxy;
     proxy.setSourceModel(&model);
-    model.setReport(std::make_shared<const gomapcore::Report>(std::move(report)));
+    auto shared = std::make_shared<const gomapcore::Report>(std::move(report));
+    model.setReport(shared);
     ASSERT_EQ(model.rowCount(), 100'001);
+    // The map memory bars of the same report: the 200 largest, and a line for the rest (99,800
+    // maps and the group's million, which holds no bytes here).
+    MapMemoryModel bars;
+    bars.setReport(shared);
+    ASSERT_EQ(bars.rowCount(), 201);
+    EXPECT_TRUE(bars.index(200).data().toString().startsWith("1099800 more maps"))
+        << bars.index(200).data().toString().toStdString();
     EXPECT_EQ(model.index(100'000, MapTableModel::Root).data().toString(), "main.more[*]");
     EXPECT_EQ(model.index(100'000, MapTableModel::Count).data().toString(), "1000000 maps");
     EXPECT_EQ(model.index(100'000, 0).data(MapTableModel::StatusRole).toInt(),
@@ -178,8 +195,99 @@ TEST(GuiModels, HundredThousandMapsStayFast) {
     view.show();
     QApplication::processEvents();
     const qint64 ms = clock.elapsed();
-    std::printf("100,000 maps: model, sort, two filters and a view in %lld ms\n", static_cast<long long>(ms));
+    std::printf("100,000 maps: model, memory bars, sort, two filters and a view in %lld ms\n",
+                static_cast<long long>(ms));
     EXPECT_LT(ms, 15000);
+}
+
+// The Bytes column sorts by bytes, not by its text ("512 B" is less than "2.0 KiB").
+TEST(GuiModels, TheBytesColumnSortsNumerically) {
+    gomapcore::Report report;
+    const std::uint64_t bytes[] = {512, 2048, std::uint64_t{3} << 19, 48, std::uint64_t{5} << 30};
+    for (std::size_t i = 0; i < std::size(bytes); ++i) {
+        gomapcore::MapResult map;
+        map.address = 0x1000 + i * 0x100;
+        map.memory.buckets = bytes[i];
+        report.maps.push_back(map);
+    }
+    gomapcore::MapGroup group;
+    group.rootPattern = "main.many[*]";
+    group.maps = 10;
+    group.bytes = 4096;
+    report.mapGroups.push_back(group);
+    MapTableModel model;
+    MapFilterProxy proxy;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    proxy.setSourceModel(&model);
+    model.setReport(std::make_shared<const gomapcore::Report>(std::move(report)));
+    EXPECT_EQ(model.headerData(MapTableModel::Bytes, Qt::Horizontal).toString(), "Bytes");
+    proxy.sort(MapTableModel::Bytes, Qt::DescendingOrder);
+    QStringList texts;
+    for (int row = 0; row < proxy.rowCount(); ++row)
+        texts << proxy.index(row, MapTableModel::Bytes).data().toString();
+    EXPECT_EQ(texts, QStringList({"5.0 GiB", "1.5 MiB", "4.0 KiB", "2.0 KiB", "512 B", "48 B"}));
+    proxy.sort(MapTableModel::Bytes, Qt::AscendingOrder);
+    EXPECT_EQ(proxy.index(0, MapTableModel::Bytes).data(MapTableModel::SortRole).toLongLong(), 48);
+}
+
+// Thousands of maps: at most kMaxBars bars, largest first, and a last line that sums the rest
+// (never dropped); a group is one bar with its summed bytes.
+TEST(GuiModels, MapMemoryBarsAreCappedAndTheRestIsSummed) {
+    gomapcore::Report report;
+    std::vector<std::uint64_t> all;
+    for (std::uint64_t i = 0; i < 3000; ++i) {
+        gomapcore::MapResult map;
+        map.address = 0xc000000000 + i * 48;
+        map.roots = {"main.cache[" + std::to_string(i) + "]"};
+        map.memory.header = 48;
+        map.memory.buckets = (i * 7919) % 100'000;
+        map.memory.capacity = 8;
+        map.count = 4;
+        report.maps.push_back(map);
+        all.push_back(map.memory.bytes());
+    }
+    gomapcore::MapGroup group;
+    group.type = "map[int32]int32";
+    group.rootPattern = "main.more[*]";
+    group.maps = 100'000;
+    group.bytes = std::uint64_t{300} << 20;
+    report.mapGroups.push_back(group);
+    report.memory.heapInUse = std::uint64_t{1} << 30;
+    MapMemoryModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    model.setReport(std::make_shared<const gomapcore::Report>(std::move(report)));
+    ASSERT_EQ(model.rowCount(), static_cast<int>(MapMemoryModel::kMaxBars) + 1);
+    // The group first: one bar, its bytes summed.
+    const QModelIndex first = model.index(0);
+    EXPECT_EQ(first.data(MapMemoryModel::GroupRole).toInt(), 0);
+    EXPECT_EQ(first.data(MapMemoryModel::BytesRole).toULongLong(), std::uint64_t{300} << 20);
+    EXPECT_EQ(first.data(MapMemoryModel::FractionRole).toDouble(), 1.0);
+    EXPECT_TRUE(first.data().toString().startsWith("300.0 MiB  main.more[*]"))
+        << first.data().toString().toStdString();
+    EXPECT_TRUE(first.data().toString().contains("100000 maps")) << first.data().toString().toStdString();
+    EXPECT_TRUE(first.data().toString().contains("29.3% of the heap"))
+        << first.data().toString().toStdString();
+    // Then the 199 largest maps, as the bytes sorted here say.
+    std::sort(all.rbegin(), all.rend());
+    for (int row = 1; row < static_cast<int>(MapMemoryModel::kMaxBars); ++row) {
+        const QModelIndex index = model.index(row);
+        EXPECT_EQ(index.data(MapMemoryModel::GroupRole).toInt(), -1);
+        EXPECT_EQ(index.data(MapMemoryModel::BytesRole).toULongLong(),
+                  all[static_cast<std::size_t>(row - 1)]);
+        EXPECT_TRUE(index.data().toString().contains("8 slots  ·  load 0.500"))
+            << index.data().toString().toStdString();
+    }
+    const std::uint64_t rest = std::accumulate(all.begin() + 199, all.end(), std::uint64_t{0});
+    const QModelIndex last = model.index(static_cast<int>(MapMemoryModel::kMaxBars));
+    EXPECT_TRUE(last.data(MapMemoryModel::RestRole).toBool());
+    EXPECT_EQ(last.data(MapMemoryModel::BytesRole).toULongLong(), rest);
+    EXPECT_TRUE(last.data().toString().startsWith(QString("2801 more maps, %1 (%2 bytes)")
+                                                      .arg(QString::fromStdString(gomapcore::bytesText(rest)))
+                                                      .arg(rest)))
+        << last.data().toString().toStdString();
+    EXPECT_EQ(model.rowOf(0xc000000000), -1);  // 0 bytes of buckets: among the rest
+    model.setReport(nullptr);
+    EXPECT_EQ(model.rowCount(), 0);
 }
 
 // ---- The window: opening, progress, cancel, errors --------------------------------------
@@ -363,6 +471,119 @@ TEST(GuiWindow, GoroutinesMemoryAndFindingsViews) {
     EXPECT_EQ(damaged.mapTable()->currentIndex().data(MapTableModel::AddressRole).toULongLong(),
               plantedDamage("go1.23", "overflow-cycle").map);
     ASSERT_TRUE(damaged.mapView()->waitIdle(60000));
+}
+
+// ---- Map memory ---------------------------------------------------------------------------
+
+// The bars of a window that opened core, checked against the report's own JSON: one bar per
+// map (maps[].memory.bytes) and per map group (map_groups[].bytes), largest first.
+void expectBarsMatchTheReportJson(MainWindow& window, const std::string& label) {
+    const nlohmann::json json = nlohmann::json::parse(gomapcore::renderJson(*window.report()));
+    std::map<quint64, std::uint64_t> mapBytes;
+    for (const nlohmann::json& map : json["maps"])
+        mapBytes[parseHex(map["address"].get<std::string>())] = map["memory"]["bytes"].get<std::uint64_t>();
+    std::vector<std::uint64_t> groupBytes;
+    for (const nlohmann::json& group : json["map_groups"])
+        groupBytes.push_back(group["bytes"].get<std::uint64_t>());
+    const std::size_t lines = mapBytes.size() + groupBytes.size();
+    ASSERT_GT(mapBytes.size(), 3u) << label;
+    const MapMemoryModel* model = window.mapMemoryView()->model();
+    ASSERT_EQ(static_cast<std::size_t>(model->rowCount()),
+              std::min(lines, MapMemoryModel::kMaxBars) + (lines > MapMemoryModel::kMaxBars ? 1 : 0))
+        << label;
+    std::uint64_t previous = UINT64_MAX, drawn = 0;
+    std::set<quint64> seen;
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const QModelIndex index = model->index(row);
+        if (index.data(MapMemoryModel::RestRole).toBool()) continue;
+        const std::uint64_t bytes = index.data(MapMemoryModel::BytesRole).toULongLong();
+        EXPECT_LE(bytes, previous) << label << " row " << row;
+        previous = bytes;
+        drawn += bytes;
+        const int group = index.data(MapMemoryModel::GroupRole).toInt();
+        if (group >= 0) {
+            ASSERT_LT(static_cast<std::size_t>(group), groupBytes.size());
+            EXPECT_EQ(bytes, groupBytes[static_cast<std::size_t>(group)]) << label << " group " << group;
+            continue;
+        }
+        const quint64 address = index.data(MapMemoryModel::AddressRole).toULongLong();
+        ASSERT_TRUE(mapBytes.count(address)) << label << " " << hex(address).toStdString();
+        EXPECT_EQ(bytes, mapBytes[address]) << label << " " << hex(address).toStdString();
+        EXPECT_TRUE(seen.insert(address).second) << label << " twice: " << hex(address).toStdString();
+        EXPECT_TRUE(index.data().toString().startsWith(QString::fromStdString(gomapcore::bytesText(bytes))));
+    }
+    if (lines <= MapMemoryModel::kMaxBars) {
+        EXPECT_EQ(seen.size(), mapBytes.size()) << label;
+    }
+    // The total line: what the report's memory summary says, and the heap in use.
+    const nlohmann::json& memory = json["memory"];
+    const QString summary = window.mapMemoryView()->summary()->text();
+    EXPECT_TRUE(summary.contains(QString("(%1 bytes) in %2 maps")
+                                     .arg(memory["maps_bytes"].get<std::uint64_t>())
+                                     .arg(memory["maps"].get<std::uint64_t>())))
+        << summary.toStdString();
+    ASSERT_FALSE(memory["heap_in_use"].is_null()) << label;
+    EXPECT_TRUE(summary.contains(QString::fromStdString(
+        "Go heap in use is " + gomapcore::bytesText(memory["heap_in_use"].get<std::uint64_t>()))))
+        << summary.toStdString();
+    EXPECT_EQ(drawn + model->ranking().restBytes, memory["maps_bytes"].get<std::uint64_t>()) << label;
+}
+
+// Clicks the bar of row in the memory dock, as a person does.
+void clickBar(MainWindow& window, int row) {
+    window.findChild<QDockWidget*>("mapMemoryDock")->raise();
+    QListView* bars = window.mapMemoryView()->bars();
+    const QModelIndex index = bars->model()->index(row, 0);
+    bars->scrollTo(index);
+    QApplication::processEvents();
+    QTest::mouseClick(bars->viewport(), Qt::LeftButton, {}, bars->visualRect(index).center());
+}
+
+TEST(GuiMapMemory, BarsAreTheReportsBytesLargestFirstAndClickThroughToTheMap) {
+    for (const char* build : {"go1.23", "go1.26"}) {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        ASSERT_TRUE(window.openCore(core(build, "healthy"), exe(build))) << window.lastError().toStdString();
+        expectBarsMatchTheReportJson(window, build);
+        const MapMemoryModel* model = window.mapMemoryView()->model();
+        ASSERT_EQ(model->index(0).data(MapMemoryModel::GroupRole).toInt(), -1) << build;
+        const quint64 largest = model->index(0).data(MapMemoryModel::AddressRole).toULongLong();
+        ASSERT_GT(model->index(0).data(MapMemoryModel::BytesRole).toULongLong(),
+                  model->index(1).data(MapMemoryModel::BytesRole).toULongLong())
+            << build << ": the test wants one largest map";
+        // Start from another map, chosen in the table: its bar becomes the current one.
+        const quint64 other = model->index(2).data(MapMemoryModel::AddressRole).toULongLong();
+        ASSERT_TRUE(window.selectMap(other));
+        EXPECT_EQ(window.mapMemoryView()->bars()->currentIndex().row(), 2) << build;
+        ASSERT_TRUE(window.mapView()->waitIdle(60000));
+        clickBar(window, 0);
+        const QModelIndex current = window.mapTable()->currentIndex();
+        ASSERT_TRUE(current.isValid()) << build;
+        EXPECT_EQ(current.data(MapTableModel::AddressRole).toULongLong(), largest) << build;
+        EXPECT_TRUE(window.mapTable()->selectionModel()->isRowSelected(current.row(), {})) << build;
+        // And so its structure.
+        ASSERT_TRUE(window.mapView()->waitIdle(60000));
+        ASSERT_NE(window.mapView()->scene(), nullptr);
+        EXPECT_TRUE(sceneText(*window.mapView()->scene()).contains(hex(largest))) << build;
+    }
+}
+
+// A filtered table does not hide the map of a clicked bar.
+TEST(GuiMapMemory, ClickingABarClearsAFilterThatHidesItsMap) {
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    ASSERT_TRUE(window.openCore(core("go1.26", "healthy"), exe("go1.26")))
+        << window.lastError().toStdString();
+    window.findChild<QLineEdit*>("mapFilter")->setText("no such map anywhere");
+    ASSERT_EQ(window.mapProxy()->rowCount(), 0);
+    clickBar(window, 1);
+    const quint64 second =
+        window.mapMemoryView()->model()->index(1).data(MapMemoryModel::AddressRole).toULongLong();
+    EXPECT_EQ(window.mapTable()->currentIndex().data(MapTableModel::AddressRole).toULongLong(), second);
+    EXPECT_TRUE(window.findChild<QLineEdit*>("mapFilter")->text().isEmpty());
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
 }
 
 // ---- Map structure scenes -------------------------------------------------------------------
@@ -674,6 +895,31 @@ TEST(GuiScreenshot, MainWindowOnDamagedCores) {
             QString error;
             window.mapView()->exportTo(QString("%1/map-view-%2-%3.png").arg(keep, build, scenario), &error);
         }
+    }
+}
+
+// The window with the map memory dock raised and tall, its largest map clicked. With
+// GOMAPCORE_SCREENSHOT_DIR set, keeps the picture there (docs/gui-map-memory.png comes from here).
+TEST(GuiScreenshot, MainWindowWithTheMapMemoryDock) {
+    const QString keep = qEnvironmentVariable("GOMAPCORE_SCREENSHOT_DIR");
+    for (const char* build : {"go1.23", "go1.26"}) {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        ASSERT_TRUE(window.openCore(core(build, "healthy"), exe(build))) << window.lastError().toStdString();
+        auto* dock = window.findChild<QDockWidget*>("mapMemoryDock");
+        ASSERT_NE(dock, nullptr);
+        EXPECT_EQ(dock->windowTitle(), "Map memory");
+        EXPECT_NE(window.findChild<QDockWidget*>("memoryDock"), nullptr);  // the mappings and hex dock stays
+        window.resizeDocks({dock}, {360}, Qt::Vertical);
+        clickBar(window, 0);
+        ASSERT_TRUE(window.mapView()->waitIdle(60000));
+        QApplication::processEvents();
+        EXPECT_TRUE(window.mapMemoryView()->isVisible());
+        EXPECT_GE(window.mapMemoryView()->bars()->height(), 200) << build;
+        QImage shot = window.grab().toImage();
+        EXPECT_GT(distinctColours(shot), 60) << build;
+        if (!keep.isEmpty()) shot.save(QString("%1/main-window-map-memory-%2-healthy.png").arg(keep, build));
     }
 }
 

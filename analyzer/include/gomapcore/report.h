@@ -53,6 +53,25 @@ struct MemorySummary {
     std::vector<LargestMap> largest;         // by bytes, largest first
 };
 
+// One line of a ranking of memory held: a map listed one by one (map set), or the maps of one
+// map group counted together (group set) with their summed bytes.
+struct MemoryShare {
+    const MapResult* map = nullptr;
+    const MapGroup* group = nullptr;
+    std::uint64_t bytes = 0;
+};
+
+// The listed maps and the map groups of a report by bytes held, largest first, the first ones
+// line by line and the rest summed (never dropped). Pointers into the report ranked.
+struct MemoryRanking {
+    std::vector<MemoryShare> top;
+    std::uint64_t restLines = 0;  // lines past the limit
+    std::uint64_t restMaps = 0;   // maps in them (a group's lines count all its maps)
+    std::uint64_t restBytes = 0;
+    std::uint64_t totalMaps = 0;  // listed and grouped: Report::mapCount()
+    std::uint64_t totalBytes = 0;
+};
+
 // Where the analysis got the executable (README, "Finding the executable").
 struct ExecutableOrigin {
     std::string path;
@@ -109,6 +128,11 @@ std::string renderMapList(const Report& report);
 // Where the memory went: the maps holding the most, with the heap in use and a total.
 std::string renderMemoryText(const Report& report);
 std::string renderMemoryJson(const Report& report);
+// The maps and map groups of report by bytes held, largest first; ties: maps before groups,
+// maps by address, groups by root pattern and type. At most limit lines in top.
+MemoryRanking rankByBytes(const Report& report, std::size_t limit);
+// A byte count for people: "512 B", "1.5 KiB", "12.0 MiB", "3.2 GiB" (one decimal, 1024-based).
+std::string bytesText(std::uint64_t bytes);
 // One map in depth: header, bucket/table structure with its findings, and its entries.
 std::string renderMapDetail(const Memory& memory, const MapResult& map, std::size_t maxEntries,
                             bool redact = false);

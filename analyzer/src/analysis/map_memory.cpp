@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 
 namespace gomapcore {
 
@@ -103,6 +104,36 @@ void summarizeMemory(Report& report, const HeapModel* heap, const MemoryRules& r
                                mib(*summary.heapInUse), 100.0 * static_cast<double>(bytes) / heapBytes,
                                summary.heapInUseSource));
     }
+}
+
+MemoryRanking rankByBytes(const Report& report, std::size_t limit) {
+    MemoryRanking ranking;
+    std::vector<MemoryShare> lines;
+    lines.reserve(report.maps.size() + report.mapGroups.size());
+    for (const MapResult& map : report.maps)
+        lines.push_back(MemoryShare{&map, nullptr, map.memory.bytes()});
+    for (const MapGroup& group : report.mapGroups)
+        lines.push_back(MemoryShare{nullptr, &group, group.bytes});
+    const auto larger = [](const MemoryShare& a, const MemoryShare& b) {
+        if (a.bytes != b.bytes) return a.bytes > b.bytes;
+        if ((a.map != nullptr) != (b.map != nullptr)) return a.map != nullptr;
+        if (a.map != nullptr) return a.map->address < b.map->address;
+        return std::tie(a.group->rootPattern, a.group->type) < std::tie(b.group->rootPattern, b.group->type);
+    };
+    const std::size_t shown = std::min(limit, lines.size());
+    std::partial_sort(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(shown), lines.end(), larger);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const std::uint64_t maps = lines[i].map != nullptr ? 1 : lines[i].group->maps;
+        ranking.totalMaps += maps;
+        ranking.totalBytes += lines[i].bytes;
+        if (i < shown) continue;
+        ++ranking.restLines;
+        ranking.restMaps += maps;
+        ranking.restBytes += lines[i].bytes;
+    }
+    lines.resize(shown);
+    ranking.top = std::move(lines);
+    return ranking;
 }
 
 }  // namespace gomapcore

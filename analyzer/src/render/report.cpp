@@ -42,19 +42,6 @@ json memoryToJson(const MapMemory& memory, std::int64_t count) {
                 {"complete", memory.complete}};
 }
 
-// A byte count for people: B, KiB, MiB or GiB.
-std::string bytesText(std::uint64_t bytes) {
-    if (bytes < 1024) return fmt::format("{} B", bytes);
-    const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes) / 1024;
-    std::size_t unit = 0;
-    while (value >= 1024 && unit + 1 < std::size(units)) {
-        value /= 1024;
-        ++unit;
-    }
-    return fmt::format("{:.1f} {}", value, units[unit]);
-}
-
 json mapToJson(const MapResult& map) {
     json j;
     j["address"] = hex(map.address);
@@ -377,6 +364,18 @@ std::string renderJson(const Report& report) {
 
 std::string renderMapJsonLine(const MapResult& map) {
     return mapToJson(map).dump() + "\n";
+}
+
+std::string bytesText(std::uint64_t bytes) {
+    if (bytes < 1024) return fmt::format("{} B", bytes);
+    const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes) / 1024;
+    std::size_t unit = 0;
+    while (value >= 1024 && unit + 1 < std::size(units)) {
+        value /= 1024;
+        ++unit;
+    }
+    return fmt::format("{:.1f} {}", value, units[unit]);
 }
 
 std::string renderText(const Report& report) {
