@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDockWidget>
@@ -30,6 +31,7 @@
 #include <QTextDocument>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <optional>
 
 #include "gomapcore/error.h"
@@ -55,6 +57,7 @@ MainWindow::MainWindow(QWidget* parent)
       mapView_(new MapView(this)),
       splitter_(new QSplitter(Qt::Vertical, this)),
       findings_(new QTreeWidget(this)),
+      selectedMapFindings_(new QCheckBox("Only the selected map's findings", this)),
       goroutines_(new QPlainTextEdit(this)),
       memory_(new MemoryPanel(this)),
       mapMemory_(new MapMemoryView(this)),
@@ -128,9 +131,17 @@ MainWindow::MainWindow(QWidget* parent)
         selectMap(item->data(2, Qt::UserRole).toULongLong());
         mapView_->focusAddress(item->data(3, Qt::UserRole).toULongLong());
     });
+    selectedMapFindings_->setObjectName("findingsOfSelectedMapOnly");
+    connect(selectedMapFindings_, &QCheckBox::toggled, this, [this] { fillFindings(); });
+    auto* findingsPane = new QWidget(this);
+    auto* findingsLayout = new QVBoxLayout(findingsPane);
+    findingsLayout->setContentsMargins(0, 0, 0, 0);
+    findingsLayout->setSpacing(2);
+    findingsLayout->addWidget(selectedMapFindings_);
+    findingsLayout->addWidget(findings_, 1);
     auto* dock = new QDockWidget("Findings", this);
     dock->setObjectName("findingsDock");
-    dock->setWidget(findings_);
+    dock->setWidget(findingsPane);
     addDockWidget(Qt::BottomDockWidgetArea, dock);
     // Goroutines and memory, tabbed with the findings.
     goroutines_->setReadOnly(true);
@@ -138,6 +149,7 @@ MainWindow::MainWindow(QWidget* parent)
     goroutines_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     goroutines_->setObjectName("goroutinesView");
     auto* goroutineDock = new QDockWidget("Goroutines", this);
+    goroutineDock_ = goroutineDock;
     goroutineDock->setObjectName("goroutinesDock");
     goroutineDock->setWidget(goroutines_);
     addDockWidget(Qt::BottomDockWidgetArea, goroutineDock);
@@ -290,6 +302,7 @@ void MainWindow::analysisFinished(std::shared_ptr<EngineHandle> engine,
     goroutines_->setPlainText(engine_->goroutinesText.empty()
                                   ? QStringLiteral("The runtime's goroutine lists could not be read.")
                                   : QString::fromStdString(engine_->goroutinesText));
+    markGoroutines(nullptr);
     memory_->setEngine(engine_);
     mapMemory_->setReport(report_);
     addRecent(pendingCore_, pendingExe_);
@@ -325,7 +338,10 @@ void MainWindow::fillFindings() {
     findings_->clear();
     if (!report_) return;
     QList<QTreeWidgetItem*> items;
+    const bool selectedOnly = selectedMapFindings_->isChecked();
+    const quint64 selected = selectedOnly ? selectedMapAddress() : 0;
     for (const gomapcore::MapResult& map : report_->maps) {
+        if (selectedOnly && map.address != selected) continue;
         for (const gomapcore::Finding& f : map.findings()) {
             auto* item =
                 new QTreeWidgetItem({gomapcore::toString(f.severity), QString::fromStdString(f.rule),
@@ -390,6 +406,50 @@ void MainWindow::currentMapChanged() {
     }
     mapView_->showMap(engine_, address, redact_);
     memory_->goTo(address);
+    const gomapcore::MapResult* selected = nullptr;
+    if (report_ && sourceRow >= 0 && sourceRow < listed)
+        selected = &report_->maps[static_cast<std::size_t>(sourceRow)];
+    markGoroutines(selected);
+    if (selectedMapFindings_->isChecked()) fillFindings();
+}
+
+quint64 MainWindow::selectedMapAddress() const {
+    QModelIndex current = table_->selectionModel()->currentIndex();
+    return current.isValid() ? proxy_->data(current, MapTableModel::AddressRole).toULongLong() : 0;
+}
+
+void MainWindow::markGoroutines(const gomapcore::MapResult* selected) {
+    // The crash's goroutines in the damaged colour, the selected map's holders in the suspect
+    // one (a goroutine that is both keeps the crash's), each goroutine's header line whole.
+    std::vector<std::int64_t> crash =
+        report_ && report_->crash ? report_->crash->goroutinesInvolved() : std::vector<std::int64_t>{};
+    std::vector<std::int64_t> holders =
+        selected != nullptr ? selected->holdingGoroutines() : std::vector<std::int64_t>{};
+    QList<QTextEdit::ExtraSelection> marks;
+    auto mark = [&](std::int64_t id, const QColor& colour, const QString& why) {
+        QTextCursor found =
+            goroutines_->document()->find(QRegularExpression(QString("^goroutine %1 ").arg(id)));
+        if (found.isNull()) return;
+        QTextEdit::ExtraSelection selection;
+        selection.cursor = found;
+        selection.cursor.clearSelection();
+        selection.format.setBackground(colour);
+        selection.format.setProperty(QTextFormat::FullWidthSelection, true);
+        selection.format.setToolTip(why);
+        marks << selection;
+    };
+    for (std::int64_t id : crash)
+        mark(id, palette::damagedBackground(), "takes part in the crash");
+    for (std::int64_t id : holders)
+        if (!std::binary_search(crash.begin(), crash.end(), id))
+            mark(id, palette::suspectBackground(), "holds the selected map");
+    goroutines_->setExtraSelections(marks);
+    if (goroutineDock_ == nullptr) return;
+    QStringList parts;
+    if (!crash.empty()) parts << QString("%1 in the crash").arg(crash.size());
+    if (selected != nullptr) parts << QString("%1 hold the selected map").arg(holders.size());
+    goroutineDock_->setWindowTitle(parts.isEmpty() ? QString("Goroutines")
+                                                   : QString("Goroutines (%1)").arg(parts.join(", ")));
 }
 
 void MainWindow::exportWithDialog(bool redact) {

@@ -14,7 +14,9 @@
 #include "map_view.h"
 #include "memory_panel.h"
 
+class QCheckBox;
 class QComboBox;
+class QDockWidget;
 class QPlainTextEdit;
 class QLineEdit;
 class QMenu;
@@ -59,6 +61,8 @@ class MainWindow : public QMainWindow {
     CrashPanel* crashPanel() const { return crashPanel_; }
     MapView* mapView() const { return mapView_; }
     QTreeWidget* findingsList() const { return findings_; }
+    // Whether the findings list shows only the selected map's findings (else the whole core's).
+    QCheckBox* findingsOfSelectedMapOnly() const { return selectedMapFindings_; }
     QPlainTextEdit* goroutinesView() const { return goroutines_; }
     MemoryPanel* memoryPanel() const { return memory_; }
     MapMemoryView* mapMemoryView() const { return mapMemory_; }
@@ -84,6 +88,10 @@ class MainWindow : public QMainWindow {
     void setRunning(bool running);
     void currentMapChanged();
     void fillFindings();
+    // Marks, in the goroutines view, the goroutines the crash involves and those whose frames
+    // hold the selected map (none when selected is null), and says how many in the dock title.
+    void markGoroutines(const gomapcore::MapResult* selected);
+    quint64 selectedMapAddress() const;
     bool selectRow(int sourceRow);
 
     AnalysisRunner* runner_;
@@ -96,6 +104,8 @@ class MainWindow : public QMainWindow {
     MapView* mapView_;
     QSplitter* splitter_;
     QTreeWidget* findings_;
+    QCheckBox* selectedMapFindings_;
+    QDockWidget* goroutineDock_ = nullptr;
     QPlainTextEdit* goroutines_;
     MemoryPanel* memory_;
     MapMemoryView* mapMemory_;

@@ -7,6 +7,7 @@
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDockWidget>
 #include <QElapsedTimer>
@@ -30,6 +31,8 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextCursor>
+#include <QTextEdit>
 #include <QTimer>
 #include <QTreeWidget>
 #include <chrono>
@@ -471,6 +474,101 @@ TEST(GuiWindow, GoroutinesMemoryAndFindingsViews) {
     EXPECT_EQ(damaged.mapTable()->currentIndex().data(MapTableModel::AddressRole).toULongLong(),
               plantedDamage("go1.23", "overflow-cycle").map);
     ASSERT_TRUE(damaged.mapView()->waitIdle(60000));
+}
+
+// The address of the listed map one of whose roots is root (0 when none is).
+quint64 mapNamed(const gomapcore::Report& report, const std::string& root) {
+    for (const gomapcore::MapResult& map : report.maps)
+        if (std::find(map.roots.begin(), map.roots.end(), root) != map.roots.end()) return map.address;
+    return 0;
+}
+
+// The goroutine ids the goroutines view marks, by the colour of their mark.
+std::map<QRgb, std::set<qlonglong>> markedGoroutines(MainWindow& window) {
+    std::map<QRgb, std::set<qlonglong>> marked;
+    static const QRegularExpression header("^goroutine (\\d+) ");
+    for (const QTextEdit::ExtraSelection& mark : window.goroutinesView()->extraSelections()) {
+        QTextCursor line = mark.cursor;
+        line.select(QTextCursor::LineUnderCursor);
+        auto match = header.match(line.selectedText());
+        EXPECT_TRUE(match.hasMatch()) << line.selectedText().toStdString();
+        if (match.hasMatch())
+            marked[mark.format.background().color().rgb()].insert(match.captured(1).toLongLong());
+    }
+    return marked;
+}
+
+TEST(GuiWindow, TheGoroutinesOfTheCrashAndOfTheSelectedMapAreMarked) {
+    for (const char* build : {"go1.23", "go1.26"}) {
+        SCOPED_TRACE(build);
+        auto truth = corpusCase(build, "concurrent-writes").records("crash");
+        ASSERT_EQ(truth.size(), 1u);
+        MainWindow window;
+        ASSERT_TRUE(window.openCore(core(build, "concurrent-writes"), exe(build)))
+            << window.lastError().toStdString();
+        ASSERT_TRUE(window.mapView()->waitIdle(60000));
+        const gomapcore::Report& report = *window.report();
+        ASSERT_TRUE(report.crash && report.crash->goroutine);
+        // The window starts on the crash's map: the crash's goroutines in red, the map's other
+        // holders in amber.
+        const quint64 crashMap = parseHex(truth[0]["map"].get<std::string>());
+        ASSERT_EQ(window.mapTable()->currentIndex().data(MapTableModel::AddressRole).toULongLong(), crashMap);
+        const gomapcore::MapResult* map = nullptr;
+        for (const gomapcore::MapResult& m : report.maps)
+            if (m.address == crashMap) map = &m;
+        ASSERT_NE(map, nullptr);
+        auto marked = markedGoroutines(window);
+        std::set<qlonglong> crash, holders;
+        for (std::int64_t id : report.crash->goroutinesInvolved())
+            crash.insert(id);
+        for (std::int64_t id : map->holdingGoroutines())
+            if (!crash.count(id)) holders.insert(id);
+        EXPECT_GE(crash.size(), 2u);  // the writer and the goroutines holding the same map
+        EXPECT_EQ(marked[palette::damagedBackground().rgb()], crash);
+        EXPECT_EQ(marked[palette::suspectBackground().rgb()], holders);
+        // The truth's root ("goroutine 1 main.scenarioConcurrentWrites m") is marked either way.
+        const std::string root = truth[0]["root"].get<std::string>();
+        ASSERT_EQ(root.rfind("goroutine ", 0), 0u) << root;
+        const qlonglong rootGoroutine = std::stoll(root.substr(10));
+        EXPECT_TRUE(crash.count(rootGoroutine) || holders.count(rootGoroutine)) << root;
+        EXPECT_TRUE(window.findChild<QDockWidget*>("goroutinesDock")->windowTitle().contains("in the crash"));
+        // A global map no goroutine holds: only the crash's marks stay.
+        ASSERT_TRUE(window.selectMap(mapNamed(report, "main.scenarios")));
+        marked = markedGoroutines(window);
+        EXPECT_EQ(marked[palette::damagedBackground().rgb()], crash);
+        EXPECT_TRUE(marked[palette::suspectBackground().rgb()].empty());
+        EXPECT_TRUE(window.findChild<QDockWidget*>("goroutinesDock")
+                        ->windowTitle()
+                        .contains("0 hold the selected map"));
+        ASSERT_TRUE(window.mapView()->waitIdle(60000));
+    }
+}
+
+TEST(GuiWindow, TheFindingsListCanShowTheSelectedMapsAlone) {
+    MainWindow window;
+    ASSERT_TRUE(window.openCore(core("go1.23", "overflow-cycle"), exe("go1.23")));
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
+    const int whole = window.findingsList()->topLevelItemCount();
+    std::size_t all = 0;
+    for (const gomapcore::MapResult& m : window.report()->maps)
+        all += m.findings().size();
+    ASSERT_EQ(static_cast<std::size_t>(whole), all);
+    const quint64 planted = plantedDamage("go1.23", "overflow-cycle").map;
+    window.findingsOfSelectedMapOnly()->setChecked(true);
+    ASSERT_TRUE(window.selectMap(planted));
+    std::size_t own = 0;
+    for (const gomapcore::MapResult& m : window.report()->maps)
+        if (m.address == planted) own = m.findings().size();
+    ASSERT_GE(own, 1u);
+    ASSERT_EQ(static_cast<std::size_t>(window.findingsList()->topLevelItemCount()), own);
+    for (int i = 0; i < window.findingsList()->topLevelItemCount(); ++i)
+        EXPECT_EQ(window.findingsList()->topLevelItem(i)->data(2, Qt::UserRole).toULongLong(), planted);
+    // A healthy map has none; unchecked, the whole core's come back.
+    ASSERT_TRUE(window.selectMap(mapNamed(*window.report(), "main.scenarios")));
+    EXPECT_EQ(window.findingsList()->topLevelItemCount(), 0);
+    window.findingsOfSelectedMapOnly()->setChecked(false);
+    EXPECT_EQ(window.findingsList()->topLevelItemCount(), whole);
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
 }
 
 // ---- Map memory ---------------------------------------------------------------------------
@@ -921,6 +1019,29 @@ TEST(GuiScreenshot, MainWindowWithTheMapMemoryDock) {
         EXPECT_GT(distinctColours(shot), 60) << build;
         if (!keep.isEmpty()) shot.save(QString("%1/main-window-map-memory-%2-healthy.png").arg(keep, build));
     }
+}
+
+// The window on a concurrent-writes core with the goroutines dock raised: the crash's goroutines
+// and the crash map's holders marked. With GOMAPCORE_SCREENSHOT_DIR set, keeps the picture there
+// (docs/gui-goroutines-marked.png comes from here).
+TEST(GuiScreenshot, MainWindowWithTheGoroutinesMarked) {
+    const QString keep = qEnvironmentVariable("GOMAPCORE_SCREENSHOT_DIR");
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    ASSERT_TRUE(window.openCore(core("go1.26", "concurrent-writes"), exe("go1.26")))
+        << window.lastError().toStdString();
+    auto* dock = window.findChild<QDockWidget*>("goroutinesDock");
+    ASSERT_NE(dock, nullptr);
+    dock->raise();
+    window.resizeDocks({dock}, {360}, Qt::Vertical);
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
+    ASSERT_TRUE(window.showGoroutine(*window.report()->crash->goroutine));
+    QApplication::processEvents();
+    QImage shot = window.grab().toImage();
+    EXPECT_GT(distinctColours(shot), 60);
+    if (!keep.isEmpty())
+        shot.save(QString("%1/main-window-goroutines-go1.26-concurrent-writes.png").arg(keep));
 }
 
 // ---- Report export --------------------------------------------------------------------------

@@ -98,11 +98,15 @@ struct CrashReport {
     // to what is wrong with the map.
     std::vector<std::pair<std::string, std::uint64_t>> mapFindings;
     std::optional<SentSignal> sentSignal;  // killed-by-signal: who sent what
-    bool reraisedByRuntime = false;        // NT_SIGINFO is the runtime's own final SIGABRT
-    std::string goroutineState;            // the crash goroutine's state ("syscall", "running")
-    bool onSystemStack = false;            // the thread was on its g0/signal stack (scheduler, GC)
-    std::vector<MapInUse> mapsInUse;       // goroutines inside runtime map functions
-    std::string explanation;               // one plain-language sentence
+
+    // The goroutines the crash involves: its own goroutine and the others holding its map,
+    // ascending, each once.
+    std::vector<std::int64_t> goroutinesInvolved() const;
+    bool reraisedByRuntime = false;   // NT_SIGINFO is the runtime's own final SIGABRT
+    std::string goroutineState;       // the crash goroutine's state ("syscall", "running")
+    bool onSystemStack = false;       // the thread was on its g0/signal stack (scheduler, GC)
+    std::vector<MapInUse> mapsInUse;  // goroutines inside runtime map functions
+    std::string explanation;          // one plain-language sentence
     std::vector<std::string> notes;
 };
 

@@ -174,6 +174,8 @@ struct MapResult {
     // How roots[i] reaches the map: rootKinds[i], or for a plain typed path its origin by its
     // name ("goroutine N …" is a goroutine's, any other a global's) and nothing passed through.
     RootDescription rootKind(std::size_t i) const;
+    // The goroutines whose frames hold the map (its roots "goroutine N ..."), ascending, each once.
+    std::vector<std::int64_t> holdingGoroutines() const;
 };
 
 }  // namespace gomapcore

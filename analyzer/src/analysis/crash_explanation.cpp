@@ -376,6 +376,16 @@ void explainThreadWithoutGoroutine(Session& session, const std::vector<MapRoot>&
 
 }  // namespace
 
+std::vector<std::int64_t> CrashReport::goroutinesInvolved() const {
+    std::vector<std::int64_t> ids;
+    if (goroutine) ids.push_back(*goroutine);
+    for (const MapHolder& holder : others)
+        ids.push_back(holder.goroutine);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+}
+
 CrashReport explainCrash(Session& session, RunContext& run, const std::vector<MapRoot>& roots,
                          const std::vector<MapResult>& maps) {
     CrashReport crash;

@@ -1,10 +1,11 @@
 #include "maps/walk_common.h"
 
-#include "maps/walkers.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+
+#include "maps/walkers.h"
 
 namespace gomapcore {
 
@@ -105,6 +106,23 @@ RootDescription MapResult::rootKind(std::size_t i) const {
     if (i < rootKinds.size()) return rootKinds[i];
     const bool stack = i < roots.size() && roots[i].rfind("goroutine ", 0) == 0;
     return RootDescription{stack ? "goroutine" : "global", {}};
+}
+
+std::vector<std::int64_t> MapResult::holdingGoroutines() const {
+    // Stack roots are named "goroutine <id> <function> <variable>" (analysis/roots.cpp).
+    constexpr std::string_view kPrefix = "goroutine ";
+    std::vector<std::int64_t> ids;
+    for (const std::string& name : roots) {
+        if (name.rfind(kPrefix, 0) != 0) continue;
+        std::int64_t id = 0;
+        const char* begin = name.data() + kPrefix.size();
+        const char* end = name.data() + name.size();
+        auto [next, error] = std::from_chars(begin, end, id);
+        if (error == std::errc() && next != begin && (next == end || *next == ' ')) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
 }
 
 std::string MapResult::typeName() const {
