@@ -166,6 +166,9 @@ MainWindow::MainWindow(QWidget* parent)
     addDockWidget(Qt::BottomDockWidgetArea, mapMemoryDock);
     tabifyDockWidget(dock, mapMemoryDock);
     connect(mapMemory_, &MapMemoryView::mapClicked, this, [this](quint64 address) { selectMap(address); });
+    // The selected map's places on the memory strip, once its structure is read.
+    connect(mapView_, &MapView::placesRead, this,
+            [this](quint64, const QVector<StripMark>& places) { memory_->showPlaces(places); });
     connect(mapMemory_, &MapMemoryView::groupClicked, this, [this](int group) { selectGroup(group); });
     dock->raise();
     resizeDocks({dock}, {130}, Qt::Vertical);
@@ -396,6 +399,7 @@ void MainWindow::currentMapChanged() {
     const int sourceRow = proxy_->mapToSource(current).row();
     const int group = report_ && sourceRow >= listed ? sourceRow - listed : -1;
     mapMemory_->showCurrent(address, group);
+    memory_->showPlaces({});
     if (group >= 0) {  // a map group has no one structure (and no address) to show
         mapView_->clear();
         const gomapcore::MapGroup& counted = report_->mapGroups[static_cast<std::size_t>(group)];

@@ -28,6 +28,9 @@
 namespace {
 // Entries decoded in the detail panel (renderMapDetail's maxEntries).
 constexpr std::size_t kDetailEntries = 2000;
+// At most this many of a map's places are marked on the memory strip (a strip a few hundred pixels
+// wide shows no more; the walk itself is bounded by --max-buckets).
+constexpr std::size_t kMaxPlaces = 20000;
 }  // namespace
 
 ZoomableView::ZoomableView(QWidget* parent) : QGraphicsView(parent) {
@@ -153,6 +156,7 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address, boo
         std::unique_ptr<QGraphicsScene> scene(fresh);
         mapscene::Stats stats;
         QString error, detail;
+        QVector<StripMark> places;
         try {
             std::lock_guard<std::mutex> lock(engine->mutex);
             if (current->load() != generation)
@@ -163,6 +167,13 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address, boo
             stats = mapscene::buildMapScene(*scene, *inspection.map, engine->analysis->memory());
             detail = QString::fromStdString(gomapcore::renderMapDetail(
                 engine->analysis->memory(), *inspection.map, kDetailEntries, redact));
+            for (const gomapcore::MapResult::Place& place : inspection.map->places(kMaxPlaces))
+                places.push_back(StripMark{place.address, place.suspect(),
+                                           place.rule.empty()
+                                               ? QString("%1, %2").arg(gomapcore::toString(place.kind),
+                                                                       gomapcore::toString(place.state))
+                                               : QString("%1 (%2)").arg(QString::fromStdString(place.rule),
+                                                                        gomapcore::toString(place.kind))});
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
@@ -173,7 +184,7 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address, boo
         QGraphicsScene* raw = scene.release();
         QMetaObject::invokeMethod(
             this,
-            [this, raw, stats, error, detail, address, generation, current] {
+            [this, raw, stats, error, detail, places, address, generation, current] {
                 std::unique_ptr<QGraphicsScene> owned(raw);
                 if (current->load() != generation) return;
                 if (!owned) {
@@ -198,6 +209,7 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address, boo
                         .arg(stats.suspects > 0 ? QString(", %1 suspect addresses").arg(stats.suspects)
                                                 : QString()));
                 if (pendingFocus_ != 0) focusAddress(pendingFocus_);
+                Q_EMIT placesRead(address, places);
                 Q_EMIT sceneReady(address);
             },
             Qt::QueuedConnection);

@@ -10,6 +10,7 @@
 
 #include "engine_handle.h"
 #include "map_scene.h"
+#include "mapping_strip.h"
 
 class QLabel;
 class QPlainTextEdit;
@@ -59,6 +60,8 @@ class MapView : public QWidget {
 
   Q_SIGNALS:
     void sceneReady(quint64 address);
+    // Where the shown map's structure lies (MapResult::places), for the memory strip.
+    void placesRead(quint64 address, const QVector<StripMark>& places);
     void failed(const QString& message);
     void idle();
 

@@ -27,11 +27,25 @@ QString stateName(gomapcore::AddressState state) {
 
 MemoryPanel::MemoryPanel(QWidget* parent)
     : QWidget(parent),
+      strip_(new MappingStrip(this)),
       regions_(new QTableWidget(this)),
       address_(new QLineEdit(this)),
       hex_(new QPlainTextEdit(this)) {
-    auto* layout = new QHBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->setSpacing(2);
+    outer->addWidget(strip_);
+    auto* legend = new QLabel(
+        "Mappings (width by log of size): green captured, grey not captured, hatched unmapped. Ticks: the "
+        "selected map's header, buckets, tables and groups; red where a pointer is suspect. Click to see the "
+        "bytes.",
+        this);
+    legend->setWordWrap(true);
+    legend->setStyleSheet("color: #555;");
+    outer->addWidget(legend);
+    connect(strip_, &MappingStrip::addressClicked, this, [this](quint64 address) { goTo(address); });
+    auto* layout = new QHBoxLayout;
+    outer->addLayout(layout, 1);
     regions_->setColumnCount(5);
     regions_->setHorizontalHeaderLabels({"Start", "End", "Size", "Perms / state", "Mapping"});
     regions_->verticalHeader()->setVisible(false);
@@ -75,7 +89,10 @@ void MemoryPanel::setEngine(std::shared_ptr<EngineHandle> engine) {
     engine_ = std::move(engine);
     regions_->setRowCount(0);
     hex_->clear();
+    strip_->setRegions({});
+    strip_->setMarks({});
     if (!engine_) return;
+    QVector<StripRegion> stripRegions;
     regions_->setRowCount(static_cast<int>(engine_->regions.size()));
     std::unique_lock<std::mutex> lock(engine_->mutex, std::try_to_lock);
     for (std::size_t i = 0; i < engine_->regions.size(); ++i) {
@@ -97,8 +114,11 @@ void MemoryPanel::setEngine(std::shared_ptr<EngineHandle> engine) {
         if (state != gomapcore::AddressState::Captured)
             for (int c = 0; c < 5; ++c)
                 regions_->item(row, c)->setBackground(QColor(255, 236, 179));
+        stripRegions.push_back(StripRegion{r.start, r.end, state == gomapcore::AddressState::Captured,
+                                           perms + "  " + QString::fromStdString(r.name)});
     }
     regions_->resizeColumnsToContents();
+    strip_->setRegions(std::move(stripRegions));
 }
 
 void MemoryPanel::goTo(quint64 address) {

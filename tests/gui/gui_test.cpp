@@ -47,6 +47,8 @@
 #include "map_memory_view.h"
 #include "map_scene.h"
 #include "map_table_model.h"
+#include "mapping_strip.h"
+#include "memory_panel.h"
 #include "scene_export.h"
 
 namespace {
@@ -569,6 +571,62 @@ TEST(GuiWindow, TheFindingsListCanShowTheSelectedMapsAlone) {
     window.findingsOfSelectedMapOnly()->setChecked(false);
     EXPECT_EQ(window.findingsList()->topLevelItemCount(), whole);
     ASSERT_TRUE(window.mapView()->waitIdle(60000));
+}
+
+// The memory dock's strip: every mapping, the selected map's places marked, the planted
+// unmapped address red and in a gap; clicking its mark shows it in the hex view.
+TEST(GuiWindow, TheMappingStripMarksTheSelectedMapsPlaces) {
+    for (const auto& [build, scenario] :
+         {std::pair{"go1.23", "buckets-unmapped"}, std::pair{"go1.26", "groups-unmapped"}}) {
+        SCOPED_TRACE(std::string(build) + "/" + scenario);
+        const PlantedDamage planted = plantedDamage(build, scenario);
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        ASSERT_TRUE(window.openCore(core(build, scenario), exe(build))) << window.lastError().toStdString();
+        ASSERT_TRUE(window.selectMap(planted.map));
+        ASSERT_TRUE(window.mapView()->waitIdle(60000));
+        QApplication::processEvents();
+        MappingStrip* strip = window.memoryPanel()->strip();
+        EXPECT_EQ(strip->regions().size(), window.memoryPanel()->regionTable()->rowCount());
+        std::map<quint64, bool> marks;
+        for (const StripMark& m : strip->marks())
+            marks[m.address] = m.suspect;
+        ASSERT_TRUE(marks.count(planted.map));
+        EXPECT_FALSE(marks[planted.map]);  // the header is captured
+        EXPECT_GE(strip->regionAt(planted.map), 0);
+        ASSERT_TRUE(marks.count(planted.address)) << hex(planted.address).toStdString();
+        EXPECT_TRUE(marks[planted.address]);
+        EXPECT_EQ(strip->regionAt(planted.address), -1);  // in a gap between mappings
+        // Marks are drawn in order along the strip.
+        double previous = -1;
+        for (const auto& [address, suspect] : marks) {
+            const double x = strip->xOf(address);
+            EXPECT_GE(x, previous) << hex(address).toStdString();
+            previous = x;
+        }
+        auto* dock = window.findChild<QDockWidget*>("memoryDock");
+        dock->raise();
+        QApplication::processEvents();
+        QTest::mouseClick(strip, Qt::LeftButton, {},
+                          QPoint(static_cast<int>(strip->xOf(planted.address)), 12));
+        EXPECT_TRUE(
+            window.memoryPanel()->hexView()->toPlainText().startsWith(hex(planted.address) + ": unmapped"))
+            << window.memoryPanel()->hexView()->toPlainText().toStdString();
+        // Another map's places replace them.
+        ASSERT_TRUE(window.selectMap(mapNamed(*window.report(), "main.scenarios")));
+        ASSERT_TRUE(window.mapView()->waitIdle(60000));
+        for (const StripMark& m : strip->marks())
+            EXPECT_FALSE(m.suspect) << hex(m.address).toStdString();
+        if (const QString keep = qEnvironmentVariable("GOMAPCORE_SCREENSHOT_DIR"); !keep.isEmpty()) {
+            ASSERT_TRUE(window.selectMap(planted.map));
+            ASSERT_TRUE(window.mapView()->waitIdle(60000));
+            window.resizeDocks({dock}, {300}, Qt::Vertical);
+            QApplication::processEvents();
+            window.grab().toImage().save(
+                QString("%1/main-window-memory-strip-%2-%3.png").arg(keep, build, scenario));
+        }
+    }
 }
 
 // ---- Map memory ---------------------------------------------------------------------------

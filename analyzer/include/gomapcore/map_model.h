@@ -176,6 +176,21 @@ struct MapResult {
     RootDescription rootKind(std::size_t i) const;
     // The goroutines whose frames hold the map (its roots "goroutine N ..."), ascending, each once.
     std::vector<std::int64_t> holdingGoroutines() const;
+    // Where the map's structure lies: every node of the walk (header, buckets, directory, tables,
+    // groups...) with what memory holds there, ascending by address, each address once, at most
+    // max of them, the suspect ones kept first (a front end marks them on the process's
+    // mappings).
+    // The addresses of findings of warning or error severity are places too (an unmapped bucket
+    // array has no node): those carry the finding's rule.
+    struct Place {
+        std::uint64_t address = 0;
+        NodeKind kind = NodeKind::Header;
+        AddressState state = AddressState::Captured;
+        std::string rule;  // a finding's address: its rule
+
+        bool suspect() const { return state != AddressState::Captured || !rule.empty(); }
+    };
+    std::vector<Place> places(std::size_t max) const;
 };
 
 }  // namespace gomapcore

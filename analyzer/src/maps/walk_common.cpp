@@ -125,6 +125,36 @@ std::vector<std::int64_t> MapResult::holdingGoroutines() const {
     return ids;
 }
 
+std::vector<MapResult::Place> MapResult::places(std::size_t max) const {
+    std::vector<Place> out;
+    std::vector<const MapNode*> stack{&root};
+    while (!stack.empty()) {
+        const MapNode* node = stack.back();
+        stack.pop_back();
+        if (node->address != 0) out.push_back(Place{node->address, node->kind, node->state, {}});
+        for (const Finding& finding : node->findings)
+            if (finding.address != 0 && finding.severity >= Severity::Warning)
+                out.push_back(Place{finding.address, node->kind, node->state, finding.rule});
+        for (const MapNode& child : node->children)
+            stack.push_back(&child);
+    }
+    // By address, a finding's place before a node's at the same address (unique keeps the first).
+    auto byAddress = [](const Place& a, const Place& b) {
+        return a.address != b.address ? a.address < b.address : a.rule > b.rule;
+    };
+    std::sort(out.begin(), out.end(), byAddress);
+    out.erase(std::unique(out.begin(), out.end(),
+                          [](const Place& a, const Place& b) { return a.address == b.address; }),
+              out.end());
+    if (out.size() > max) {
+        // Cut, the places whose memory is not captured (the suspect ones) are kept first.
+        std::stable_partition(out.begin(), out.end(), [](const Place& p) { return p.suspect(); });
+        out.resize(max);
+        std::sort(out.begin(), out.end(), byAddress);
+    }
+    return out;
+}
+
 std::string MapResult::typeName() const {
     return layout != nullptr && layout->mapType != nullptr ? layout->mapType->name : std::string("map");
 }
