@@ -43,10 +43,15 @@ def attempt(lldb, plugin, core, exe, delay):
     if pid == 0:
         os.execvp(lldb, [lldb, "-x", "-Q"])
     try:
+        # Each step waits for what says it is done, not a fixed time: on a loaded machine (ctest -j)
+        # loading the core or the plugin can take seconds, and a scan typed before the plugin is
+        # loaded is no gomap command at all.
         os.write(fd, f"target create --core {core} {exe}\n".encode())
-        drain(fd, 1.5)
+        drain_until(fd, b"was loaded", 60.0)
         os.write(fd, f"plugin load {plugin}\n".encode())
-        drain(fd, 1.0)
+        os.write(fd, b"help gomap\n")
+        drain_until(fd, b"scan", 60.0)
+        drain(fd, 0.2)
         os.write(fd, b"gomap scan\n")
         out = drain(fd, delay)
         for _ in range(50):
