@@ -162,6 +162,7 @@ class Builder {
         auto* box = scene_.addRect(r, pen, QBrush(fill));
         box->setData(kRoleKind, unreadable ? QStringLiteral("suspect") : QStringLiteral("node"));
         box->setData(kRoleAddress, static_cast<qulonglong>(node.address));
+        box->setData(kRoleSize, static_cast<qulonglong>(node.size));
         box->setData(kRoleRed, red);
         QString tip = QStringLiteral("%1 %2 #%3, %4 bytes, %5 live")
                           .arg(gomapcore::toString(node.kind), hex(node.address))
@@ -450,6 +451,7 @@ class Builder {
         box->setZValue(-1);
         box->setData(kRoleKind, unreadable ? QStringLiteral("suspect") : QStringLiteral("node"));
         box->setData(kRoleAddress, static_cast<qulonglong>(table.address));
+        box->setData(kRoleSize, static_cast<qulonglong>(table.size));
         box->setData(kRoleRed, red);
         QString tip = QStringLiteral("table %1 (directory index %2), %3 groups, %4 live")
                           .arg(hex(table.address))

@@ -21,6 +21,7 @@ inline constexpr int kRoleAddress = 1;  // qulonglong: the node's or the suspect
 inline constexpr int kRoleRed = 2;      // bool: drawn red because of a finding
 inline constexpr int kRoleSlot = 3;     // int: a control cell's slot index (its node's address in kRoleNode)
 inline constexpr int kRoleNode = 4;     // qulonglong: the bucket or group a control cell belongs to
+inline constexpr int kRoleSize = 5;     // qulonglong: a node's size in bytes, when known
 
 struct Options {
     // Above this many buckets (classic) or groups (swiss), ranges are drawn as summaries with

@@ -228,15 +228,30 @@ void MapView::focusAddress(quint64 address) {
     pendingFocus_ = address;
     if (!scene_ || building()) return;
     pendingFocus_ = 0;
+    // The item at address itself, else the smallest node that holds it (a finding's address is
+    // often a byte inside a bucket or group: its tophash or control byte, a slot).
+    QGraphicsItem* found = nullptr;
+    quint64 foundSize = 0;
     for (QGraphicsItem* item : scene_->items()) {
-        if (item->data(mapscene::kRoleAddress).toULongLong() != address) continue;
-        if (view_->transform().m11() < 0.5) view_->resetTransform();
-        view_->centerOn(item);
-        scene_->clearSelection();
-        item->setFlag(QGraphicsItem::ItemIsSelectable);
-        item->setSelected(true);
-        return;
+        const quint64 start = item->data(mapscene::kRoleAddress).toULongLong();
+        if (start == 0) continue;
+        if (start == address) {
+            found = item;
+            break;
+        }
+        const quint64 size = item->data(mapscene::kRoleSize).toULongLong();
+        if (size != 0 && address > start && address - start < size &&
+            (found == nullptr || size < foundSize)) {
+            found = item;
+            foundSize = size;
+        }
     }
+    if (found == nullptr) return;
+    if (view_->transform().m11() < 0.5) view_->resetTransform();
+    view_->centerOn(found);
+    scene_->clearSelection();
+    found->setFlag(QGraphicsItem::ItemIsSelectable);
+    found->setSelected(true);
 }
 
 bool MapView::showDetail(quint64 address, int slot) {

@@ -629,6 +629,36 @@ TEST(GuiWindow, TheMappingStripMarksTheSelectedMapsPlaces) {
     }
 }
 
+// Focusing an address inside a node (a finding's tophash byte, a slot) centres the view on the
+// smallest node that holds it and selects it; the node's own address selects the node.
+TEST(GuiWindow, FocusingAnAddressInsideANodeSelectsThatNode) {
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    ASSERT_TRUE(window.openCore(core("go1.23", "healthy"), exe("go1.23")));
+    ASSERT_TRUE(window.selectMap(mapNamed(*window.report(), "main.scenarios")));
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
+    QGraphicsItem* bucket = nullptr;
+    for (QGraphicsItem* item : window.mapView()->scene()->items())
+        if (item->data(mapscene::kRoleKind).toString() == "node" &&
+            item->data(mapscene::kRoleSize).toULongLong() > 64)
+            bucket = item;
+    ASSERT_NE(bucket, nullptr);
+    const quint64 start = bucket->data(mapscene::kRoleAddress).toULongLong();
+    for (const quint64 address : {start + 17, start}) {
+        window.mapView()->scene()->clearSelection();
+        window.mapView()->focusAddress(address);
+        const QList<QGraphicsItem*> selected = window.mapView()->scene()->selectedItems();
+        ASSERT_EQ(selected.size(), 1) << hex(address).toStdString();
+        EXPECT_EQ(selected[0]->data(mapscene::kRoleAddress).toULongLong(), start)
+            << hex(address).toStdString();
+    }
+    // An address no node holds selects nothing.
+    window.mapView()->scene()->clearSelection();
+    window.mapView()->focusAddress(0x10);
+    EXPECT_TRUE(window.mapView()->scene()->selectedItems().isEmpty());
+}
+
 // ---- Map memory ---------------------------------------------------------------------------
 
 // The bars of a window that opened core, checked against the report's own JSON: one bar per
