@@ -391,6 +391,9 @@ TEST(GuiWindow, BadInputIsOneSentenceInTheWindow) {
         {"/nonexistent/core", "", "cannot open"},
         {exe("go1.26"), exe("go1.26"), "not a core dump"},                      // an executable, not a core
         {core("go1.26", "healthy"), exe("go1.23"), "does not match the core"},  // the wrong executable
+        // A C program's core (the malformed suite's abort-c, unpacked beside the corpus).
+        {QString::fromStdString(corpusDir() + "/../malformed/abort-c/abort.core"),
+         QString::fromStdString(corpusDir() + "/../malformed/abort-c/abort"), "is not a Go program"},
     };
     for (const Case& c : cases) {
         MainWindow window;
