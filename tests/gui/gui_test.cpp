@@ -351,11 +351,9 @@ TEST(GuiWindow, TheAnalysisCanBeCancelled) {
     EXPECT_GT(window.mapModel()->rowCount(), 0);
 }
 
-// Opened from the window (interactive), a core whose executable is not where the core says
-// asks for it: a message saying why, then a file dialog (both closed here, so nothing reopens).
-TEST(GuiWindow, AMissingExecutableIsAskedFor) {
-    MainWindow window;
-    window.show();
+// Opens core with exe interactively, closing every modal dialog it raises; returns what they
+// were (a message box's text, or a dialog's class name), in order.
+QStringList dialogsWhileOpening(MainWindow& window, const QString& coreFile, const QString& executable) {
     QStringList seen;
     QTimer closer;
     QObject::connect(&closer, &QTimer::timeout, [&] {
@@ -368,9 +366,18 @@ TEST(GuiWindow, AMissingExecutableIsAskedFor) {
         if (auto* dialog = qobject_cast<QDialog*>(modal)) dialog->reject();
     });
     closer.start(50);
-    window.startOpen(core("go1.26", "healthy"), "", false, /*interactive=*/true);
-    ASSERT_TRUE(window.waitForAnalysis());
+    window.startOpen(coreFile, executable, false, /*interactive=*/true);
+    EXPECT_TRUE(window.waitForAnalysis());
     closer.stop();
+    return seen;
+}
+
+// Opened from the window (interactive), a core whose executable is not where the core says
+// asks for it: a message saying why, then a file dialog (both closed here, so nothing reopens).
+TEST(GuiWindow, AMissingExecutableIsAskedFor) {
+    MainWindow window;
+    window.show();
+    const QStringList seen = dialogsWhileOpening(window, core("go1.26", "healthy"), "");
     ASSERT_EQ(seen.size(), 2) << seen.join(" | ").toStdString();
     EXPECT_TRUE(seen[0].contains("does not exist here")) << seen[0].toStdString();
     EXPECT_TRUE(seen[0].contains("Choose the Go executable")) << seen[0].toStdString();
@@ -381,6 +388,18 @@ TEST(GuiWindow, AMissingExecutableIsAskedFor) {
     MainWindow quiet;
     EXPECT_FALSE(quiet.openCore(core("go1.26", "healthy"), ""));
     EXPECT_TRUE(quiet.lastError().contains("does not exist here"));
+}
+
+// The wrong executable, opened interactively, is asked for again with the reason.
+TEST(GuiWindow, AMismatchedExecutableIsAskedFor) {
+    MainWindow window;
+    window.show();
+    const QStringList seen = dialogsWhileOpening(window, core("go1.26", "healthy"), exe("go1.23"));
+    ASSERT_EQ(seen.size(), 2) << seen.join(" | ").toStdString();
+    EXPECT_TRUE(seen[0].contains("does not match the core")) << seen[0].toStdString();
+    EXPECT_TRUE(seen[0].contains("Choose the Go executable")) << seen[0].toStdString();
+    EXPECT_EQ(seen[1], "QFileDialog");
+    EXPECT_EQ(window.report(), nullptr);
 }
 
 TEST(GuiWindow, BadInputIsOneSentenceInTheWindow) {
