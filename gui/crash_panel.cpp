@@ -1,12 +1,11 @@
 #include "crash_panel.h"
 
+#include "address_text.h"
+
 #include <QStringList>
 
 namespace {
 
-QString hex(quint64 value) {
-    return QStringLiteral("0x%1").arg(value, 0, 16);
-}
 QString esc(const std::string& s) {
     return QString::fromStdString(s).toHtmlEscaped();
 }

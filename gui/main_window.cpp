@@ -1,5 +1,7 @@
 #include "main_window.h"
 
+#include "address_text.h"
+
 #include <QAction>
 #include <QCheckBox>
 #include <QCloseEvent>
@@ -39,9 +41,6 @@
 namespace {
 
 constexpr int kMaxRecent = 8;
-QString hex(quint64 value) {
-    return QStringLiteral("0x%1").arg(value, 0, 16);
-}
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "map_memory_view.h"
 
+#include "address_text.h"
+
 #include <QApplication>
 #include <QItemSelectionModel>
 #include <QLabel>
@@ -11,10 +13,6 @@
 #include <algorithm>
 
 namespace {
-
-QString hex(quint64 value) {
-    return QStringLiteral("0x%1").arg(value, 0, 16);
-}
 
 QString bytesText(std::uint64_t bytes) {
     return QString::fromStdString(gomapcore::bytesText(bytes));

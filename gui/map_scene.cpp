@@ -1,5 +1,7 @@
 #include "map_scene.h"
 
+#include "address_text.h"
+
 #include <QBrush>
 #include <QFont>
 #include <QFontDatabase>
@@ -36,10 +38,6 @@ constexpr int kPerRow = 16;
 constexpr std::size_t kGroupsPerRow = 8;
 constexpr std::size_t kTablesPerRow = 4;
 constexpr std::size_t kMaxTableBoxes = 64;  // beyond, tables are summarised in ranges
-
-QString hex(quint64 value) {
-    return QStringLiteral("0x%1").arg(value, 0, 16);
-}
 
 QFont monoFont(qreal points, bool bold = false) {
     QFont font = QFontDatabase::systemFont(QFontDatabase::FixedFont);

@@ -1,14 +1,12 @@
 #include "map_table_model.h"
 
+#include "address_text.h"
+
 #include <QBrush>
 #include <QColor>
 #include <QFont>
 
 namespace {
-
-QString hex(quint64 value) {
-    return QStringLiteral("0x%1").arg(value, 0, 16);
-}
 
 std::uint64_t headerField(const gomapcore::MapResult& map, const char* name, bool* found) {
     for (const auto& [field, value] : map.header)

@@ -1,5 +1,7 @@
 #include "mapping_strip.h"
 
+#include "address_text.h"
+
 #include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>
@@ -15,10 +17,6 @@ constexpr int kTickHeight = 9;
 constexpr int kBlockHeight = 22;
 constexpr double kGapWeight = 0.6;
 constexpr double kMargin = 4;
-
-QString hex(quint64 value) {
-    return QStringLiteral("0x%1").arg(value, 0, 16);
-}
 
 // A mapping's share of the strip: 1 for a page, one more for every doubling up to 64 MiB and
 // beyond, so neither the smallest nor the largest crowds out the rest.

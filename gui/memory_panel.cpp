@@ -1,5 +1,7 @@
 #include "memory_panel.h"
 
+#include "address_text.h"
+
 #include <QBrush>
 #include <QFontDatabase>
 #include <QHBoxLayout>
@@ -14,10 +16,6 @@
 #include <mutex>
 
 namespace {
-
-QString hex(quint64 value) {
-    return QStringLiteral("0x%1").arg(value, 0, 16);
-}
 
 QString stateName(gomapcore::AddressState state) {
     return gomapcore::toString(state);
