@@ -7,6 +7,8 @@ package main
 import (
 	"fmt"
 	"reflect"
+	"runtime"
+	"strings"
 	"unsafe"
 )
 
@@ -32,6 +34,15 @@ const (
 	evacuatedX = 2
 	minTopHash = 5
 )
+
+// hmapExtraOffset is where hmap.extra (*mapextra) lies: after nevacuate at 40, or at 48 behind
+// the clearSeq field Go 1.24 and 1.25 added to hmap (runtime/map_noswiss.go).
+func hmapExtraOffset() uintptr {
+	if v := runtime.Version(); strings.HasPrefix(v, "go1.24") || strings.HasPrefix(v, "go1.25") {
+		return 48
+	}
+	return 40
+}
 
 func mapGrowing(h unsafe.Pointer) bool { return loadPtr(add(h, hmapOldbuckets)) != nil }
 
@@ -219,7 +230,7 @@ func memoryShape(root string, h unsafe.Pointer, kt, vt reflect.Type) shapeRecord
 	s := bucketLayout(kt, vt)
 	B := uint(*(*uint8)(add(h, hmapB)))
 	rec := shapeRecord{Record: "shape", Root: root, Addr: hexAddr(uintptr(h)), Layout: layoutName, B: B,
-		BucketSize: s.size, TableCapacities: []int{}}
+		BucketSize: s.size, TableCapacities: []int{}, Extra: loadPtr(add(h, hmapExtraOffset())) != nil}
 	buckets := loadPtr(add(h, hmapBuckets))
 	if buckets == nil {
 		return rec

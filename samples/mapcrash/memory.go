@@ -3,15 +3,17 @@ package main
 import (
 	"bufio"
 	"os"
+	"reflect"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
 )
 
-// Where the memory went (issue #17). These scenarios are not part of the committed corpus
-// (their cores are tens of MB): tests/memory/memory_check.py builds mapcrash and runs them at
-// test time. `mapcrash list` does not print them.
+// Where the memory went (issue #17). These scenarios' cores are 120-240 MB, so they are kept
+// apart from the main corpus, in tests/corpus-memory (tests/memory/memory_check.py make writes
+// it). `mapcrash list` does not print them.
 func init() {
 	registerUnlisted("out-of-memory", scenarioOutOfMemory)
 	registerUnlisted("memory-held", scenarioMemoryHeld)
@@ -40,11 +42,53 @@ type shapeRecord struct {
 	Small           bool    `json:"small"`
 	TableCapacities []int   `json:"table_capacities"`
 	GroupSize       uintptr `json:"group_size"`
+	// What the size of each allocation depends on, so that the test can compute the bytes the
+	// map holds from Go's size classes on its own (tests/memory/memory_check.py): whether the
+	// bucket (group) type holds pointers (a malloc header from Go 1.22 on, above 512 bytes), the
+	// classic mapextra, and the keys and elems stored apart (one object each per live entry).
+	GoVersion        string  `json:"go_version"`
+	Pointers         bool    `json:"pointers"`
+	Extra            bool    `json:"extra"`
+	Entries          int     `json:"entries"`
+	IndirectKeySize  uintptr `json:"indirect_key_size"`
+	IndirectKeyPtrs  bool    `json:"indirect_key_pointers"`
+	IndirectElemSize uintptr `json:"indirect_elem_size"`
+	IndirectElemPtrs bool    `json:"indirect_elem_pointers"`
 }
 
 func reportShape[K comparable, V any](root string, m map[K]V) {
 	reportMap(root, "global", m)
-	emit(memoryShape(root, mapPtr(m), typeOf[K](), typeOf[V]()))
+	rec := memoryShape(root, mapPtr(m), typeOf[K](), typeOf[V]())
+	kt, vt := typeOf[K](), typeOf[V]()
+	rec.GoVersion, rec.Entries = runtime.Version(), len(m)
+	rec.Pointers = hasPointers(kt) || hasPointers(vt)
+	if kt.Size() > maxInline {
+		rec.IndirectKeySize, rec.IndirectKeyPtrs = kt.Size(), hasPointers(kt)
+	}
+	if vt.Size() > maxInline {
+		rec.IndirectElemSize, rec.IndirectElemPtrs = vt.Size(), hasPointers(vt)
+	}
+	emit(rec)
+}
+
+// hasPointers says whether values of t hold pointers the garbage collector scans, which decides
+// whether the runtime allocates a bucket or group of them with a malloc header (runtime/mbitmap.go,
+// heapBitsInSpan) and whether the compiler's bucket type keeps its overflow pointer as a pointer.
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.UnsafePointer, reflect.Map, reflect.Chan, reflect.Func, reflect.Interface,
+		reflect.Slice, reflect.String:
+		return true
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func buildMemoryHeap() {
