@@ -794,6 +794,39 @@ TEST(GuiMapMemory, ClickingABarClearsAFilterThatHidesItsMap) {
     ASSERT_TRUE(window.mapView()->waitIdle(60000));
 }
 
+// The out-of-memory cores of the memory corpus (tests/corpus-memory): the crash panel says the
+// runtime ran out of memory and names the map that holds it, and the first bar is that map,
+// main.emptied (grown to a million entries, emptied to ten), as `gomapcore memory` lists it.
+TEST(GuiMapMemory, OutOfMemoryCoreShowsTheEmptiedMapFirst) {
+    for (const char* build : {"go1.19", "go1.26"}) {
+        const QString folder = QString(GOMAPCORE_CORPUS_DIR) + "/../corpus-memory/" + build;
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        ASSERT_TRUE(window.openCore(folder + "/out-of-memory.core", folder + "/mapcrash"))
+            << build << ": " << window.lastError().toStdString();
+        const QString panel = window.crashPanel()->text();
+        EXPECT_TRUE(panel.contains("out of memory", Qt::CaseInsensitive))
+            << build << ": " << panel.toStdString();
+        EXPECT_TRUE(panel.contains("main.emptied")) << build << ": " << panel.toStdString();
+        expectBarsMatchTheReportJson(window, build);
+        const QModelIndex first = window.mapMemoryView()->model()->index(0);
+        EXPECT_EQ(first.data(MapMemoryModel::GroupRole).toInt(), -1) << build;
+        EXPECT_TRUE(first.data(MapMemoryModel::LabelRole).toString().contains("main.emptied"))
+            << build << ": " << first.data(MapMemoryModel::LabelRole).toString().toStdString();
+        // With GOMAPCORE_SCREENSHOT_DIR set, the picture of docs/gui-map-memory-out-of-memory.png:
+        // the memory dock tall, main.emptied's bar clicked and its structure drawn.
+        const QString keep = qEnvironmentVariable("GOMAPCORE_SCREENSHOT_DIR");
+        if (keep.isEmpty()) continue;
+        window.resizeDocks({window.findChild<QDockWidget*>("mapMemoryDock")}, {360}, Qt::Vertical);
+        clickBar(window, 0);
+        ASSERT_TRUE(window.mapView()->waitIdle(60000));
+        QApplication::processEvents();
+        window.grab().toImage().save(
+            QString("%1/main-window-map-memory-%2-out-of-memory.png").arg(keep, build));
+    }
+}
+
 // ---- Map structure scenes -------------------------------------------------------------------
 
 struct DamageCase {
