@@ -216,20 +216,40 @@ TEST(AnalysisApiTest, ProgressCrashAndMapEventsAndCancellation) {
         if (e.phase == phases::kWalk) walkEvents.push_back(e);
     };
     int crashes = 0;
-    std::string crashKind;
-    options.onCrash = [&](const CrashReport& crash) {
+    std::optional<CrashReport> early;
+    std::optional<MapResult> earlyMap;
+    std::size_t phasesAtCrash = 0;
+    options.onCrash = [&](const CrashReport& crash, const MapResult* map) {
         ++crashes;
-        crashKind = crash.kind;
+        early = crash;
+        if (map != nullptr) earlyMap = *map;
+        phasesAtCrash = phases.size();
     };
     std::size_t mapsSeen = 0;
     options.onMap = [&](const MapResult&) { ++mapsSeen; };
     Report report = analysis->run(options);
-    EXPECT_EQ(phases, (std::vector<std::string>{phases::kGoroutines, phases::kSearch, phases::kWalk,
-                                                phases::kCrash, phases::kUnreached}));
+    EXPECT_EQ(phases, (std::vector<std::string>{phases::kGoroutines, phases::kCrashFirst, phases::kSearch,
+                                                phases::kWalk, phases::kCrash, phases::kUnreached}));
     ASSERT_FALSE(walkEvents.empty());
     EXPECT_EQ(walkEvents.back().done, walkEvents.back().total);
+    // The crash came first: before the search, already explained, with its map walked.
     EXPECT_EQ(crashes, 1);
-    EXPECT_EQ(crashKind, report.crash->kind);
+    EXPECT_EQ(phasesAtCrash, 2u);
+    ASSERT_TRUE(early.has_value());
+    EXPECT_EQ(early->kind, report.crash->kind);
+    EXPECT_EQ(early->map, report.crash->map);
+    EXPECT_EQ(early->goroutine, report.crash->goroutine);
+    EXPECT_EQ(early->explanation, report.crash->explanation);
+    ASSERT_TRUE(earlyMap.has_value());
+    EXPECT_EQ(earlyMap->address, report.crash->map.value_or(0));
+    const MapResult* reported = nullptr;
+    for (const MapResult& map : report.maps)
+        if (map.address == earlyMap->address) reported = &map;
+    ASSERT_NE(reported, nullptr);
+    EXPECT_EQ(earlyMap->count, reported->count);
+    EXPECT_EQ(earlyMap->liveEntries, reported->liveEntries);
+    EXPECT_EQ(earlyMap->status(), reported->status());
+    EXPECT_EQ(earlyMap->memory.bytes(), reported->memory.bytes());
     EXPECT_EQ(mapsSeen, report.mapCount());
 
     auto cancel = std::make_shared<CancelToken>();

@@ -81,6 +81,53 @@ TEST_P(CrashTest, MatchesTruth) {
     }
 }
 
+// The crash delivered first (onCrash, before the search for maps) says what the report's crash
+// says: the same kind, message, goroutine, frames and map; and the crash's map, walked then,
+// has the findings the report gives it. Only the roots naming the map may grow with the search.
+TEST_P(CrashTest, DeliveredFirstWithTheSameAnswer) {
+    const testing::AnalyzedCase& analyzed = testing::analyzedCase(GetParam());
+    ASSERT_TRUE(analyzed.report.crash.has_value());
+    ASSERT_TRUE(analyzed.earlyCrash.has_value()) << "onCrash was not called";
+    const CrashReport& crash = *analyzed.report.crash;
+    const CrashReport& early = *analyzed.earlyCrash;
+    EXPECT_EQ(early.kind, crash.kind);
+    EXPECT_EQ(early.message, crash.message);
+    EXPECT_EQ(early.goroutine, crash.goroutine);
+    EXPECT_EQ(early.map, crash.map);
+    EXPECT_EQ(early.mapFunction, crash.mapFunction);
+    EXPECT_EQ(early.field, crash.field);
+    EXPECT_EQ(early.mapFindings, crash.mapFindings);
+    auto frameText = [](const std::optional<CodeLocation>& frame) {
+        return frame ? frame->function + " " + frame->file + ":" + std::to_string(frame->line) : "";
+    };
+    EXPECT_EQ(frameText(early.userFrame), frameText(crash.userFrame));
+    EXPECT_EQ(frameText(early.crashFrame), frameText(crash.crashFrame));
+    for (const std::string& root : early.mapRoots)
+        EXPECT_NE(std::find(crash.mapRoots.begin(), crash.mapRoots.end(), root), crash.mapRoots.end())
+            << root;
+    if (!crash.map || *crash.map == 0) {
+        EXPECT_FALSE(analyzed.earlyCrashMap.has_value());
+        return;
+    }
+    ASSERT_TRUE(analyzed.earlyCrashMap.has_value()) << "the crash's map was not walked before the search";
+    const MapResult& walked = *analyzed.earlyCrashMap;
+    EXPECT_EQ(walked.address, *crash.map);
+    const MapResult* reported = nullptr;
+    for (const MapResult& map : analyzed.report.maps)
+        if (map.address == *crash.map) reported = &map;
+    ASSERT_NE(reported, nullptr);
+    EXPECT_EQ(walked.count, reported->count);
+    EXPECT_EQ(walked.liveEntries, reported->liveEntries);
+    EXPECT_EQ(walked.status(), reported->status());
+    auto rulesAt = [](const MapResult& map) {
+        std::set<std::pair<std::string, std::uint64_t>> found;
+        for (const Finding& finding : map.findings())
+            found.emplace(finding.rule, finding.address);
+        return found;
+    };
+    EXPECT_EQ(rulesAt(walked), rulesAt(*reported));
+}
+
 INSTANTIATE_TEST_SUITE_P(Corpus, CrashTest, ::testing::ValuesIn(testing::corpusCases()),
                          testing::caseTestName);
 

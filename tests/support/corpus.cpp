@@ -95,7 +95,12 @@ const AnalyzedCase& analyzedCase(const CorpusCase& c) {
     if (lastCore != c.core || last.analysis == nullptr) {
         last = AnalyzedCase{};  // if open() throws, the null analysis makes the next call retry
         last.analysis = gomapcore::Analysis::open(c.core, c.executable);
-        last.report = last.analysis->run({});
+        gomapcore::AnalysisOptions options;
+        options.onCrash = [](const gomapcore::CrashReport& crash, const gomapcore::MapResult* map) {
+            last.earlyCrash = crash;
+            if (map != nullptr) last.earlyCrashMap = *map;
+        };
+        last.report = last.analysis->run(options);
         lastCore = c.core;
     }
     return last;

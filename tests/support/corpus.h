@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -50,7 +51,10 @@ std::string caseTestName(const ::testing::TestParamInfo<CorpusCase>& info);
 // unfiltered run over every case holds one analysis at a time. Tests must not change it.
 struct AnalyzedCase {
     std::unique_ptr<gomapcore::Analysis> analysis;
-    gomapcore::Report report;  // analysis->run({})
+    gomapcore::Report report;  // analysis->run() with default options and an onCrash
+    // What onCrash delivered before the search: the crash and its walked map.
+    std::optional<gomapcore::CrashReport> earlyCrash;
+    std::optional<gomapcore::MapResult> earlyCrashMap;
 };
 const AnalyzedCase& analyzedCase(const CorpusCase& c);
 

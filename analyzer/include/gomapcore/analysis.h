@@ -71,9 +71,12 @@ struct AnalysisOptions {
     std::function<void(const MapResult&)> onMap;
     // Progress of run() and inspect() phase by phase (none if empty).
     ProgressCallback progress;
-    // Called once with the crash explanation as soon as it is known, before the rest of the
-    // report (none if empty).
-    std::function<void(const CrashReport&)> onCrash;
+    // Called once, before the search for maps (phase "crash-first"), with the crash explained
+    // from the goroutines and the map variables alone (globals, goroutine frames) and the
+    // crash's map walked and checked (nullptr when the crash names none, or its type is not
+    // known yet): what a front end shows within a second on any core. The report's crash,
+    // explained after the search, may name more roots of the map (none if empty).
+    std::function<void(const CrashReport&, const MapResult* crashMap)> onCrash;
     // Cancels run() or inspect() from another thread: they throw Error(Cancelled).
     std::shared_ptr<const CancelToken> cancel;
 

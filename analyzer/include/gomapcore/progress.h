@@ -13,10 +13,12 @@ namespace gomapcore {
 // The phases of Analysis::run, in order. Names are stable: front ends may show them.
 namespace phases {
 inline constexpr const char* kGoroutines = "goroutines";  // reading and unwinding goroutines
-inline constexpr const char* kSearch = "search";          // following roots to maps
-inline constexpr const char* kWalk = "walk";              // walking and validating each map
-inline constexpr const char* kCrash = "crash";            // explaining the crash
-inline constexpr const char* kUnreached = "unreached";    // scanning the heap for unreached maps
+inline constexpr const char* kCrashFirst =
+    "crash-first";                                      // the crash and its map, before the search (onCrash)
+inline constexpr const char* kSearch = "search";        // following roots to maps
+inline constexpr const char* kWalk = "walk";            // walking and validating each map
+inline constexpr const char* kCrash = "crash";          // explaining the crash
+inline constexpr const char* kUnreached = "unreached";  // scanning the heap for unreached maps
 }  // namespace phases
 
 struct ProgressEvent {

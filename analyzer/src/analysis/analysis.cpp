@@ -64,14 +64,14 @@ RootGroups groupRoots(const std::vector<MapRoot>& roots) {
     return groups;
 }
 
-// One map reached by holders, as the report gives it: walked as the first holder's type, with
-// every holder's name and how it reaches the map; exact when a holder's typed path reaches it,
-// else heap-typed when one reaches it through a type the heap records, else heuristic; and
-// checked against the heap.
-MapResult walkHeldMap(Session& session, const WalkLimits& limits, std::uint64_t address,
+// One map reached by holders, as the report gives it: walked as type (the first holder's), with
+// every holder's name and how it reaches the map; exact when a holder's typed path reaches it
+// (or, with no holder, when the crash's runtime frame gave the type), else heap-typed when one
+// reaches it through a type the heap records, else heuristic; and checked against the heap.
+MapResult walkHeldMap(Session& session, const WalkLimits& limits, std::uint64_t address, const Type* type,
                       const std::vector<const MapRoot*>& holders) {
-    MapResult result = session.walk(address, holders.front()->type, limits);
-    bool exact = false, heapTyped = false, plain = true;
+    MapResult result = session.walk(address, type, limits);
+    bool exact = holders.empty(), heapTyped = false, plain = true;
     for (const MapRoot* root : holders) {
         result.roots.push_back(root->name);
         const bool typed = !root->heuristic;
@@ -90,6 +90,27 @@ MapResult walkHeldMap(Session& session, const WalkLimits& limits, std::uint64_t 
     if (const HeapModel* model = session.heap()) checkFreedStructures(*model, result);
     if (!limits.collectSlots) dropStructure(result, limits.budget);
     return result;
+}
+
+// The crash, explained before the search for maps from the map variables alone (globals and
+// goroutine frames), with the crash's map walked and checked: what a front end shows first.
+// The report's crash, explained after the search, may name more roots of the map.
+void deliverCrashFirst(Session& session, RunContext& run, const AnalysisOptions& options) {
+    const std::vector<MapRoot> direct = findDirectMapRoots(session);
+    CrashReport crash = explainCrash(session, run, direct, {});
+    std::vector<MapResult> crashMap;
+    if (crash.map && *crash.map != 0) {
+        std::vector<const MapRoot*> holders;
+        for (const MapRoot& root : direct)
+            if (root.mapAddress == *crash.map) holders.push_back(&root);
+        const Type* type = holders.empty() ? crashMapType(session, crash) : holders.front()->type;
+        if (type != nullptr) {
+            crashMap.push_back(walkHeldMap(session, run.limits, *crash.map, type, holders));
+            checkMapMemory(crashMap.front(), options.memoryRules);
+            crash = explainCrash(session, run, direct, crashMap);
+        }
+    }
+    options.onCrash(crash, crashMap.empty() ? nullptr : &crashMap.front());
 }
 
 std::optional<std::uint64_t> parseAddress(const std::string& text) {
@@ -175,6 +196,12 @@ Report Analysis::run(const AnalysisOptions& options) {
     session.goroutines();
     run.progress(phases::kGoroutines, 1, 1);
     run.stopIfCancelled();
+    if (options.onCrash) {
+        run.progress(phases::kCrashFirst, 0, 1);
+        deliverCrashFirst(session, run, options);
+        run.progress(phases::kCrashFirst, 1, 1);
+        run.stopIfCancelled();
+    }
     run.progress(phases::kSearch, 0, 0);
     std::vector<MapRoot> roots = findRoots(session, run);
     run.progress(phases::kSearch, roots.size(), roots.size());
@@ -186,7 +213,7 @@ Report Analysis::run(const AnalysisOptions& options) {
     const std::uint64_t step = std::max<std::uint64_t>(1, total / 1000);
     run.progress(phases::kWalk, 0, total);
     for (const auto& [address, holders] : groups.byAddress) {
-        report.maps.push_back(walkHeldMap(session, run.limits, address, holders));
+        report.maps.push_back(walkHeldMap(session, run.limits, address, holders.front()->type, holders));
         if (report.maps.size() % step == 0) run.progress(phases::kWalk, report.maps.size(), total);
     }
     run.progress(phases::kWalk, total, total);
@@ -194,7 +221,6 @@ Report Analysis::run(const AnalysisOptions& options) {
     run.progress(phases::kCrash, 0, 1);
     report.crash = explainCrash(session, run, roots, report.maps);
     run.progress(phases::kCrash, 1, 1);
-    if (options.onCrash) options.onCrash(*report.crash);
     // After the crash is explained: it names maps from the runtime's own frames, never these.
     run.progress(phases::kUnreached, 0, 0);
     addUnreachedMaps(session, run, report.maps);
@@ -267,7 +293,7 @@ MapInspection Analysis::inspect(const std::string& nameOrAddress, const Analysis
         bool named = std::any_of(holders.begin(), holders.end(),
                                  [&](const MapRoot* root) { return root->name == nameOrAddress; });
         if (!named && address != mapAddress) continue;
-        inspection.map = walkHeldMap(session, run.limits, mapAddress, holders);
+        inspection.map = walkHeldMap(session, run.limits, mapAddress, holders.front()->type, holders);
         return finish(inspection);
     }
     if (address) {

@@ -592,4 +592,27 @@ CrashReport explainCrash(Session& session, RunContext& run, const std::vector<Ma
     return crash;
 }
 
+const Type* crashMapType(Session& session, const CrashReport& crash) {
+    const GoroutineTable* table = session.goroutines();
+    const Goroutine* g = table != nullptr ? table->crashing() : nullptr;
+    if (g == nullptr || crash.mapFunction.empty() || !crash.map || *crash.map == 0) return nullptr;
+    Reader reader(session.memory());
+    for (std::size_t i = 0; i < g->frames.size(); ++i) {
+        const StackFrame& frame = g->frames[i];
+        if (frame.function == nullptr || frame.function->name != crash.mapFunction) continue;
+        for (const FrameVariable& v :
+             session.frameVariables().variables(frame, i > 0 ? &g->frames[i - 1] : nullptr)) {
+            if (!v.parameter || v.function != crash.mapFunction || !v.address ||
+                (v.name != "t" && v.name != "typ"))
+                continue;
+            if (auto descriptor = reader.u64(*v.address); descriptor && *descriptor != 0)
+                if (const Type* type = session.dynamicType(*descriptor);
+                    type != nullptr && type->kind == GoKind::Map)
+                    return type;
+        }
+        return nullptr;
+    }
+    return nullptr;
+}
+
 }  // namespace gomapcore

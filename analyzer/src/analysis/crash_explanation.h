@@ -18,4 +18,10 @@ namespace gomapcore {
 CrashReport explainCrash(Session& session, RunContext& run, const std::vector<MapRoot>& roots,
                          const std::vector<MapResult>& maps);
 
+// The type of the crash's map, from the map type argument of the runtime map function that
+// touched it (t *maptype in runtime/map.go, typ *abi.SwissMapType in internal/runtime/maps),
+// a runtime type descriptor resolved to its DWARF type; nullptr when the frame does not say.
+// What the crash's map is walked as when no variable found before the search holds it.
+const Type* crashMapType(Session& session, const CrashReport& crash);
+
 }  // namespace gomapcore

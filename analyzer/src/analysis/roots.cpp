@@ -223,14 +223,17 @@ class UntypedPointers {
 };
 
 // Every goroutine frame's DWARF variables (outside the runtime) as roots of the search.
-void addStackRoots(Session& session, RunContext& run, Reachability& reach) {
+// Every goroutine frame's DWARF variable that may hold a value (see FrameSlots), with its
+// name ("goroutine 7 main.main.func1 m") and where its value lies. Map variables that are not
+// captured are said in notes, when given.
+template <typename Visit>
+void forEachStackVariable(Session& session, std::vector<std::string>* notes, Visit&& visit) {
     const GoroutineTable* table = session.goroutines();
     if (table == nullptr) return;
     const GoSymbols* symbols = session.symbols();
     const HeapModel* heap = session.heap();
     Reader reader(session.memory());
     for (const Goroutine& goroutine : table->goroutines()) {
-        if (run.reach.followClosures) addContextRoot(goroutine, reader, reach);
         for (std::size_t i = 0; i < goroutine.frames.size(); ++i) {
             const StackFrame& frame = goroutine.frames[i];
             if (frame.function == nullptr || runtimeInternal(frame.function->name)) continue;
@@ -248,14 +251,26 @@ void addStackRoots(Session& session, RunContext& run, Reachability& reach) {
                 std::optional<std::uint64_t> address = *variable.address;
                 if (variable.byReference) address = reader.u64(*address);
                 if (!address) {
-                    if (variable.type->kind == GoKind::Map)
-                        run.notes.push_back(fmt::format("{} is not captured; its map cannot be read", name));
+                    if (variable.type->kind == GoKind::Map && notes != nullptr)
+                        notes->push_back(fmt::format("{} is not captured; its map cannot be read", name));
                     continue;
                 }
-                reach.addRoot(name, RootKind::Stack, *address, variable.type);
+                visit(std::move(name), *address, variable.type);
             }
         }
     }
+}
+
+void addStackRoots(Session& session, RunContext& run, Reachability& reach) {
+    if (const GoroutineTable* table = session.goroutines(); table != nullptr && run.reach.followClosures) {
+        Reader reader(session.memory());
+        for (const Goroutine& goroutine : table->goroutines())
+            addContextRoot(goroutine, reader, reach);
+    }
+    forEachStackVariable(session, &run.notes,
+                         [&reach](std::string name, std::uint64_t address, const Type* type) {
+                             reach.addRoot(name, RootKind::Stack, address, type);
+                         });
 }
 
 // The slice {data, len} of field name of the struct at address, typed by DWARF; nullopt when
@@ -387,6 +402,33 @@ std::vector<MapRoot> findRoots(Session& session, RunContext& run) {
     }
     std::vector<MapRoot> roots = reach.maps();
     addStackObjectMaps(session, run, roots);
+    return roots;
+}
+
+std::vector<MapRoot> findDirectMapRoots(Session& session) {
+    std::vector<MapRoot> roots;
+    Reader reader(session.memory());
+    auto add = [&](std::string name, RootKind kind, std::uint64_t variable, const Type* type) {
+        if (type->kind != GoKind::Map) return;
+        // A map variable holds the header pointer (nil for a nil map); one not captured is
+        // left to findRoots, which says so.
+        if (auto header = reader.u64(variable))
+            roots.push_back(MapRoot{std::move(name),
+                                    kind,
+                                    *header,
+                                    type,
+                                    false,
+                                    {},
+                                    kind == RootKind::Stack ? RootOrigin::Goroutine : RootOrigin::Global,
+                                    0});
+    };
+    for (const GlobalVariable& global : session.types().globals())
+        if (global.type != nullptr && !runtimeInternal(global.name))
+            add(global.name, RootKind::Global, global.address + session.loadBias(), global.type);
+    // findRoots notes what is not captured, once.
+    forEachStackVariable(session, nullptr, [&](std::string name, std::uint64_t address, const Type* type) {
+        add(std::move(name), RootKind::Stack, address, type);
+    });
     return roots;
 }
 

@@ -13,4 +13,9 @@ namespace gomapcore {
 
 std::vector<MapRoot> findRoots(Session& session, RunContext& run);
 
+// Only the map variables themselves: globals and goroutine frame variables of a map type, no
+// pointer followed. What the crash is explained from before the search (Analysis::run's
+// onCrash): cheap on any core.
+std::vector<MapRoot> findDirectMapRoots(Session& session);
+
 }  // namespace gomapcore
