@@ -79,6 +79,27 @@ std::string where(const std::optional<CodeLocation>& location) {
     return fmt::format("{} at {}:{}", location->function, file, location->line);
 }
 
+// A word of the map iterator at it, typed iterType: its map (hiter.h in classic runtime/map.go,
+// Iter.m in swiss internal/runtime/maps/table.go) or its map type (hiter.t, Iter.typ), by the
+// first of names the iterator has. Go 1.26's runtime.mapiternext takes a linknameIter holding
+// the *Iter in field it, followed once.
+std::optional<std::uint64_t> iteratorWord(const Reader& reader, std::uint64_t it, const Type* iterType,
+                                          std::initializer_list<const char*> names) {
+    for (int depth = 0; depth < 2 && iterType != nullptr; ++depth) {
+        const Type* s = iterType->underlying();
+        if (s->tag == TypeTag::Pointer && s->target != nullptr) s = s->target->underlying();
+        for (const char* name : names)
+            if (const Field* field = s->field(name)) return reader.u64(it + field->offset);
+        const Field* inner = s->field("it");
+        if (inner == nullptr) return std::nullopt;
+        auto next = reader.u64(it + inner->offset);
+        if (!next) return std::nullopt;
+        it = *next;
+        iterType = inner->type;
+    }
+    return std::nullopt;
+}
+
 // Candidates for the map a runtime map function frame operates on.
 std::vector<MapCandidate> mapArgument(Session& session, const Goroutine& goroutine, std::size_t index) {
     std::vector<MapCandidate> candidates;
@@ -86,29 +107,13 @@ std::vector<MapCandidate> mapArgument(Session& session, const Goroutine& gorouti
     const StackFrame* callee = index > 0 ? &goroutine.frames[index - 1] : nullptr;
     Reader reader(session.memory());
     std::string_view function = frame.function->name;
-    auto derefIterator = [&](std::uint64_t it, const Type* iterType) -> std::optional<std::uint64_t> {
-        // hiter.h (classic runtime/map.go) or Iter.m (swiss internal/runtime/maps/table.go);
-        // Go 1.26's runtime.mapiternext takes a linknameIter holding *Iter in field it.
-        for (int depth = 0; depth < 2 && iterType != nullptr; ++depth) {
-            const Type* s = iterType->underlying();
-            if (s->tag == TypeTag::Pointer && s->target != nullptr) s = s->target->underlying();
-            for (const char* name : {"h", "m"})
-                if (const Field* field = s->field(name)) return reader.u64(it + field->offset);
-            const Field* inner = s->field("it");
-            if (inner == nullptr) return std::nullopt;
-            auto next = reader.u64(it + inner->offset);
-            if (!next) return std::nullopt;
-            it = *next;
-            iterType = inner->type;
-        }
-        return std::nullopt;
-    };
     for (const FrameVariable& v : session.frameVariables().variables(frame, callee)) {
         if (!v.parameter || v.function != function || !v.address) continue;
         std::optional<std::uint64_t> pointer;
         if (v.name == "h" || v.name == "m") pointer = reader.u64(*v.address);
         if (v.name == "it")
-            if (auto it = reader.u64(*v.address); it && *it != 0) pointer = derefIterator(*it, v.type);
+            if (auto it = reader.u64(*v.address); it && *it != 0)
+                pointer = iteratorWord(reader, *it, v.type, {"h", "m"});
         if (pointer) candidates.push_back({*pointer, false});
     }
     if (!candidates.empty()) return candidates;
@@ -597,18 +602,47 @@ const Type* crashMapType(Session& session, const CrashReport& crash) {
     const Goroutine* g = table != nullptr ? table->crashing() : nullptr;
     if (g == nullptr || crash.mapFunction.empty() || !crash.map || *crash.map == 0) return nullptr;
     Reader reader(session.memory());
+    auto mapType = [&](std::optional<std::uint64_t> descriptor) -> const Type* {
+        if (!descriptor || *descriptor == 0) return nullptr;
+        const Type* type = session.dynamicType(*descriptor);
+        return type != nullptr && type->kind == GoKind::Map ? type : nullptr;
+    };
     for (std::size_t i = 0; i < g->frames.size(); ++i) {
         const StackFrame& frame = g->frames[i];
         if (frame.function == nullptr || frame.function->name != crash.mapFunction) continue;
-        for (const FrameVariable& v :
-             session.frameVariables().variables(frame, i > 0 ? &g->frames[i - 1] : nullptr)) {
-            if (!v.parameter || v.function != crash.mapFunction || !v.address ||
-                (v.name != "t" && v.name != "typ"))
-                continue;
-            if (auto descriptor = reader.u64(*v.address); descriptor && *descriptor != 0)
-                if (const Type* type = session.dynamicType(*descriptor);
-                    type != nullptr && type->kind == GoKind::Map)
-                    return type;
+        // The map function's own parameters, then its runtime callers' (Go 1.24's (*Iter).Next
+        // keeps no location for its receiver; runtime.mapIterNext's it may have one).
+        for (std::size_t j = i; j < g->frames.size(); ++j) {
+            const StackFrame& caller = g->frames[j];
+            if (caller.function == nullptr || !isRuntime(caller.function->name)) break;
+            for (const FrameVariable& v :
+                 session.frameVariables().variables(caller, j > 0 ? &g->frames[j - 1] : nullptr)) {
+                if (!v.parameter || v.function != caller.function->name || !v.address) continue;
+                if (v.name == "t" || v.name == "typ")
+                    if (const Type* type = mapType(reader.u64(*v.address))) return type;
+                if (v.name == "it")
+                    if (auto it = reader.u64(*v.address); it && *it != 0)
+                        if (const Type* type = mapType(iteratorWord(reader, *it, v.type, {"t", "typ"})))
+                            return type;
+            }
+        }
+        // No DWARF location at the call that threw: the first argument's spill slot at argp (the
+        // caller's outgoing argument area, src/cmd/compile/abi-internal.md) of the map function
+        // and its runtime callers, which holds the map type of mapaccess*/mapassign*/mapdelete*
+        // (t, typ first) and the iterator of mapiternext / mapIterNext / (*Iter).Next. Slots can
+        // be stale, so only a descriptor of a map type counts, and an iterator only through the
+        // runtime's iterator types.
+        for (std::size_t j = i; j < g->frames.size(); ++j) {
+            const StackFrame& caller = g->frames[j];
+            if (caller.function == nullptr || !isRuntime(caller.function->name)) break;
+            const std::optional<std::uint64_t> first = reader.u64(caller.argp);
+            if (const Type* type = mapType(first)) return type;
+            if (!first || *first == 0) continue;
+            for (const char* iterator :
+                 {"runtime.hiter", "internal/runtime/maps.Iter", "runtime.linknameIter"})
+                if (const Type* iterType = session.types().byName(iterator))
+                    if (const Type* type = mapType(iteratorWord(reader, *first, iterType, {"t", "typ"})))
+                        return type;
         }
         return nullptr;
     }
