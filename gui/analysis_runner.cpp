@@ -77,6 +77,16 @@ void AnalysisRunner::start(const QString& core, const QString& executable, bool 
             options.redact = redact;
             options.cancel = token;
             options.progress = onProgress;
+            options.onCrash = [&](const gomapcore::CrashReport& crash, const gomapcore::MapResult*) {
+                auto crashOnly = std::make_shared<gomapcore::Report>();
+                crashOnly->crash = crash;
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, current, generation, crashOnly] {
+                        if (current->load() == generation) Q_EMIT crashKnown(crashOnly);
+                    },
+                    Qt::QueuedConnection);
+            };
             auto report = std::make_shared<const gomapcore::Report>(engine->analysis->run(options));
             if (const gomapcore::GoroutineTable* goroutines = engine->analysis->goroutines())
                 engine->goroutinesText = gomapcore::renderGoroutinesText(*goroutines);

@@ -32,6 +32,9 @@ class AnalysisRunner : public QObject {
 
   Q_SIGNALS:
     void progress(const QString& phase, qulonglong done, qulonglong total);
+    // The crash, explained before the search for maps (the engine's onCrash): a report holding
+    // only the target and the crash, for the crash panel while the rest runs.
+    void crashKnown(std::shared_ptr<const gomapcore::Report> crashOnly);
     void finished(std::shared_ptr<EngineHandle> engine, std::shared_ptr<const gomapcore::Report> report);
     void failed(int code, const QString& message);
     void cancelled();

@@ -186,6 +186,9 @@ MainWindow::MainWindow(QWidget* parent)
     setRunning(false);
 
     connect(runner_, &AnalysisRunner::progress, this, &MainWindow::showProgress);
+    connect(
+        runner_, &AnalysisRunner::crashKnown, this,
+        [this](std::shared_ptr<const gomapcore::Report> crashOnly) { crashPanel_->showReport(*crashOnly); });
     connect(runner_, &AnalysisRunner::finished, this, &MainWindow::analysisFinished);
     connect(runner_, &AnalysisRunner::failed, this, &MainWindow::analysisFailed);
     connect(runner_, &AnalysisRunner::cancelled, this, [this] {

@@ -681,6 +681,33 @@ TEST(GuiWindow, FocusingAnAddressInsideANodeSelectsThatNode) {
     EXPECT_TRUE(window.mapView()->scene()->selectedItems().isEmpty());
 }
 
+// The crash comes first: the panel shows the crash (its message, its map) while the maps table is
+// still empty, before the analysis finishes.
+TEST(GuiWindow, CrashPanelIsFilledBeforeTheMapsAre) {
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    auto* runner = window.findChild<AnalysisRunner*>();
+    ASSERT_NE(runner, nullptr);
+    QStringList events;
+    QString panelAtCrash;
+    int rowsAtCrash = -1;
+    QObject::connect(runner, &AnalysisRunner::crashKnown, &window,
+                     [&](std::shared_ptr<const gomapcore::Report>) {
+                         events << "crash";
+                         panelAtCrash = window.crashPanel()->text();
+                         rowsAtCrash = window.mapTable()->model()->rowCount();
+                     });
+    QObject::connect(runner, &AnalysisRunner::finished, &window, [&] { events << "finished"; });
+    window.startOpen(core("go1.26", "concurrent-writes"), exe("go1.26"));
+    ASSERT_TRUE(window.waitForAnalysis());
+    EXPECT_EQ(events, (QStringList{"crash", "finished"}));
+    EXPECT_EQ(rowsAtCrash, 0);
+    EXPECT_TRUE(panelAtCrash.contains("concurrent map writes")) << panelAtCrash.toStdString();
+    ASSERT_TRUE(window.report() != nullptr && window.report()->crash && window.report()->crash->map);
+    EXPECT_TRUE(panelAtCrash.contains(hex(*window.report()->crash->map))) << panelAtCrash.toStdString();
+}
+
 // ---- Map memory ---------------------------------------------------------------------------
 
 // The bars of a window that opened core, checked against the report's own JSON: one bar per
