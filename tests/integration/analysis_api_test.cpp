@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analysis/map_listing.h"
+#include "analysis/run_context.h"
 #include "corpus.h"
 #include "gomapcore/analysis.h"
 #include "gomapcore/error.h"
@@ -89,6 +90,11 @@ class RecordedTarget : public Target {
         return target;
     }
 
+    // A region with nothing captured in it.
+    void addRegion(const MemoryRegion& region) {
+        memory_.regions[region.start] = RecordedMemory::Region{region, {}};
+    }
+
     const Memory& memory() const override { return memory_; }
     const std::vector<ThreadState>& threads() const override { return threads_; }
     std::optional<SignalInfo> signalInfo() const override { return signal_; }
@@ -140,6 +146,33 @@ TEST(AnalysisApiTest, ASecondTargetOverRecordedMemoryGivesTheSameReport) {
         EXPECT_EQ(actual.crash->kind, "concurrent-map-writes");
         EXPECT_GT(actual.maps.size(), 5u);
     }
+}
+
+// The default bucket bound grows with what the target maps (a map of 60 million entries in an
+// 8 GiB core has 8.6 million groups, past the fixed default); a bound the caller chose stays.
+TEST(AnalysisApiTest, TheDefaultBucketBoundScalesWithTheTargetsMappedMemory) {
+    std::string dir = testing::corpusDir() + "/go1.26/";
+    std::unique_ptr<Target> core = Target::openCore(dir + "healthy.core");
+    std::unique_ptr<RecordedTarget> target = RecordedTarget::record(*core);
+    WalkLimits small;
+    scaleBucketBound(*target, small);
+    EXPECT_EQ(small.maxBucketsPerMap, kDefaultMaxBucketsPerMap);  // a small core keeps the default
+    // 1 GiB more readable, and 1 TiB reserved but unreadable, which holds no bucket.
+    const std::uint64_t base = std::uint64_t{1} << 44;
+    target->addRegion(MemoryRegion{base, base + (std::uint64_t{1} << 30), true, true, false, ""});
+    target->addRegion(MemoryRegion{base + (std::uint64_t{1} << 31), base + (std::uint64_t{1} << 40), false,
+                                   false, false, ""});
+    std::uint64_t readable = 0;
+    for (const MemoryRegion& region : target->regions())
+        if (region.readable) readable += region.end - region.start;
+    WalkLimits scaled;
+    scaleBucketBound(*target, scaled);
+    EXPECT_EQ(scaled.maxBucketsPerMap, readable / kSmallestBucketBytes);
+    EXPECT_GT(scaled.maxBucketsPerMap, kDefaultMaxBucketsPerMap);
+    WalkLimits chosen;
+    chosen.maxBucketsPerMap = 1000;
+    scaleBucketBound(*target, chosen);
+    EXPECT_EQ(chosen.maxBucketsPerMap, 1000u);
 }
 
 TEST(AnalysisApiTest, ARunDoesNotInheritTheLimitsAnEarlierRunHit) {

@@ -11,11 +11,19 @@
 
 namespace gomapcore {
 
+// The default of WalkLimits::maxBucketsPerMap. Analysis::run and inspect raise it, when left at
+// this value, to the target's mapped bytes / kSmallestBucketBytes: no map holds more distinct
+// buckets or groups than its memory can, so the bound scales with what the core really holds.
+inline constexpr std::uint64_t kDefaultMaxBucketsPerMap = std::uint64_t{1} << 22;
+// The smallest classic bucket (tophash [8]uint8 and the overflow pointer, keys and elems of size
+// 0) or swiss group (the control word and 8 empty slots) a map can have.
+inline constexpr std::uint64_t kSmallestBucketBytes = 16;
+
 struct WalkLimits {
-    std::uint64_t maxBucketsPerMap = 1u << 22;     // main + overflow + old buckets, or groups
-    std::uint32_t maxChainLength = 4096;           // overflow buckets behind one bucket
-    std::uint64_t maxDirectoryEntries = 1u << 20;  // swiss directory length
-    bool collectSlots = false;                     // keep per-slot addresses (show, GUI)
+    std::uint64_t maxBucketsPerMap = kDefaultMaxBucketsPerMap;  // main + overflow + old buckets, or groups
+    std::uint32_t maxChainLength = 4096;                        // overflow buckets behind one bucket
+    std::uint64_t maxDirectoryEntries = 1u << 20;               // swiss directory length
+    bool collectSlots = false;                                  // keep per-slot addresses (show, GUI)
     // The analysis-wide time and memory budget this walk draws on (not owned; none if null).
     AnalysisBudget* budget = nullptr;
     // The bytes really allocated for the heap object a map structure starting at an address

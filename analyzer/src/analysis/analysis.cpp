@@ -191,6 +191,7 @@ Report Analysis::run(const AnalysisOptions& options) {
         report.target.signal = target.threads().front().signal;
 
     RunContext run(options);
+    scaleBucketBound(target, run.limits);
     sizeAllocationsFromHeap(session, run.limits);
     run.progress(phases::kGoroutines, 0, 0);
     session.goroutines();
@@ -274,6 +275,7 @@ MapInspection Analysis::inspect(const std::string& nameOrAddress, const Analysis
     AnalysisOptions detailed = options;
     detailed.limits.collectSlots = true;
     RunContext run(detailed);
+    scaleBucketBound(session.target(), run.limits);
     sizeAllocationsFromHeap(session, run.limits);
     MapInspection inspection;
     const std::optional<std::uint64_t> address = parseAddress(nameOrAddress);

@@ -3,6 +3,7 @@
 // limits_hit) leaks into the next; the program model the runs share lives in Session.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "gomapcore/budget.h"
 #include "gomapcore/error.h"
 #include "gomapcore/limits.h"
+#include "gomapcore/target.h"
 
 namespace gomapcore {
 
@@ -50,5 +52,15 @@ struct RunContext {
   private:
     ProgressCallback progress_;
 };
+
+// The default bucket bound raised to the target's readable mapped bytes / kSmallestBucketBytes
+// when that is more (kDefaultMaxBucketsPerMap); a bound the caller set is kept as it is.
+inline void scaleBucketBound(const Target& target, WalkLimits& limits) {
+    if (limits.maxBucketsPerMap != kDefaultMaxBucketsPerMap) return;
+    std::uint64_t mapped = 0;
+    for (const MemoryRegion& region : target.regions())
+        if (region.readable && region.end > region.start) mapped += region.end - region.start;
+    limits.maxBucketsPerMap = std::max(kDefaultMaxBucketsPerMap, mapped / kSmallestBucketBytes);
+}
 
 }  // namespace gomapcore

@@ -584,6 +584,13 @@ std::string renderMapDetail(const Memory& memory, const MapResult& map, std::siz
     }
     out += fmt::format("\n  live entries found: {}{}\n", map.liveEntries,
                        map.complete ? "" : " (walk incomplete)");
+    // A walk a bound cut says which, so that it is never mistaken for the map's own shape.
+    if (!map.limitsHit.empty()) {
+        out += "  limits hit:";
+        for (const std::string& limit : map.limitsHit)
+            out += " " + limit;
+        out += " (the walk stopped there)\n";
+    }
     std::size_t entriesLeft = maxEntries;
     renderNode(memory, map, map.root, 0, entriesLeft, redact, out);
     if (entriesLeft == 0 && map.liveEntries > maxEntries)
