@@ -214,6 +214,7 @@ void MainWindow::buildMenus() {
     QAction* open = file->addAction("&Open core…", this, &MainWindow::openWithDialog);
     open->setShortcut(QKeySequence::Open);
     recentMenu_ = file->addMenu("Open &recent");
+    recentMenu_->setObjectName("recentMenu");
     refreshRecentMenu();
     file->addSeparator();
     QAction* exportPlain = file->addAction("&Export report…", [this] { exportWithDialog(false); });
@@ -511,7 +512,8 @@ void MainWindow::addRecent(const QString& core, const QString& executable) {
 
 void MainWindow::refreshRecentMenu() {
     recentMenu_->clear();
-    const QStringList recent = QSettings().value("recent/files").toStringList();
+    // Settings written by another version may hold more than this one keeps.
+    const QStringList recent = QSettings().value("recent/files").toStringList().mid(0, kMaxRecent);
     for (const QString& entry : recent) {
         const QStringList parts = entry.split('\n');
         const QString core = parts.value(0), exe = parts.value(1);
