@@ -17,6 +17,7 @@
 #include <set>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace mapscene {
@@ -73,7 +74,7 @@ class Builder {
             const Options& options)
         : scene_(scene), map_(map), memory_(memory), options_(options) {}
 
-    Stats build() {
+    Stats build(std::vector<const MapNode*>* drawn) {
         swiss_ = isSwiss();
         QRectF header = drawHeader();
         if (swiss_)
@@ -82,6 +83,11 @@ class Builder {
             drawClassic(header);
         drawFindings();
         scene_.setSceneRect(scene_.itemsBoundingRect().adjusted(-20, -20, 20, 20));
+        if (drawn != nullptr) {
+            for (const auto& [node, item] : nodeItems_)
+                drawn->push_back(node);
+            drawn->insert(drawn->end(), listed_.begin(), listed_.end());
+        }
         return stats_;
     }
 
@@ -486,6 +492,10 @@ class Builder {
                                   : next ? QStringLiteral("extra.nextOverflow")
                                          : QString();
             if (field.isEmpty()) continue;
+            // Every bucket a list holds is in the decoded entries, the ones not drawn too.
+            listed_.push_back(&list);
+            for (const MapNode& bucket : list.children)
+                listed_.push_back(&bucket);
             const bool unreadable = list.state != AddressState::Captured;
             const std::size_t rows = std::min(list.children.size(), kMaxListRows);
             const bool more = list.children.size() > rows;
@@ -650,6 +660,7 @@ class Builder {
             for (const MapNode& table : child.children)
                 totalGroups += table.children.size();
         summariseAll_ = totalGroups > options_.maxDetailedNodes;
+        stats_.levelOfDetail = summariseAll_;
         for (const MapNode& child : root.children) {
             if (child.kind == NodeKind::Group) {  // a small map: one group
                 text(QStringLiteral("small map: one group"), QPointF(0, top - 20), monoFont(8, true));
@@ -908,6 +919,7 @@ class Builder {
     bool summariseAll_ = false;
     std::unordered_map<std::uint64_t, std::vector<Placed>> placed_;
     std::unordered_map<const MapNode*, QGraphicsRectItem*> nodeItems_;
+    std::vector<const MapNode*> listed_;  // extra's lists and their buckets
     std::unordered_map<const Finding*, QRectF> fromOverride_;
 };
 
@@ -935,10 +947,54 @@ QColor controlColor(bool swiss, std::uint8_t control) {
 }
 
 Stats buildMapScene(QGraphicsScene& scene, const gomapcore::MapResult& map, const gomapcore::Memory& memory,
-                    const Options& options) {
+                    const Options& options, std::vector<const gomapcore::MapNode*>* drawn) {
     scene.setItemIndexMethod(QGraphicsScene::NoIndex);
     scene.setBackgroundBrush(Qt::white);
-    return Builder(scene, map, memory, options).build();
+    return Builder(scene, map, memory, options).build(drawn);
+}
+
+namespace {
+
+// Copies node into out without its children, then the children that are kept or lead to one;
+// true when node is kept or leads to a kept node.
+bool copyKept(const MapNode& node, const std::unordered_set<const MapNode*>& keep, MapNode& out) {
+    out.kind = node.kind;
+    out.address = node.address;
+    out.size = node.size;
+    out.index = node.index;
+    out.state = node.state;
+    out.liveEntries = node.liveEntries;
+    out.control = node.control;
+    out.slots = node.slots;
+    out.findings = node.findings;
+    for (const MapNode& child : node.children) {
+        MapNode copy;
+        if (copyKept(child, keep, copy)) out.children.push_back(std::move(copy));
+    }
+    return keep.count(&node) != 0 || !out.children.empty();
+}
+
+}  // namespace
+
+gomapcore::MapResult shownPart(const gomapcore::MapResult& map, const std::vector<const MapNode*>& drawn) {
+    // Every member but the node tree, which is the part of it that is kept.
+    gomapcore::MapResult part;
+    part.address = map.address;
+    part.layout = map.layout;
+    part.roots = map.roots;
+    part.rootKinds = map.rootKinds;
+    part.header = map.header;
+    part.headerReadable = map.headerReadable;
+    part.count = map.count;
+    part.liveEntries = map.liveEntries;
+    part.complete = map.complete;
+    part.limitsHit = map.limitsHit;
+    part.tables = map.tables;
+    part.confidence = map.confidence;
+    part.typeCandidates = map.typeCandidates;
+    part.memory = map.memory;
+    copyKept(map.root, std::unordered_set<const MapNode*>(drawn.begin(), drawn.end()), part.root);
+    return part;
 }
 
 }  // namespace mapscene

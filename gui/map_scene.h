@@ -10,6 +10,7 @@
 #include <QRectF>
 #include <QString>
 #include <cstdint>
+#include <vector>
 
 #include "gomapcore/map_model.h"
 #include "gomapcore/memory.h"
@@ -64,9 +65,17 @@ struct Stats {
 };
 
 // Fills scene (which must be empty) with the map's structure. memory classifies the addresses
-// findings point to (unmapped, not captured).
+// findings point to (unmapped, not captured). drawn, when given, receives the nodes drawn one by
+// one (the header, buckets, groups, tables, directory, extra and its lists).
 Stats buildMapScene(QGraphicsScene& scene, const gomapcore::MapResult& map, const gomapcore::Memory& memory,
-                    const Options& options = {});
+                    const Options& options = {}, std::vector<const gomapcore::MapNode*>* drawn = nullptr);
+
+// The part of map made of the drawn nodes and the nodes on their way from the root, the rest of
+// the result as it is: what the decoded entries beside a scene list. A map of millions of entries
+// summarised into a few hundred boxes is then not decoded whole, node by node, into text no one
+// could scroll.
+gomapcore::MapResult shownPart(const gomapcore::MapResult& map,
+                               const std::vector<const gomapcore::MapNode*>& drawn);
 
 QColor suspectRed();
 // The colour of the focused range, drawn in detail among summaries.

@@ -194,12 +194,12 @@ void MapView::clear() {
 void MapView::showRange(const mapscene::Focus& range) {
     if (!map_ || !stats_.levelOfDetail || building()) return;
     if (range.region == focus_.region && range.first == focus_.first && range.last == focus_.last) return;
-    buildInBackground(engine_, address_, map_, range, false);
+    buildInBackground(engine_, address_, map_, range, redact_);
 }
 
 void MapView::showWholeMap() {
     if (!map_ || focus_.region == mapscene::Region::None) return;
-    buildInBackground(engine_, address_, map_, {}, false);
+    buildInBackground(engine_, address_, map_, {}, redact_);
 }
 
 void MapView::updateStatus() {
@@ -258,8 +258,6 @@ void MapView::buildInBackground(std::shared_ptr<EngineHandle> engine, quint64 ad
                 if (!inspection.map)
                     throw gomapcore::Error(gomapcore::Error::Code::NotFound, "a nil map has no structure");
                 walked = std::make_shared<const gomapcore::MapResult>(std::move(*inspection.map));
-                detail = QString::fromStdString(
-                    gomapcore::renderMapDetail(engine->analysis->memory(), *walked, kDetailEntries, redact));
                 for (const gomapcore::MapResult::Place& place : walked->places(kMaxPlaces))
                     places.push_back(StripMark{
                         place.address, place.suspect(),
@@ -268,7 +266,13 @@ void MapView::buildInBackground(std::shared_ptr<EngineHandle> engine, quint64 ad
                                            : QString("%1 (%2)").arg(QString::fromStdString(place.rule),
                                                                     gomapcore::toString(place.kind))});
             }
-            stats = mapscene::buildMapScene(*scene, *walked, engine->analysis->memory(), options);
+            std::vector<const gomapcore::MapNode*> drawn;
+            stats = mapscene::buildMapScene(*scene, *walked, engine->analysis->memory(), options, &drawn);
+            // The entries of what the scene shows: all of a map drawn whole, the focused range and
+            // the nodes with findings of a summarised one.
+            detail = QString::fromStdString(gomapcore::renderMapDetail(
+                engine->analysis->memory(),
+                stats.levelOfDetail ? mapscene::shownPart(*walked, drawn) : *walked, kDetailEntries, redact));
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
@@ -280,7 +284,7 @@ void MapView::buildInBackground(std::shared_ptr<EngineHandle> engine, quint64 ad
         QMetaObject::invokeMethod(
             this,
             [this, raw, stats, error, detail, places, address, generation, current, engine, walked, options,
-             refocus] {
+             refocus, redact] {
                 std::unique_ptr<QGraphicsScene> owned(raw);
                 if (current->load() != generation) return;
                 if (!owned) {
@@ -290,10 +294,11 @@ void MapView::buildInBackground(std::shared_ptr<EngineHandle> engine, quint64 ad
                 }
                 view_->setScene(owned.get());
                 scene_ = std::move(owned);
-                if (!refocus) detail_->setPlainText(detail);
+                detail_->setPlainText(detail);
                 stats_ = stats;
                 engine_ = engine;
                 map_ = walked;
+                redact_ = redact;
                 address_ = address;
                 focus_ = stats.focusLast >= stats.focusFirst ? options.focus : mapscene::Focus{};
                 wholeMap_->setEnabled(focus_.region != mapscene::Region::None);

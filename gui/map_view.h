@@ -52,7 +52,8 @@ class MapView : public QWidget {
     ~MapView() override;
 
     // Inspects the map at address in the background and shows its scene, and its entries
-    // decoded as `show` decodes them (only type and length with redact), when ready.
+    // decoded as `show` decodes them (only type and length with redact), when ready: of a
+    // summarised map, the entries of the nodes the scene draws one by one.
     void showMap(std::shared_ptr<EngineHandle> engine, quint64 address, bool redact = false);
     // Rebuilds the shown map's scene (in the background, from the structure already read) with
     // range in detail and the rest summarised; showWholeMap goes back to the whole map's
@@ -109,6 +110,7 @@ class MapView : public QWidget {
     std::shared_ptr<const gomapcore::MapResult> map_;
     quint64 address_ = 0;
     mapscene::Focus focus_;
+    bool redact_ = false;
     std::size_t maxDetailedNodes_ = mapscene::Options{}.maxDetailedNodes;
     QToolButton* wholeMap_ = nullptr;
 };

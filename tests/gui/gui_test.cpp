@@ -1236,6 +1236,11 @@ TEST(GuiWindow, DoubleClickingOrZoomingIntoASummaryShowsItsBuckets) {
     const auto chains = chainsByIndex(inspectHealthy("go1.23", "main.large").map);
     const quint64 firstBucket = chains.at(first).front();
     EXPECT_EQ(nodeAddresses(*mapView->scene()).count(firstBucket), 1u);
+    // The decoded entries are those of the buckets drawn.
+    const QString bucketLine = QString("bucket #%1 %2").arg(first).arg(hex(firstBucket));
+    EXPECT_TRUE(mapView->detail()->toPlainText().contains(bucketLine));
+    EXPECT_FALSE(
+        mapView->detail()->toPlainText().contains(QString("bucket #0 %1").arg(hex(chains.at(0).front()))));
     // The focused range is in view.
     EXPECT_TRUE(
         view->mapToScene(view->viewport()->rect()).boundingRect().intersects(mapView->stats().focusArea));
@@ -1244,6 +1249,7 @@ TEST(GuiWindow, DoubleClickingOrZoomingIntoASummaryShowsItsBuckets) {
     ASSERT_TRUE(mapView->waitIdle(60000));
     EXPECT_EQ(mapView->focus().region, mapscene::Region::None);
     EXPECT_EQ(nodeAddresses(*mapView->scene()).count(firstBucket), 0u);
+    EXPECT_FALSE(mapView->detail()->toPlainText().contains(bucketLine));
     EXPECT_FALSE(wholeMap->isEnabled());
 
     // Zooming in on a summary until it fills half the view.
