@@ -1474,6 +1474,50 @@ TEST(GuiWindow, TheKeyboardMovesThroughTheMapsAndFocusesTheFilter) {
     EXPECT_NEAR(view->transform().m11(), fitted, fitted * 0.01);
 }
 
+// Very many tables are summarised in ranges of tables; a focus draws the tables it covers whole,
+// as many as the box budget allows, even when no table has a finding.
+TEST(GuiScene, AFocusedRangeOfManyTablesIsDrawnInDetail) {
+    NoMemory memory;
+    gomapcore::MapResult swiss;
+    swiss.address = 0x1000;
+    swiss.header = {{"used", 5600}, {"dirPtr", 0x2000}, {"dirLen", 128}, {"globalDepth", 7}};
+    gomapcore::MapNode directory;
+    directory.kind = gomapcore::NodeKind::Directory;
+    directory.address = 0x2000;
+    directory.size = 128 * 8;
+    for (std::int64_t t = 0; t < 100; ++t) {
+        gomapcore::MapNode table =
+            fullNode(gomapcore::NodeKind::Table, 0x100000 + static_cast<std::uint64_t>(t) * 64, t, 0);
+        table.control.clear();
+        for (std::int64_t g = 0; g < 8; ++g)
+            table.children.push_back(fullNode(
+                gomapcore::NodeKind::Group, 0x10000000 + static_cast<std::uint64_t>(t * 8 + g) * 136, g, 7));
+        directory.children.push_back(std::move(table));
+    }
+    swiss.root.children.push_back(directory);
+    mapscene::Options options;
+    options.maxDetailedNodes = 64;
+    QGraphicsScene overview;
+    const mapscene::Stats whole = mapscene::buildMapScene(overview, swiss, memory, options);
+    EXPECT_TRUE(whole.levelOfDetail);
+    EXPECT_GT(whole.summaries, 0u);
+    EXPECT_TRUE(nodeAddresses(overview).count(directory.children[10].children[0].address) == 0);
+    options.focus = {mapscene::Region::Tables, 10, 30};
+    QGraphicsScene scene;
+    const mapscene::Stats stats = mapscene::buildMapScene(scene, swiss, memory, options);
+    EXPECT_EQ(stats.focusFirst, 10);
+    EXPECT_EQ(stats.focusLast, 17);  // 8 tables of 8 groups fill the 64 boxes
+    const std::set<quint64> drawn = nodeAddresses(scene);
+    for (std::size_t t = 0; t < directory.children.size(); ++t)
+        for (const gomapcore::MapNode& group : directory.children[t].children)
+            EXPECT_EQ(drawn.count(group.address), t >= 10 && t <= 17 ? 1u : 0u) << "table " << t;
+    for (QGraphicsItem* summary : itemsOfKind(scene, "summary")) {
+        const qlonglong first = summary->data(mapscene::kRoleFirst).toLongLong();
+        const qlonglong last = summary->data(mapscene::kRoleLast).toLongLong();
+        EXPECT_TRUE(last < 10 || first > 17) << first << "-" << last;
+    }
+}
+
 // ---- --render-map ---------------------------------------------------------------------------
 
 struct RenderResult {
