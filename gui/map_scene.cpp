@@ -478,12 +478,14 @@ class Builder {
         return bounds;
     }
 
-    // What extra holds (inspect lists it): one box per overflow list, with its buckets' addresses
-    // (kMaxListRows of them; the detail panel lists all), and extra.nextOverflow, in a row to the
-    // right of extra's box. Returns the bottom of what was drawn.
+    // What extra holds (inspect lists it): extra.nextOverflow and one box per overflow list with its
+    // buckets' addresses (kMaxListRows of them; the detail panel lists all), one below the other to
+    // the right of extra's box, so that no arrow to one crosses another. Returns the bottom of what
+    // was drawn.
     qreal drawExtraLists(const MapNode& extra, const QRectF& extraBox) {
         constexpr qreal kRow = 13, kListWidth = 230;
-        qreal x = extraBox.right() + 50, bottom = extraBox.bottom();
+        const qreal x = extraBox.right() + 50;
+        qreal top = extraBox.top(), bottom = extraBox.bottom();
         for (const MapNode& list : extra.children) {
             const bool next = list.kind == NodeKind::NextOverflow;
             const QString field = list.kind == NodeKind::OverflowList ? QStringLiteral("extra.overflow")
@@ -499,7 +501,7 @@ class Builder {
             const bool unreadable = list.state != AddressState::Captured;
             const std::size_t rows = std::min(list.children.size(), kMaxListRows);
             const bool more = list.children.size() > rows;
-            QRectF r(x, 0, kListWidth, 34 + static_cast<qreal>(rows + (more ? 1 : 0)) * kRow);
+            QRectF r(x, top, kListWidth, 34 + static_cast<qreal>(rows + (more ? 1 : 0)) * kRow);
             QPen pen(unreadable ? suspectRed() : QColor(90, 90, 90), unreadable ? 2 : 1);
             if (unreadable) pen.setStyle(Qt::DashLine);
             auto* box =
@@ -547,7 +549,7 @@ class Builder {
                      r.topLeft() + QPointF(6, 33 + static_cast<qreal>(rows) * kRow), monoFont(6.5));
             arrow(QPointF(extraBox.right(), extraBox.center().y()), QPointF(r.left(), r.top() + 10),
                   QColor(94, 53, 177), 1.1);
-            x = r.right() + 30;
+            top = r.bottom() + 16;
             bottom = std::max(bottom, r.bottom());
         }
         return bottom;
