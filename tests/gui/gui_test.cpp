@@ -1276,6 +1276,14 @@ TEST(GuiWindow, DoubleClickingOrZoomingIntoASummaryShowsItsBuckets) {
     ASSERT_TRUE(mapView->waitIdle(60000));
     EXPECT_EQ(mapView->focus().region, mapscene::Region::Buckets);
     EXPECT_EQ(mapView->focus().first, zoomedFirst);
+
+    // Backspace in the view goes back to the whole map too.
+    window.activateWindow();
+    ASSERT_TRUE(QTest::qWaitForWindowActive(&window));
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_Backspace);
+    ASSERT_TRUE(mapView->waitIdle(60000));
+    EXPECT_EQ(mapView->focus().region, mapscene::Region::None);
 }
 
 // ---- extra's overflow lists -------------------------------------------------------------------
