@@ -12,6 +12,7 @@
 
 #include "corpus.h"
 #include "gomapcore/analysis.h"
+#include "gomapcore/report.h"
 
 namespace gomapcore {
 namespace {
@@ -58,6 +59,16 @@ TEST_P(ExtraListsTest, InspectListsTheOverflowBucketsOnTheChains) {
                       addressesOf(map.root, NodeKind::OverflowBucket))
                 << root;
             listed += list->children.size();
+            // show prints them under extra, with no entry count of their own.
+            if (!list->children.empty()) {
+                const std::string detail = renderMapDetail(analyzed.analysis->memory(), map, 0, false);
+                EXPECT_NE(detail.find(fmt::format("overflow-list {:#x}\n", list->address)), std::string::npos)
+                    << root;
+                EXPECT_NE(
+                    detail.find(fmt::format("listed-overflow-bucket #0 {:#x}\n", list->children[0].address)),
+                    std::string::npos)
+                    << root;
+            }
         }
         if (const MapNode* old = childOf(*extra, NodeKind::OldOverflowList)) {
             const std::multiset<std::uint64_t> held = addressesOf(*old, NodeKind::ListedOverflowBucket);
