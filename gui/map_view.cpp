@@ -44,10 +44,20 @@ ZoomableView::ZoomableView(QWidget* parent) : QGraphicsView(parent) {
 }
 
 void ZoomableView::zoomBy(qreal factor) {
+    zoomAround(factor, viewport()->rect().center());
+}
+
+void ZoomableView::zoomAround(qreal factor, QPoint position) {
     const qreal current = transform().m11();
     if ((current > 20 && factor > 1) || (current < 0.002 && factor < 1)) return;
     scale(factor, factor);
-    if (factor > 1) activateZoomedSummary(viewport()->rect().center());
+    if (factor > 1) activateZoomedSummary(position);
+}
+
+void ZoomableView::activate(const QGraphicsItem& summary) {
+    Q_EMIT summaryActivated(summary.data(mapscene::kRoleRegion).toInt(),
+                            summary.data(mapscene::kRoleFirst).toLongLong(),
+                            summary.data(mapscene::kRoleLast).toLongLong());
 }
 
 QGraphicsItem* ZoomableView::summaryAt(QPoint position) const {
@@ -61,16 +71,12 @@ void ZoomableView::activateZoomedSummary(QPoint position) {
     if (summary == nullptr) return;
     const qreal shownWidth = summary->sceneBoundingRect().width() * transform().m11();
     if (shownWidth * 2 < viewport()->width()) return;
-    Q_EMIT summaryActivated(summary->data(mapscene::kRoleRegion).toInt(),
-                            summary->data(mapscene::kRoleFirst).toLongLong(),
-                            summary->data(mapscene::kRoleLast).toLongLong());
+    activate(*summary);
 }
 
 void ZoomableView::mouseDoubleClickEvent(QMouseEvent* event) {
     if (QGraphicsItem* summary = summaryAt(event->pos())) {
-        Q_EMIT summaryActivated(summary->data(mapscene::kRoleRegion).toInt(),
-                                summary->data(mapscene::kRoleFirst).toLongLong(),
-                                summary->data(mapscene::kRoleLast).toLongLong());
+        activate(*summary);
         event->accept();
         return;
     }
@@ -98,11 +104,7 @@ void ZoomableView::mousePressEvent(QMouseEvent* event) {
 
 void ZoomableView::wheelEvent(QWheelEvent* event) {
     // The wheel zooms (under the mouse); dragging pans.
-    const bool in = event->angleDelta().y() > 0;
-    const qreal current = transform().m11();
-    if ((current > 20 && in) || (current < 0.002 && !in)) return;
-    scale(in ? 1.2 : 1 / 1.2, in ? 1.2 : 1 / 1.2);
-    if (in) activateZoomedSummary(event->position().toPoint());
+    zoomAround(event->angleDelta().y() > 0 ? 1.2 : 1 / 1.2, event->position().toPoint());
     event->accept();
 }
 

@@ -38,6 +38,10 @@ class ZoomableView : public QGraphicsView {
     void keyPressEvent(QKeyEvent* event) override;
 
   private:
+    // Zooms by factor, and past the threshold activates the summary at position (viewport
+    // coordinates: under the mouse for the wheel, the view's centre for keys and buttons).
+    void zoomAround(qreal factor, QPoint position);
+    void activate(const QGraphicsItem& summary);
     // The summary under the viewport position, if any.
     QGraphicsItem* summaryAt(QPoint position) const;
     // After zooming in around position: activates the summary there once it is drawn wider than
