@@ -1212,6 +1212,10 @@ TEST(GuiScene, AFocusedTableIsDrawnInDetail) {
         summarised.insert(summary->data(mapscene::kRoleFirst).toLongLong());
     EXPECT_EQ(summarised.size(), directory->children.size() - 1);
     EXPECT_EQ(summarised.count(1), 0u);
+    if (const QString keep = qEnvironmentVariable("GOMAPCORE_SCREENSHOT_DIR"); !keep.isEmpty()) {
+        QString error;
+        exportScene(scene, keep + "/lod-focus-swiss.png", &error);
+    }
 }
 
 // The window: double-clicking a summary draws its range in detail, Whole map goes back, and
