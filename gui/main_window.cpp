@@ -6,6 +6,7 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -31,6 +32,7 @@
 #include <QTableView>
 #include <QTextCursor>
 #include <QTextDocument>
+#include <QThreadPool>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <algorithm>
@@ -41,6 +43,19 @@
 namespace {
 
 constexpr int kMaxRecent = 8;
+
+// QSettings writes its file with fdatasync, which took more than a second on the GUI thread while
+// another process wrote heavily to the disk (docs/performance.md, "GUI"). The recent files, written
+// as each analysis ends, go through this one background thread, in order; a window reads them once
+// the writes before it are done, and waits for its own when it goes.
+QThreadPool& settingsWriter() {
+    static QThreadPool* pool = [] {
+        auto* writer = new QThreadPool(QCoreApplication::instance());
+        writer->setMaxThreadCount(1);
+        return writer;
+    }();
+    return *pool;
+}
 
 }  // namespace
 
@@ -207,13 +222,19 @@ MainWindow::MainWindow(QWidget* parent)
     splitter_->restoreState(settings.value("window/splitter").toByteArray());
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+    settingsWriter().waitForDone();
+}
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu("&File");
     QAction* open = file->addAction("&Open core…", this, &MainWindow::openWithDialog);
     open->setShortcut(QKeySequence::Open);
     recentMenu_ = file->addMenu("Open &recent");
+    recentMenu_->setObjectName("recentMenu");
+    settingsWriter().waitForDone();
+    // Settings written by another version may hold more than this one keeps.
+    recent_ = QSettings().value("recent/files").toStringList().mid(0, kMaxRecent);
     refreshRecentMenu();
     file->addSeparator();
     QAction* exportPlain = file->addAction("&Export report…", [this] { exportWithDialog(false); });
@@ -498,28 +519,25 @@ bool MainWindow::exportReport(const QString& path, bool redact) {
 }
 
 void MainWindow::addRecent(const QString& core, const QString& executable) {
-    QSettings settings;
-    QStringList recent = settings.value("recent/files").toStringList();
     const QString entry = executable.isEmpty() ? core : core + "\n" + executable;
-    recent.removeAll(entry);
-    recent.prepend(entry);
-    while (recent.size() > kMaxRecent)
-        recent.removeLast();
-    settings.setValue("recent/files", recent);
+    recent_.removeAll(entry);
+    recent_.prepend(entry);
+    while (recent_.size() > kMaxRecent)
+        recent_.removeLast();
     refreshRecentMenu();
+    settingsWriter().start([recent = recent_] { QSettings().setValue("recent/files", recent); });
 }
 
 void MainWindow::refreshRecentMenu() {
     recentMenu_->clear();
-    const QStringList recent = QSettings().value("recent/files").toStringList();
-    for (const QString& entry : recent) {
+    for (const QString& entry : recent_) {
         const QStringList parts = entry.split('\n');
         const QString core = parts.value(0), exe = parts.value(1);
         recentMenu_->addAction(
             exe.isEmpty() ? core : QString("%1  (%2)").arg(core, QFileInfo(exe).fileName()),
             [this, core, exe] { startOpen(core, exe, redact_, true); });
     }
-    recentMenu_->setEnabled(!recent.isEmpty());
+    recentMenu_->setEnabled(!recent_.isEmpty());
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {

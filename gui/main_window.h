@@ -5,6 +5,7 @@
 
 #include <QMainWindow>
 #include <QString>
+#include <QStringList>
 #include <memory>
 
 #include "analysis_runner.h"
@@ -112,6 +113,7 @@ class MainWindow : public QMainWindow {
     QProgressBar* progress_;
     QPushButton* cancel_;
     QMenu* recentMenu_ = nullptr;
+    QStringList recent_;  // the recent files, most recent first ("core" or "core\nexecutable")
 
     std::shared_ptr<EngineHandle> engine_;
     std::shared_ptr<const gomapcore::Report> report_;

@@ -15,7 +15,9 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace mapscene {
@@ -38,6 +40,7 @@ constexpr int kPerRow = 16;
 constexpr std::size_t kGroupsPerRow = 8;
 constexpr std::size_t kTablesPerRow = 4;
 constexpr std::size_t kMaxTableBoxes = 64;  // beyond, tables are summarised in ranges
+constexpr std::size_t kMaxListRows = 24;    // addresses drawn per extra overflow list
 
 QFont monoFont(qreal points, bool bold = false) {
     QFont font = QFontDatabase::systemFont(QFontDatabase::FixedFont);
@@ -71,7 +74,7 @@ class Builder {
             const Options& options)
         : scene_(scene), map_(map), memory_(memory), options_(options) {}
 
-    Stats build() {
+    Stats build(std::vector<const MapNode*>* drawn) {
         swiss_ = isSwiss();
         QRectF header = drawHeader();
         if (swiss_)
@@ -80,6 +83,11 @@ class Builder {
             drawClassic(header);
         drawFindings();
         scene_.setSceneRect(scene_.itemsBoundingRect().adjusted(-20, -20, 20, 20));
+        if (drawn != nullptr) {
+            for (const auto& [node, item] : nodeItems_)
+                drawn->push_back(node);
+            drawn->insert(drawn->end(), listed_.begin(), listed_.end());
+        }
         return stats_;
     }
 
@@ -242,12 +250,16 @@ class Builder {
     static QPointF topCenter(const QRectF& r) { return {r.center().x(), r.top()}; }
 
     // An occupancy summary of many buckets or groups: one bar per number of live entries (0..8).
-    void drawSummary(QPointF at, const QString& title, const std::vector<std::size_t>& histogram,
-                     std::size_t extra, const QString& extraLabel) {
+    // range is what it stands for, for a view to ask for in detail.
+    QRectF drawSummary(QPointF at, const QString& title, const std::vector<std::size_t>& histogram,
+                       std::size_t extra, const QString& extraLabel, const Focus& range) {
         ++stats_.summaries;
         QRectF r(at, QSizeF(kNodeWidth, kNodeHeight + 24));
         auto* box = scene_.addRect(r, QPen(QColor(90, 90, 90)), QBrush(QColor(240, 244, 236)));
         box->setData(kRoleKind, QStringLiteral("summary"));
+        box->setData(kRoleRegion, static_cast<int>(range.region));
+        box->setData(kRoleFirst, static_cast<qlonglong>(range.first));
+        box->setData(kRoleLast, static_cast<qlonglong>(range.last));
         std::size_t most = 1;
         for (std::size_t n : histogram)
             most = std::max(most, n);
@@ -267,6 +279,83 @@ class Builder {
         if (extra > 0)
             text(QStringLiteral("%1 %2").arg(extra).arg(extraLabel), r.topLeft() + QPointF(4, 12),
                  monoFont(6));
+        return r;
+    }
+
+    // Stands, among the summaries, where the focused range would be summarised: the range itself
+    // is drawn in detail further down.
+    QRectF drawFocusMarker(QPointF at, const QString& title) {
+        QRectF r(at, QSizeF(kNodeWidth, kNodeHeight + 24));
+        auto* box = scene_.addRect(r, QPen(focusBlue(), 2.5), QBrush(QColor(227, 242, 253)));
+        box->setData(kRoleKind, QStringLiteral("focus"));
+        box->setToolTip(title);
+        text(title, r.topLeft() + QPointF(4, 2), monoFont(6.5, true), focusBlue());
+        text(QStringLiteral("in detail below"), r.topLeft() + QPointF(4, 16), monoFont(6.5), focusBlue());
+        return r;
+    }
+
+    // Where summaries go: rows of kPerRow cells from origin, in order.
+    struct SummaryGrid {
+        QPointF origin;
+        qreal bottom = 0;
+        std::size_t column = 0;
+
+        QPointF next() {
+            QPointF at(origin.x() + static_cast<qreal>(column % kPerRow) * (kNodeWidth + kHGap),
+                       origin.y() + static_cast<qreal>(column / kPerRow) * (kNodeHeight + 24 + kVGap));
+            ++column;
+            bottom = std::max(bottom, at.y() + kNodeHeight + 24);
+            return at;
+        }
+    };
+
+    // Draws items [0, focusBegin) and [focusEnd, count) as summaries of per items each on grid, with
+    // the focus marker (focusTitle) between them when the focus holds any. visit(i, histogram) adds
+    // item i's nodes to the histogram and returns what it adds to the summary's count of
+    // countLabel; describe(first, last) gives a summary's title and the range it stands for.
+    // Returns the rect of what was drawn.
+    template <typename Visit, typename Describe>
+    QRectF drawSummaries(SummaryGrid& grid, std::size_t count, std::size_t per, std::size_t focusBegin,
+                         std::size_t focusEnd, const QString& focusTitle, const QString& countLabel,
+                         Visit visit, Describe describe) {
+        QRectF drawn;
+        auto summarise = [&](std::size_t begin, std::size_t end) {
+            for (std::size_t first = begin; first < end; first += per) {
+                const std::size_t last = std::min(end, first + per) - 1;
+                std::vector<std::size_t> histogram(9, 0);
+                std::size_t counted = 0;
+                for (std::size_t i = first; i <= last; ++i)
+                    counted += visit(i, histogram);
+                const auto [title, range] = describe(first, last);
+                drawn = drawn.united(drawSummary(grid.next(), title, histogram, counted, countLabel, range));
+            }
+        };
+        summarise(0, focusBegin);
+        if (focusEnd > focusBegin) drawn = drawn.united(drawFocusMarker(grid.next(), focusTitle));
+        summarise(focusEnd, count);
+        return drawn;
+    }
+
+    // Of items 0..count-1 (chains or tables, whose index(i) grows with i), the positions
+    // [begin, end) the focus covers for region, as far as maxDetailedNodes allows (weight(i) is
+    // the boxes item i takes). Empty when the focus is on another region.
+    template <typename Index, typename Weight>
+    std::pair<std::size_t, std::size_t> focusedPositions(Region region, std::size_t count, Index index,
+                                                         Weight weight) {
+        const Focus& focus = options_.focus;
+        if (focus.region != region || focus.last < focus.first) return {count, count};
+        std::size_t begin = 0;
+        while (begin < count && index(begin) < focus.first)
+            ++begin;
+        std::size_t end = begin, boxes = 0;
+        while (end < count && index(end) <= focus.last && boxes + weight(end) <= options_.maxDetailedNodes)
+            boxes += weight(end++);
+        if (end > begin) {
+            stats_.focusFirst = index(begin);
+            stats_.focusLast = index(end - 1);
+            stats_.focusNodes = boxes;
+        }
+        return {begin, end};
     }
 
     // ---- classic ---------------------------------------------------------------------------
@@ -299,62 +388,21 @@ class Builder {
                                                          [](std::uint8_t c) { return c >= 2 && c <= 4; });
     }
 
-    // Draws chains in bands of kPerRow columns from origin; returns the block's bounding rect.
-    QRectF drawChains(const std::vector<Chain>& chains, QPointF origin, const QString& kind, QRectF from) {
-        QRectF bounds(origin, QSizeF(0, 0));
-        if (chains.empty()) return bounds;
-        std::size_t total = 0;
-        for (const Chain& c : chains)
-            total += c.nodes.size();
-        const bool summarise = total > options_.maxDetailedNodes;
-        std::vector<const Chain*> detailed;
-        qreal y = origin.y();
-        if (summarise) {
-            stats_.levelOfDetail = true;
-            const std::size_t ranges = 256;
-            const std::size_t per = (chains.size() + ranges - 1) / ranges;
-            std::size_t column = 0;
-            qreal rowBottom = y;
-            for (std::size_t first = 0; first < chains.size(); first += per, ++column) {
-                const std::size_t last = std::min(chains.size(), first + per);
-                std::vector<std::size_t> histogram(9, 0);
-                std::size_t overflow = 0;
-                for (std::size_t i = first; i < last; ++i) {
-                    for (const MapNode* n : chains[i].nodes)
-                        ++histogram[std::min<std::size_t>(n->liveEntries, 8)];
-                    overflow += chains[i].nodes.size() - 1;
-                    if (chainHasFindings(chains[i])) detailed.push_back(&chains[i]);
-                }
-                QPointF at(origin.x() + static_cast<qreal>(column % kPerRow) * (kNodeWidth + kHGap),
-                           y + static_cast<qreal>(column / kPerRow) * (kNodeHeight + 24 + kVGap));
-                drawSummary(at,
-                            QStringLiteral("%1 %2–%3")
-                                .arg(kind)
-                                .arg(chains[first].nodes.front()->index)
-                                .arg(chains[last - 1].nodes.front()->index),
-                            histogram, overflow, QStringLiteral("overflow"));
-                rowBottom = std::max(rowBottom, at.y() + kNodeHeight + 24);
-            }
-            y = rowBottom + 3 * kVGap;
-            if (!detailed.empty())
-                text(QStringLiteral("%1 with findings, one by one:").arg(kind), QPointF(origin.x(), y - 18),
-                     monoFont(8, true), suspectRed());
-        } else {
-            for (const Chain& c : chains)
-                detailed.push_back(&c);
-        }
-        qreal bandTop = y;
-        for (std::size_t band = 0; band * kPerRow < detailed.size(); ++band) {
+    // Draws chains in bands of kPerRow columns from (x, y), each chain a column; returns the y
+    // below them and widens bounds to hold them.
+    qreal drawBands(const std::vector<const Chain*>& chains, qreal x, qreal y, const QString& kind,
+                    QRectF& bounds) {
+        for (std::size_t band = 0; band * kPerRow < chains.size(); ++band) {
             std::size_t deepest = 0;
-            for (std::size_t column = 0; column < kPerRow && band * kPerRow + column < detailed.size();
+            for (std::size_t column = 0; column < kPerRow && band * kPerRow + column < chains.size();
                  ++column) {
-                const Chain& chain = *detailed[band * kPerRow + column];
+                const Chain& chain = *chains[band * kPerRow + column];
                 deepest = std::max(deepest, chain.nodes.size());
                 QRectF previous;
                 for (std::size_t depth = 0; depth < chain.nodes.size(); ++depth) {
                     const MapNode& node = *chain.nodes[depth];
-                    QPointF at(origin.x() + static_cast<qreal>(column) * (kNodeWidth + kHGap),
-                               bandTop + static_cast<qreal>(depth) * (kNodeHeight + kVGap));
+                    QPointF at(x + static_cast<qreal>(column) * (kNodeWidth + kHGap),
+                               y + static_cast<qreal>(depth) * (kNodeHeight + kVGap));
                     QString title = depth == 0 ? QStringLiteral("#%1").arg(node.index)
                                                : QStringLiteral("ovf %1").arg(node.index);
                     if (depth == 0 && kind == "old" && evacuated(node)) title += " evac";
@@ -362,25 +410,167 @@ class Builder {
                     if (depth > 0)
                         arrow(bottomCenter(previous), topCenter(box->rect()), QColor(70, 70, 70), 1.2);
                     previous = box->rect();
-                    bounds = bounds.united(box->rect());
+                    bounds = bounds.isEmpty() ? box->rect() : bounds.united(box->rect());
                 }
             }
-            bandTop += static_cast<qreal>(deepest) * (kNodeHeight + kVGap) + kVGap;
+            y += static_cast<qreal>(deepest) * (kNodeHeight + kVGap) + kVGap;
         }
-        if (!from.isNull() && !bounds.isEmpty())
-            arrow(bottomCenter(from), QPointF(bounds.left() + kNodeWidth / 2, origin.y() - 22),
-                  QColor(70, 70, 70), 1.2);
-        return bounds.united(QRectF(origin, QSizeF(kNodeWidth, 1)));
+        return y;
+    }
+
+    // Draws chains from origin, one column each; returns the block's bounding rect. With more
+    // nodes than maxDetailedNodes: ranges of chains as summaries, then the focused range (if the
+    // focus is on these chains) and the chains with findings one by one.
+    QRectF drawChains(const std::vector<Chain>& chains, QPointF origin, const QString& kind) {
+        QRectF bounds(origin, QSizeF(kNodeWidth, 1));
+        if (chains.empty()) return bounds;
+        std::size_t total = 0;
+        for (const Chain& c : chains)
+            total += c.nodes.size();
+        if (total <= options_.maxDetailedNodes) {
+            std::vector<const Chain*> all;
+            for (const Chain& c : chains)
+                all.push_back(&c);
+            drawBands(all, origin.x(), origin.y(), kind, bounds);
+            return bounds;
+        }
+        stats_.levelOfDetail = true;
+        const Region region = kind == "old" ? Region::OldBuckets : Region::Buckets;
+        auto index = [&](std::size_t i) { return chains[i].nodes.front()->index; };
+        std::size_t focusBegin = 0, focusEnd = 0;
+        std::tie(focusBegin, focusEnd) = focusedPositions(
+            region, chains.size(), index, [&](std::size_t i) { return chains[i].nodes.size(); });
+        const std::size_t ranges = 256;
+        const std::size_t per = (chains.size() + ranges - 1) / ranges;
+        SummaryGrid grid{origin, origin.y()};
+        std::vector<const Chain*> flagged;
+        const QString focusTitle =
+            QStringLiteral("%1 %2–%3").arg(kind).arg(stats_.focusFirst).arg(stats_.focusLast);
+        bounds = bounds.united(drawSummaries(
+            grid, chains.size(), per, focusBegin, focusEnd, focusTitle, QStringLiteral("overflow"),
+            [&](std::size_t i, std::vector<std::size_t>& histogram) {
+                for (const MapNode* n : chains[i].nodes)
+                    ++histogram[std::min<std::size_t>(n->liveEntries, 8)];
+                if (chainHasFindings(chains[i])) flagged.push_back(&chains[i]);
+                return chains[i].nodes.size() - 1;
+            },
+            [&](std::size_t first, std::size_t last) {
+                return std::make_pair(QStringLiteral("%1 %2–%3").arg(kind).arg(index(first)).arg(index(last)),
+                                      Focus{region, index(first), index(last)});
+            }));
+        qreal y = grid.bottom + 3 * kVGap;
+        if (focusEnd > focusBegin) {
+            text(focusTitle + QStringLiteral(" in detail:"), QPointF(origin.x(), y - 18), monoFont(8, true),
+                 focusBlue());
+            std::vector<const Chain*> focused;
+            for (std::size_t i = focusBegin; i < focusEnd; ++i)
+                focused.push_back(&chains[i]);
+            QRectF area;
+            y = drawBands(focused, origin.x(), y, kind, area) + 2 * kVGap;
+            stats_.focusArea = area;
+            bounds = bounds.united(area);
+        }
+        if (!flagged.empty()) {
+            text(QStringLiteral("%1 with findings, one by one:").arg(kind), QPointF(origin.x(), y - 18),
+                 monoFont(8, true), suspectRed());
+            drawBands(flagged, origin.x(), y, kind, bounds);
+        }
+        return bounds;
+    }
+
+    // What extra holds (inspect lists it): extra.nextOverflow and one box per overflow list with its
+    // buckets' addresses (kMaxListRows of them; the detail panel lists all), one below the other to
+    // the right of extra's box, so that no arrow to one crosses another. Returns the bottom of what
+    // was drawn.
+    qreal drawExtraLists(const MapNode& extra, const QRectF& extraBox) {
+        constexpr qreal kRow = 13, kListWidth = 230;
+        const qreal x = extraBox.right() + 50;
+        qreal top = extraBox.top(), bottom = extraBox.bottom();
+        for (const MapNode& list : extra.children) {
+            const bool next = list.kind == NodeKind::NextOverflow;
+            const QString field = list.kind == NodeKind::OverflowList ? QStringLiteral("extra.overflow")
+                                  : list.kind == NodeKind::OldOverflowList
+                                      ? QStringLiteral("extra.oldoverflow")
+                                  : next ? QStringLiteral("extra.nextOverflow")
+                                         : QString();
+            if (field.isEmpty()) continue;
+            // Every bucket a list holds is in the decoded entries, the ones not drawn too.
+            listed_.push_back(&list);
+            for (const MapNode& bucket : list.children)
+                listed_.push_back(&bucket);
+            const bool unreadable = list.state != AddressState::Captured;
+            const std::size_t rows = std::min(list.children.size(), kMaxListRows);
+            const bool more = list.children.size() > rows;
+            QRectF r(x, top, kListWidth, 34 + static_cast<qreal>(rows + (more ? 1 : 0)) * kRow);
+            QPen pen(unreadable ? suspectRed() : QColor(90, 90, 90), unreadable ? 2 : 1);
+            if (unreadable) pen.setStyle(Qt::DashLine);
+            auto* box =
+                scene_.addRect(r, pen, QBrush(unreadable ? QColor(255, 225, 225) : QColor(243, 237, 250)));
+            box->setData(kRoleKind, QStringLiteral("extra-list"));
+            box->setData(kRoleRed, unreadable);
+            box->setData(kRoleNode, static_cast<qulonglong>(list.address));
+            box->setData(kRoleSlot, -1);
+            const QString what = next ? QStringLiteral("the next free preallocated overflow bucket")
+                                      : QStringLiteral("*[]*bmap: %1 overflow buckets kept alive for the GC")
+                                            .arg(list.children.size());
+            box->setToolTip(
+                QStringLiteral("%1 = %2\n%3%4")
+                    .arg(field, hex(list.address), what,
+                         unreadable
+                             ? QStringLiteral("\nread stopped: %1").arg(gomapcore::toString(list.state))
+                             : QString()));
+            text(QStringLiteral("%1 → %2").arg(field, hex(list.address)), r.topLeft() + QPointF(4, 3),
+                 monoFont(6.5, true), unreadable ? suspectRed() : Qt::black);
+            text(next ? (unreadable ? QString(gomapcore::toString(list.state))
+                                    : QStringLiteral("next free bucket"))
+                      : QStringLiteral("%1 buckets%2")
+                            .arg(list.children.size())
+                            .arg(unreadable ? QStringLiteral(", ") + gomapcore::toString(list.state)
+                                            : QString()),
+                 r.topLeft() + QPointF(4, 17), monoFont(6.5), unreadable ? suspectRed() : QColor(60, 60, 60));
+            for (std::size_t i = 0; i < rows; ++i) {
+                const MapNode& bucket = list.children[i];
+                const bool bad = bucket.state != AddressState::Captured;
+                QRectF row(r.left() + 2, r.top() + 32 + static_cast<qreal>(i) * kRow, kListWidth - 4, kRow);
+                auto* entry = scene_.addRect(row, Qt::NoPen, Qt::NoBrush);
+                entry->setData(kRoleKind, QStringLiteral("listed"));
+                entry->setData(kRoleNode, static_cast<qulonglong>(bucket.address));
+                entry->setData(kRoleSlot, -1);
+                entry->setData(kRoleRed, bad);
+                entry->setToolTip(QStringLiteral("%1[%2] = %3 (%4)")
+                                      .arg(field)
+                                      .arg(bucket.index)
+                                      .arg(hex(bucket.address), gomapcore::toString(bucket.state)));
+                text(QStringLiteral("[%1] %2").arg(bucket.index).arg(hex(bucket.address)),
+                     row.topLeft() + QPointF(4, 1), monoFont(6.5), bad ? suspectRed() : Qt::black);
+            }
+            if (more)
+                text(QStringLiteral("… %1 more").arg(list.children.size() - rows),
+                     r.topLeft() + QPointF(6, 33 + static_cast<qreal>(rows) * kRow), monoFont(6.5));
+            arrow(QPointF(extraBox.right(), extraBox.center().y()), QPointF(r.left(), r.top() + 10),
+                  QColor(94, 53, 177), 1.1);
+            top = r.bottom() + 16;
+            bottom = std::max(bottom, r.bottom());
+        }
+        return bottom;
     }
 
     void drawClassic(const QRectF& header) {
         const MapNode& root = map_.root;
-        const qreal top = header.bottom() + 60;
+        qreal top = header.bottom() + 60;
+        for (const MapNode& child : root.children) {
+            if (child.kind != NodeKind::Extra) continue;
+            QGraphicsRectItem* box =
+                drawNode(child, QPointF(header.right() + 40, 0), QStringLiteral("extra"));
+            arrow(QPointF(header.right(), 20), QPointF(box->rect().left(), 20), QColor(70, 70, 70), 1.2);
+            // The buckets start below extra's lists.
+            top = std::max(top, drawExtraLists(child, box->rect()) + 60);
+        }
         std::vector<Chain> main = chainsOf(root, false);
         std::vector<Chain> old = chainsOf(root, true);
         text(main.empty() ? QStringLiteral("no bucket read") : QStringLiteral("buckets: %1").arg(main.size()),
              QPointF(0, top - 20), monoFont(8, true));
-        QRectF mainBlock = drawChains(main, QPointF(0, top), QStringLiteral("bucket"), QRectF());
+        QRectF mainBlock = drawChains(main, QPointF(0, top), QStringLiteral("bucket"));
         if (!main.empty())
             arrow(QPointF(40, header.bottom()), QPointF(40, top - 22), QColor(70, 70, 70), 1.2);
         if (!old.empty()) {
@@ -390,13 +580,7 @@ class Builder {
             const qreal x = mainBlock.right() + 80;
             text(QStringLiteral("oldbuckets: %1, evacuated %2 of %1").arg(old.size()).arg(done),
                  QPointF(x, top - 20), monoFont(8, true), QColor(94, 53, 177));
-            drawChains(old, QPointF(x, top), QStringLiteral("old"), QRectF());
-        }
-        for (const MapNode& child : root.children) {
-            if (child.kind != NodeKind::Extra) continue;
-            QGraphicsRectItem* box =
-                drawNode(child, QPointF(header.right() + 40, 0), QStringLiteral("extra"));
-            arrow(QPointF(header.right(), 20), QPointF(box->rect().left(), 20), QColor(70, 70, 70), 1.2);
+            drawChains(old, QPointF(x, top), QStringLiteral("old"));
         }
     }
 
@@ -408,9 +592,9 @@ class Builder {
         return 0;
     }
 
-    QRectF drawTable(const MapNode& table, QPointF at) {
+    // position: the table's place in the directory's list of tables (what Region::Tables counts).
+    QRectF drawTable(const MapNode& table, std::size_t position, QPointF at, bool summarise) {
         const std::size_t groups = table.children.size();
-        const bool summarise = summariseAll_;
         const qreal innerTop = at.y() + 18;
         std::vector<const MapNode*> detailed;
         qreal y = innerTop;
@@ -421,8 +605,9 @@ class Builder {
                 ++histogram[std::min<std::size_t>(g.liveEntries, 8)];
                 if (!g.findings.empty() || g.state != AddressState::Captured) detailed.push_back(&g);
             }
+            const auto self = static_cast<std::int64_t>(position);
             drawSummary(QPointF(at.x() + 5, y), QStringLiteral("%1 groups").arg(groups), histogram, 0,
-                        QString());
+                        QString(), Focus{Region::Tables, self, self});
             y += kNodeHeight + 24 + 6;
         } else {
             for (const MapNode& g : table.children)
@@ -477,6 +662,7 @@ class Builder {
             for (const MapNode& table : child.children)
                 totalGroups += table.children.size();
         summariseAll_ = totalGroups > options_.maxDetailedNodes;
+        stats_.levelOfDetail = summariseAll_;
         for (const MapNode& child : root.children) {
             if (child.kind == NodeKind::Group) {  // a small map: one group
                 text(QStringLiteral("small map: one group"), QPointF(0, top - 20), monoFont(8, true));
@@ -543,72 +729,115 @@ class Builder {
                 text(QString::number(i), cell.topLeft() + QPointF(3, 4), monoFont(6.5));
             }
         }
-        // Tables in rows of kPerRow below the directory.
-        qreal tablesTop = top + 40 + 70;
+        // Tables in rows of kPerRow below the directory. A summarised map draws every table's groups
+        // as one summary, or, with very many tables, ranges of tables as summaries and then the
+        // tables with findings one by one; the focused tables are drawn in detail either way.
+        const qreal tablesTop = top + 40 + 70;
+        const std::size_t count = directory.children.size();
+        auto position = [&](const MapNode* table) {
+            return static_cast<std::size_t>(table - directory.children.data());
+        };
+        std::size_t focusBegin = count, focusEnd = count;
+        if (summariseAll_)
+            std::tie(focusBegin, focusEnd) = focusedPositions(
+                Region::Tables, count, [](std::size_t i) { return static_cast<std::int64_t>(i); },
+                [&](std::size_t i) { return directory.children[i].children.size(); });
+        auto focused = [&](const MapNode* table) {
+            return position(table) >= focusBegin && position(table) < focusEnd;
+        };
         const bool rangesDrawn = summariseAll_ && tables.size() > kMaxTableBoxes;
+        qreal rowsTop = tablesTop;
+        std::vector<const MapNode*> flagged;
         if (rangesDrawn) {
-            // Very many tables: ranges of tables as occupancy summaries; tables with findings below,
-            // one by one.
-            std::vector<const MapNode*> flagged;
             const std::size_t per = (tables.size() + kMaxTableBoxes - 1) / kMaxTableBoxes;
-            qreal bottom = tablesTop;
-            for (std::size_t first = 0, column = 0; first < tables.size(); first += per, ++column) {
-                const std::size_t last = std::min(tables.size(), first + per);
-                std::vector<std::size_t> histogram(9, 0);
-                std::size_t groups = 0;
-                for (std::size_t t = first; t < last; ++t) {
+            SummaryGrid grid{QPointF(0, tablesTop), tablesTop};
+            drawSummaries(
+                grid, tables.size(), per, focusBegin, focusEnd,
+                QStringLiteral("tables %1–%2").arg(stats_.focusFirst).arg(stats_.focusLast),
+                QStringLiteral("groups"),
+                [&](std::size_t t, std::vector<std::size_t>& histogram) {
                     const MapNode& table = *tables[t];
-                    if (!table.findings.empty() || table.state != AddressState::Captured)
-                        flagged.push_back(&table);
+                    bool hasFindings = !table.findings.empty() || table.state != AddressState::Captured;
                     for (const MapNode& g : table.children) {
                         ++histogram[std::min<std::size_t>(g.liveEntries, 8)];
-                        ++groups;
-                        if (!g.findings.empty() && (flagged.empty() || flagged.back() != &table))
-                            flagged.push_back(&table);
+                        hasFindings |= !g.findings.empty();
                     }
-                }
-                QPointF at(static_cast<qreal>(column % kPerRow) * (kNodeWidth + kHGap),
-                           tablesTop + static_cast<qreal>(column / kPerRow) * (kNodeHeight + 24 + kVGap));
-                drawSummary(at, QStringLiteral("tables %1–%2").arg(first).arg(last - 1), histogram, groups,
-                            QStringLiteral("groups"));
-                bottom = std::max(bottom, at.y() + kNodeHeight + 24);
-            }
+                    if (hasFindings) flagged.push_back(&table);
+                    return table.children.size();
+                },
+                [&](std::size_t first, std::size_t last) {
+                    return std::make_pair(QStringLiteral("tables %1–%2").arg(first).arg(last),
+                                          Focus{Region::Tables, static_cast<std::int64_t>(first),
+                                                static_cast<std::int64_t>(last)});
+                });
             arrow(QPointF(dirRect.center().x(), dirRect.bottom()),
                   QPointF(dirRect.center().x(), tablesTop - 4), QColor(70, 70, 70), 1.2);
-            tables = flagged;
-            tablesTop = bottom + 3 * kVGap;
-            if (!tables.empty())
-                text(QStringLiteral("tables with findings, one by one:"), QPointF(0, tablesTop - 18),
-                     monoFont(8, true), suspectRed());
+            rowsTop = grid.bottom + 3 * kVGap;
         }
-        qreal rowTop = tablesTop, rowBottom = tablesTop, x = 0;
-        for (std::size_t t = 0; t < tables.size(); ++t) {
-            if (t > 0 && t % kTablesPerRow == 0) {
-                rowTop = rowBottom + 50;
-                x = 0;
+        // The tables drawn one by one, in rows of kTablesPerRow from y; returns the y below them.
+        auto drawTableRows = [&](const std::vector<const MapNode*>& rows, qreal y, QRectF* area) {
+            qreal rowTop = y, rowBottom = y, x = 0;
+            for (std::size_t t = 0; t < rows.size(); ++t) {
+                if (t > 0 && t % kTablesPerRow == 0) {
+                    rowTop = rowBottom + 50;
+                    x = 0;
+                }
+                const MapNode& table = *rows[t];
+                QRectF r =
+                    drawTable(table, position(&table), QPointF(x, rowTop), summariseAll_ && !focused(&table));
+                if (area != nullptr) *area = area->isEmpty() ? r : area->united(r);
+                x = r.right() + kHGap * 2;
+                rowBottom = std::max(rowBottom, r.bottom());
+                // Arrows from the directory entries this table owns.
+                const std::int64_t first = std::max<std::int64_t>(table.index, 0);
+                std::int64_t end =
+                    t + 1 < rows.size() ? rows[t + 1]->index : static_cast<std::int64_t>(dirLen);
+                if (end <= first) end = first + 1;
+                const QColor color = table.findings.empty() && table.state == AddressState::Captured
+                                         ? QColor(70, 70, 70)
+                                         : suspectRed();
+                for (std::int64_t i = first; i < end; ++i) {
+                    if (badEntries.count(i) != 0) break;  // an entry a finding names points elsewhere
+                    QPointF from = cells
+                                       ? QPointF(static_cast<qreal>(i) * cellWidth + cellWidth / 2, top + 36)
+                                       : QPointF(dirRect.center().x(), dirRect.bottom());
+                    arrow(from, topCenter(r), color, i == first ? 1.3 : 0.9,
+                          i == first ? QString()
+                                     : QStringLiteral("directory[%1] aliases table %2")
+                                           .arg(i)
+                                           .arg(hex(table.address)));
+                    if (!cells || rangesDrawn) break;
+                }
             }
-            QRectF r = drawTable(*tables[t], QPointF(x, rowTop));
-            x = r.right() + kHGap * 2;
-            rowBottom = std::max(rowBottom, r.bottom());
-            // Arrows from the directory entries this table owns.
-            const std::int64_t first = std::max<std::int64_t>(tables[t]->index, 0);
-            std::int64_t end =
-                t + 1 < tables.size() ? tables[t + 1]->index : static_cast<std::int64_t>(dirLen);
-            if (end <= first) end = first + 1;
-            const QColor color = tables[t]->findings.empty() && tables[t]->state == AddressState::Captured
-                                     ? QColor(70, 70, 70)
-                                     : suspectRed();
-            for (std::int64_t i = first; i < end; ++i) {
-                if (badEntries.count(i) != 0) break;  // an entry a finding names points elsewhere
-                QPointF from = cells ? QPointF(static_cast<qreal>(i) * cellWidth + cellWidth / 2, top + 36)
-                                     : QPointF(dirRect.center().x(), dirRect.bottom());
-                arrow(from, topCenter(r), color, i == first ? 1.3 : 0.9,
-                      i == first ? QString()
-                                 : QStringLiteral("directory[%1] aliases table %2")
-                                       .arg(i)
-                                       .arg(hex(tables[t]->address)));
-                if (!cells || rangesDrawn) break;
+            return rows.empty() ? y : rowBottom + 3 * kVGap;
+        };
+        if (!rangesDrawn) {
+            drawTableRows(tables, rowsTop, nullptr);
+            if (focusEnd > focusBegin) {
+                QRectF area;
+                for (const MapNode* table : tables)
+                    if (focused(table)) {
+                        const QRectF drawn = nodeItems_.at(table)->rect();
+                        area = area.isEmpty() ? drawn : area.united(drawn);
+                    }
+                stats_.focusArea = area;
             }
+            return;
+        }
+        if (focusEnd > focusBegin) {
+            text(QStringLiteral("tables %1–%2 in detail:").arg(stats_.focusFirst).arg(stats_.focusLast),
+                 QPointF(0, rowsTop - 18), monoFont(8, true), focusBlue());
+            std::vector<const MapNode*> rows;
+            for (std::size_t t = focusBegin; t < focusEnd; ++t)
+                rows.push_back(&directory.children[t]);
+            QRectF area;
+            rowsTop = drawTableRows(rows, rowsTop, &area) + 2 * kVGap;
+            stats_.focusArea = area;
+        }
+        if (!flagged.empty()) {
+            text(QStringLiteral("tables with findings, one by one:"), QPointF(0, rowsTop - 18),
+                 monoFont(8, true), suspectRed());
+            drawTableRows(flagged, rowsTop, nullptr);
         }
     }
 
@@ -692,6 +921,7 @@ class Builder {
     bool summariseAll_ = false;
     std::unordered_map<std::uint64_t, std::vector<Placed>> placed_;
     std::unordered_map<const MapNode*, QGraphicsRectItem*> nodeItems_;
+    std::vector<const MapNode*> listed_;  // extra's lists and their buckets
     std::unordered_map<const Finding*, QRectF> fromOverride_;
 };
 
@@ -699,6 +929,10 @@ class Builder {
 
 QColor suspectRed() {
     return QColor(220, 0, 0);
+}
+
+QColor focusBlue() {
+    return QColor(21, 101, 192);
 }
 
 QColor controlColor(bool swiss, std::uint8_t control) {
@@ -715,10 +949,54 @@ QColor controlColor(bool swiss, std::uint8_t control) {
 }
 
 Stats buildMapScene(QGraphicsScene& scene, const gomapcore::MapResult& map, const gomapcore::Memory& memory,
-                    const Options& options) {
+                    const Options& options, std::vector<const gomapcore::MapNode*>* drawn) {
     scene.setItemIndexMethod(QGraphicsScene::NoIndex);
     scene.setBackgroundBrush(Qt::white);
-    return Builder(scene, map, memory, options).build();
+    return Builder(scene, map, memory, options).build(drawn);
+}
+
+namespace {
+
+// Copies node into out without its children, then the children that are kept or lead to one;
+// true when node is kept or leads to a kept node.
+bool copyKept(const MapNode& node, const std::unordered_set<const MapNode*>& keep, MapNode& out) {
+    out.kind = node.kind;
+    out.address = node.address;
+    out.size = node.size;
+    out.index = node.index;
+    out.state = node.state;
+    out.liveEntries = node.liveEntries;
+    out.control = node.control;
+    out.slots = node.slots;
+    out.findings = node.findings;
+    for (const MapNode& child : node.children) {
+        MapNode copy;
+        if (copyKept(child, keep, copy)) out.children.push_back(std::move(copy));
+    }
+    return keep.count(&node) != 0 || !out.children.empty();
+}
+
+}  // namespace
+
+gomapcore::MapResult shownPart(const gomapcore::MapResult& map, const std::vector<const MapNode*>& drawn) {
+    // Every member but the node tree, which is the part of it that is kept.
+    gomapcore::MapResult part;
+    part.address = map.address;
+    part.layout = map.layout;
+    part.roots = map.roots;
+    part.rootKinds = map.rootKinds;
+    part.header = map.header;
+    part.headerReadable = map.headerReadable;
+    part.count = map.count;
+    part.liveEntries = map.liveEntries;
+    part.complete = map.complete;
+    part.limitsHit = map.limitsHit;
+    part.tables = map.tables;
+    part.confidence = map.confidence;
+    part.typeCandidates = map.typeCandidates;
+    part.memory = map.memory;
+    copyKept(map.root, std::unordered_set<const MapNode*>(drawn.begin(), drawn.end()), part.root);
+    return part;
 }
 
 }  // namespace mapscene

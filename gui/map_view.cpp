@@ -10,6 +10,7 @@
 #include <QMessageBox>
 #include <QMouseEvent>
 #include <QPlainTextEdit>
+#include <QShortcut>
 #include <QSplitter>
 #include <QTextBlock>
 #include <QTextCursor>
@@ -43,9 +44,43 @@ ZoomableView::ZoomableView(QWidget* parent) : QGraphicsView(parent) {
 }
 
 void ZoomableView::zoomBy(qreal factor) {
+    zoomAround(factor, viewport()->rect().center());
+}
+
+void ZoomableView::zoomAround(qreal factor, QPoint position) {
     const qreal current = transform().m11();
     if ((current > 20 && factor > 1) || (current < 0.002 && factor < 1)) return;
     scale(factor, factor);
+    if (factor > 1) activateZoomedSummary(position);
+}
+
+void ZoomableView::activate(const QGraphicsItem& summary) {
+    Q_EMIT summaryActivated(summary.data(mapscene::kRoleRegion).toInt(),
+                            summary.data(mapscene::kRoleFirst).toLongLong(),
+                            summary.data(mapscene::kRoleLast).toLongLong());
+}
+
+QGraphicsItem* ZoomableView::summaryAt(QPoint position) const {
+    for (QGraphicsItem* item : items(position))
+        if (item->data(mapscene::kRoleKind).toString() == QLatin1String("summary")) return item;
+    return nullptr;
+}
+
+void ZoomableView::activateZoomedSummary(QPoint position) {
+    QGraphicsItem* summary = summaryAt(position);
+    if (summary == nullptr) return;
+    const qreal shownWidth = summary->sceneBoundingRect().width() * transform().m11();
+    if (shownWidth * 2 < viewport()->width()) return;
+    activate(*summary);
+}
+
+void ZoomableView::mouseDoubleClickEvent(QMouseEvent* event) {
+    if (QGraphicsItem* summary = summaryAt(event->pos())) {
+        activate(*summary);
+        event->accept();
+        return;
+    }
+    QGraphicsView::mouseDoubleClickEvent(event);
 }
 
 void ZoomableView::fit() {
@@ -69,7 +104,7 @@ void ZoomableView::mousePressEvent(QMouseEvent* event) {
 
 void ZoomableView::wheelEvent(QWheelEvent* event) {
     // The wheel zooms (under the mouse); dragging pans.
-    zoomBy(event->angleDelta().y() > 0 ? 1.2 : 1 / 1.2);
+    zoomAround(event->angleDelta().y() > 0 ? 1.2 : 1 / 1.2, event->position().toPoint());
     event->accept();
 }
 
@@ -104,6 +139,10 @@ MapView::MapView(QWidget* parent)
     button("−", "Zoom out (-)", [this] { view_->zoomBy(0.8); });
     button("Fit", "Fit the whole map (0)", [this] { view_->fit(); });
     button("1:1", "Actual size", [this] { view_->resetTransform(); });
+    wholeMap_ =
+        button("Whole map", "Back to the whole map's summaries (Backspace)", [this] { showWholeMap(); });
+    wholeMap_->setObjectName("wholeMap");
+    wholeMap_->setEnabled(false);
     button("Export view…", "Save this view as PNG or SVG", [this] {
         exportWithDialog();
     })->setObjectName("exportMapView");
@@ -124,6 +163,12 @@ MapView::MapView(QWidget* parent)
     layout->addWidget(split, 1);
     connect(view_, &ZoomableView::itemClicked, this,
             [this](quint64 address, int slot) { showDetail(address, slot); });
+    connect(view_, &ZoomableView::summaryActivated, this,
+            [this](int region, qlonglong first, qlonglong last) {
+                showRange({static_cast<mapscene::Region>(region), first, last});
+            });
+    auto* back = new QShortcut(QKeySequence(Qt::Key_Backspace), view_, [this] { showWholeMap(); });
+    back->setContext(Qt::WidgetShortcut);
 }
 
 MapView::~MapView() {
@@ -140,20 +185,69 @@ void MapView::clear() {
     view_->setScene(nullptr);
     scene_.reset();
     stats_ = {};
+    engine_.reset();
+    map_.reset();
+    address_ = 0;
+    focus_ = {};
+    wholeMap_->setEnabled(false);
     status_->setText("Select a map to see its structure.");
 }
 
+void MapView::showRange(const mapscene::Focus& range) {
+    if (!map_ || !stats_.levelOfDetail || building()) return;
+    if (range.region == focus_.region && range.first == focus_.first && range.last == focus_.last) return;
+    buildInBackground(engine_, address_, map_, range, redact_);
+}
+
+void MapView::showWholeMap() {
+    if (!map_ || focus_.region == mapscene::Region::None) return;
+    buildInBackground(engine_, address_, map_, {}, redact_);
+}
+
+void MapView::updateStatus() {
+    QString detailed;
+    if (stats_.focusLast >= stats_.focusFirst) {
+        const char* what = focus_.region == mapscene::Region::Tables       ? "tables"
+                           : focus_.region == mapscene::Region::OldBuckets ? "old buckets"
+                                                                           : "buckets";
+        detailed = QString(", %1 %2–%3 in detail").arg(what).arg(stats_.focusFirst).arg(stats_.focusLast);
+    }
+    status_->setText(
+        QString("map 0x%1: %2 nodes%3%4%5")
+            .arg(address_, 0, 16)
+            .arg(stats_.nodesDrawn)
+            .arg(stats_.levelOfDetail
+                     ? QString(", %1 summaries (level of detail; double-click one to see it)")
+                           .arg(stats_.summaries)
+                     : QString())
+            .arg(detailed)
+            .arg(stats_.suspects > 0 ? QString(", %1 suspect addresses").arg(stats_.suspects) : QString()));
+}
+
 void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address, bool redact) {
+    buildInBackground(std::move(engine), address, nullptr, {}, redact);
+}
+
+void MapView::buildInBackground(std::shared_ptr<EngineHandle> engine, quint64 address,
+                                std::shared_ptr<const gomapcore::MapResult> map, const mapscene::Focus& focus,
+                                bool redact) {
     const quint64 generation = ++*generation_;
     auto current = generation_;
     QThread* gui = thread();
-    status_->setText(QString("building the structure of map 0x%1…").arg(address, 0, 16));
+    const bool refocus = map != nullptr;
+    status_->setText(refocus ? QString("drawing map 0x%1 again…").arg(address, 0, 16)
+                             : QString("building the structure of map 0x%1…").arg(address, 0, 16));
     const std::string name = QString("0x%1").arg(address, 0, 16).toStdString();
+    mapscene::Options options;
+    options.maxDetailedNodes = maxDetailedNodes_;
+    options.focus = focus;
     // The scene is made here (QGraphicsScene registers with the application), handed to the job's
     // thread to be filled, and handed back.
     auto* fresh = new QGraphicsScene;
-    QThread* job = QThread::create([this, engine, name, address, generation, current, gui, fresh, redact] {
+    QThread* job = QThread::create([this, engine, name, address, generation, current, gui, fresh, redact, map,
+                                    options, refocus] {
         std::unique_ptr<QGraphicsScene> scene(fresh);
+        std::shared_ptr<const gomapcore::MapResult> walked = map;
         mapscene::Stats stats;
         QString error, detail;
         QVector<StripMark> places;
@@ -161,19 +255,26 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address, boo
             std::lock_guard<std::mutex> lock(engine->mutex);
             if (current->load() != generation)
                 throw gomapcore::Error(gomapcore::Error::Code::Cancelled, "superseded");
-            gomapcore::MapInspection inspection = engine->analysis->inspect(name, {});
-            if (!inspection.map)
-                throw gomapcore::Error(gomapcore::Error::Code::NotFound, "a nil map has no structure");
-            stats = mapscene::buildMapScene(*scene, *inspection.map, engine->analysis->memory());
+            if (!walked) {
+                gomapcore::MapInspection inspection = engine->analysis->inspect(name, {});
+                if (!inspection.map)
+                    throw gomapcore::Error(gomapcore::Error::Code::NotFound, "a nil map has no structure");
+                walked = std::make_shared<const gomapcore::MapResult>(std::move(*inspection.map));
+                for (const gomapcore::MapResult::Place& place : walked->places(kMaxPlaces))
+                    places.push_back(StripMark{
+                        place.address, place.suspect(),
+                        place.rule.empty() ? QString("%1, %2").arg(gomapcore::toString(place.kind),
+                                                                   gomapcore::toString(place.state))
+                                           : QString("%1 (%2)").arg(QString::fromStdString(place.rule),
+                                                                    gomapcore::toString(place.kind))});
+            }
+            std::vector<const gomapcore::MapNode*> drawn;
+            stats = mapscene::buildMapScene(*scene, *walked, engine->analysis->memory(), options, &drawn);
+            // The entries of what the scene shows: all of a map drawn whole, the focused range and
+            // the nodes with findings of a summarised one.
             detail = QString::fromStdString(gomapcore::renderMapDetail(
-                engine->analysis->memory(), *inspection.map, kDetailEntries, redact));
-            for (const gomapcore::MapResult::Place& place : inspection.map->places(kMaxPlaces))
-                places.push_back(StripMark{place.address, place.suspect(),
-                                           place.rule.empty()
-                                               ? QString("%1, %2").arg(gomapcore::toString(place.kind),
-                                                                       gomapcore::toString(place.state))
-                                               : QString("%1 (%2)").arg(QString::fromStdString(place.rule),
-                                                                        gomapcore::toString(place.kind))});
+                engine->analysis->memory(),
+                stats.levelOfDetail ? mapscene::shownPart(*walked, drawn) : *walked, kDetailEntries, redact));
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
@@ -184,7 +285,8 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address, boo
         QGraphicsScene* raw = scene.release();
         QMetaObject::invokeMethod(
             this,
-            [this, raw, stats, error, detail, places, address, generation, current] {
+            [this, raw, stats, error, detail, places, address, generation, current, engine, walked, options,
+             refocus, redact] {
                 std::unique_ptr<QGraphicsScene> owned(raw);
                 if (current->load() != generation) return;
                 if (!owned) {
@@ -196,20 +298,23 @@ void MapView::showMap(std::shared_ptr<EngineHandle> engine, quint64 address, boo
                 scene_ = std::move(owned);
                 detail_->setPlainText(detail);
                 stats_ = stats;
+                engine_ = engine;
+                map_ = walked;
+                redact_ = redact;
+                address_ = address;
+                focus_ = stats.focusLast >= stats.focusFirst ? options.focus : mapscene::Focus{};
+                wholeMap_->setEnabled(focus_.region != mapscene::Region::None);
                 view_->resetTransform();
-                view_->fit();
-                if (view_->transform().m11() > 1) view_->resetTransform();
-                status_->setText(
-                    QString("map 0x%1: %2 nodes%3%4")
-                        .arg(address, 0, 16)
-                        .arg(stats.nodesDrawn)
-                        .arg(stats.levelOfDetail
-                                 ? QString(", %1 summaries (level of detail)").arg(stats.summaries)
-                                 : QString())
-                        .arg(stats.suspects > 0 ? QString(", %1 suspect addresses").arg(stats.suspects)
-                                                : QString()));
+                if (focus_.region != mapscene::Region::None) {
+                    // The range asked for, at its own size.
+                    view_->centerOn(stats.focusArea.center());
+                } else {
+                    view_->fit();
+                    if (view_->transform().m11() > 1) view_->resetTransform();
+                }
+                updateStatus();
                 if (pendingFocus_ != 0) focusAddress(pendingFocus_);
-                Q_EMIT placesRead(address, places);
+                if (!refocus) Q_EMIT placesRead(address, places);
                 Q_EMIT sceneReady(address);
             },
             Qt::QueuedConnection);

@@ -10,6 +10,8 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QGraphicsItem>
@@ -18,14 +20,18 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QMenu>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSet>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QSplitter>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTableWidget>
@@ -34,6 +40,7 @@
 #include <QTextCursor>
 #include <QTextEdit>
 #include <QTimer>
+#include <QToolButton>
 #include <QTreeWidget>
 #include <chrono>
 #include <map>
@@ -1004,33 +1011,44 @@ gomapcore::MapNode fullNode(gomapcore::NodeKind kind, std::uint64_t address, std
     return node;
 }
 
+// A swiss walk result with a directory of dirLen entries and tables distinct tables of groups
+// groups each, every group holding 7 entries.
+gomapcore::MapResult swissMap(std::int64_t tables, std::int64_t groups, std::uint64_t dirLen,
+                              std::uint64_t globalDepth) {
+    gomapcore::MapResult swiss;
+    swiss.address = 0x1000;
+    swiss.header = {{"used", static_cast<std::uint64_t>(tables * groups * 7)},
+                    {"dirPtr", 0x2000},
+                    {"dirLen", dirLen},
+                    {"globalDepth", globalDepth}};
+    gomapcore::MapNode directory;
+    directory.kind = gomapcore::NodeKind::Directory;
+    directory.address = 0x2000;
+    directory.size = dirLen * 8;
+    for (std::int64_t t = 0; t < tables; ++t) {
+        gomapcore::MapNode table =
+            fullNode(gomapcore::NodeKind::Table, 0x100000 + static_cast<std::uint64_t>(t) * 64, t, 0);
+        table.control.clear();
+        for (std::int64_t g = 0; g < groups; ++g)
+            table.children.push_back(fullNode(gomapcore::NodeKind::Group,
+                                              0x10000000 + static_cast<std::uint64_t>(t * groups + g) * 136,
+                                              g, 7));
+        directory.children.push_back(std::move(table));
+    }
+    swiss.root.children.push_back(std::move(directory));
+    return swiss;
+}
+
 // Walk results of millions of entries (no core needed): the scene is summaries plus the damaged
 // nodes, built in well under the time a person waits.
 TEST(GuiScene, MillionsOfEntriesAreSummarised) {
     NoMemory memory;
     // Swiss: 2,400 tables of 128 groups (about 2.1M entries), one group with a bad ctrl byte.
-    gomapcore::MapResult swiss;
-    swiss.address = 0x1000;
-    swiss.header = {{"used", 2'150'400}, {"dirPtr", 0x2000}, {"dirLen", 4096}, {"globalDepth", 12}};
-    gomapcore::MapNode directory;
-    directory.kind = gomapcore::NodeKind::Directory;
-    directory.address = 0x2000;
-    directory.size = 4096 * 8;
-    for (std::int64_t t = 0; t < 2400; ++t) {
-        gomapcore::MapNode table =
-            fullNode(gomapcore::NodeKind::Table, 0x100000 + static_cast<std::uint64_t>(t) * 64, t, 0);
-        table.control.clear();
-        for (std::int64_t g = 0; g < 128; ++g)
-            table.children.push_back(fullNode(gomapcore::NodeKind::Group,
-                                              0x10000000 + static_cast<std::uint64_t>(t * 128 + g) * 136, g,
-                                              7));
-        directory.children.push_back(std::move(table));
-    }
-    gomapcore::MapNode& bad = directory.children[1234].children[77];
+    gomapcore::MapResult swiss = swissMap(2400, 128, 4096, 12);
+    gomapcore::MapNode& bad = swiss.root.children[0].children[1234].children[77];
     bad.control[5] = 0x81;
     bad.findings.push_back({"control-bytes-corrupt", gomapcore::Severity::Error, swiss.address,
                             bad.address + 5, "ctrl[5] = 0x81"});
-    swiss.root.children.push_back(std::move(directory));
     QElapsedTimer clock;
     clock.start();
     QGraphicsScene swissScene;
@@ -1070,6 +1088,444 @@ TEST(GuiScene, MillionsOfEntriesAreSummarised) {
     std::printf("scenes of ~2M entries: swiss %lld ms, classic %lld ms\n", static_cast<long long>(swissMs),
                 static_cast<long long>(classicMs));
     EXPECT_LT(swissMs + classicMs, 20000);
+}
+
+// ---- Level of detail: a range of a summarised map in detail ------------------------------
+
+// A healthy corpus core opened and one of its maps inspected, as the window's map view does.
+struct Inspected {
+    std::unique_ptr<gomapcore::Analysis> analysis;
+    gomapcore::MapResult map;
+};
+Inspected inspectHealthy(const std::string& build, const std::string& root) {
+    Inspected out{gomapcore::Analysis::open(core(build, "healthy").toStdString(), exe(build).toStdString()),
+                  {}};
+    auto inspection = out.analysis->inspect(root, {});
+    if (!inspection.map) ADD_FAILURE() << build << " " << root << " is a nil map";
+    if (inspection.map) out.map = std::move(*inspection.map);
+    return out;
+}
+
+// The addresses of the buckets, groups and tables drawn one by one.
+std::set<quint64> nodeAddresses(QGraphicsScene& scene) {
+    std::set<quint64> out;
+    for (QGraphicsItem* item : scene.items())
+        if (item->data(mapscene::kRoleKind).toString() == "node")
+            out.insert(item->data(mapscene::kRoleAddress).toULongLong());
+    return out;
+}
+
+std::vector<QGraphicsItem*> itemsOfKind(QGraphicsScene& scene, const QString& kind) {
+    std::vector<QGraphicsItem*> out;
+    for (QGraphicsItem* item : scene.items())
+        if (item->data(mapscene::kRoleKind).toString() == kind) out.push_back(item);
+    return out;
+}
+
+// A classic map's bucket chains by bucket index: each main bucket with its overflow buckets.
+std::map<std::int64_t, std::vector<quint64>> chainsByIndex(const gomapcore::MapResult& map) {
+    std::map<std::int64_t, std::vector<quint64>> chains;
+    std::int64_t current = -1;
+    for (const gomapcore::MapNode& node : map.root.children) {
+        if (node.kind == gomapcore::NodeKind::Bucket) current = node.index;
+        if (node.kind == gomapcore::NodeKind::Bucket || node.kind == gomapcore::NodeKind::OverflowBucket)
+            chains[current].push_back(node.address);
+    }
+    return chains;
+}
+
+TEST(GuiScene, AFocusedRangeOfBucketsIsDrawnInDetailAndBounded) {
+    // go1.23's main.large: 512 buckets with overflow chains, summarised above 64 boxes.
+    const Inspected large = inspectHealthy("go1.23", "main.large");
+    const auto chains = chainsByIndex(large.map);
+    ASSERT_GT(chains.size(), 256u);
+    mapscene::Options options;
+    options.maxDetailedNodes = 64;
+    QGraphicsScene overview;
+    ASSERT_TRUE(
+        mapscene::buildMapScene(overview, large.map, large.analysis->memory(), options).levelOfDetail);
+    for (const auto& [index, chain] : chains)
+        EXPECT_EQ(nodeAddresses(overview).count(chain.front()), 0u) << index;
+
+    // Asked for buckets 100 to the end: drawn from 100 on, as far as 64 boxes go.
+    options.focus = {mapscene::Region::Buckets, 100, static_cast<std::int64_t>(chains.size()) - 1};
+    QGraphicsScene focused;
+    mapscene::Stats stats = mapscene::buildMapScene(focused, large.map, large.analysis->memory(), options);
+    std::size_t boxes = 0;
+    std::int64_t last = 99;
+    for (auto chain = chains.find(100); chain != chains.end() && boxes + chain->second.size() <= 64;
+         ++chain) {
+        boxes += chain->second.size();
+        last = chain->first;
+    }
+    EXPECT_EQ(stats.focusFirst, 100);
+    EXPECT_EQ(stats.focusLast, last);
+    EXPECT_EQ(stats.focusNodes, boxes);
+    EXPECT_LE(stats.nodesDrawn, 64u + 1u);  // the focused chains and extra
+    const std::set<quint64> drawn = nodeAddresses(focused);
+    for (const auto& [index, chain] : chains) {
+        const bool inFocus = index >= 100 && index <= last;
+        for (quint64 address : chain)
+            EXPECT_EQ(drawn.count(address), inFocus ? 1u : 0u)
+                << "bucket " << index << " " << hex(address).toStdString();
+    }
+    // The rest stays summarised, around the focused range.
+    const std::vector<QGraphicsItem*> summaries = itemsOfKind(focused, "summary");
+    EXPECT_GT(summaries.size(), 1u);
+    for (QGraphicsItem* summary : summaries) {
+        const qlonglong first = summary->data(mapscene::kRoleFirst).toLongLong();
+        const qlonglong end = summary->data(mapscene::kRoleLast).toLongLong();
+        EXPECT_EQ(summary->data(mapscene::kRoleRegion).toInt(), static_cast<int>(mapscene::Region::Buckets));
+        EXPECT_TRUE(end < 100 || first > last) << first << "-" << end;
+    }
+    EXPECT_EQ(itemsOfKind(focused, "focus").size(), 1u);
+    EXPECT_TRUE(focused.sceneRect().contains(stats.focusArea));
+    if (const QString keep = qEnvironmentVariable("GOMAPCORE_SCREENSHOT_DIR"); !keep.isEmpty()) {
+        QString error;
+        exportScene(focused, keep + "/lod-focus-classic.png", &error);
+    }
+}
+
+TEST(GuiScene, AFocusedTableIsDrawnInDetail) {
+    // go1.26's main.large: several tables; above 16 groups each table is one summary.
+    const Inspected large = inspectHealthy("go1.26", "main.large");
+    const gomapcore::MapNode* directory = nullptr;
+    for (const gomapcore::MapNode& child : large.map.root.children)
+        if (child.kind == gomapcore::NodeKind::Directory) directory = &child;
+    ASSERT_NE(directory, nullptr);
+    ASSERT_GE(directory->children.size(), 2u);
+    mapscene::Options options;
+    options.maxDetailedNodes = directory->children[1].children.size();
+    options.focus = {mapscene::Region::Tables, 1, 1};
+    QGraphicsScene scene;
+    mapscene::Stats stats = mapscene::buildMapScene(scene, large.map, large.analysis->memory(), options);
+    EXPECT_TRUE(stats.levelOfDetail);
+    EXPECT_EQ(stats.focusFirst, 1);
+    EXPECT_EQ(stats.focusLast, 1);
+    const std::set<quint64> drawn = nodeAddresses(scene);
+    for (std::size_t t = 0; t < directory->children.size(); ++t)
+        for (const gomapcore::MapNode& group : directory->children[t].children)
+            EXPECT_EQ(drawn.count(group.address), t == 1 ? 1u : 0u) << "table " << t;
+    // Every other table is a summary that stands for itself.
+    std::set<qlonglong> summarised;
+    for (QGraphicsItem* summary : itemsOfKind(scene, "summary"))
+        summarised.insert(summary->data(mapscene::kRoleFirst).toLongLong());
+    EXPECT_EQ(summarised.size(), directory->children.size() - 1);
+    EXPECT_EQ(summarised.count(1), 0u);
+    if (const QString keep = qEnvironmentVariable("GOMAPCORE_SCREENSHOT_DIR"); !keep.isEmpty()) {
+        QString error;
+        exportScene(scene, keep + "/lod-focus-swiss.png", &error);
+    }
+}
+
+// The window: double-clicking a summary draws its range in detail, Whole map goes back, and
+// zooming into a summary does what the double click does.
+TEST(GuiWindow, DoubleClickingOrZoomingIntoASummaryShowsItsBuckets) {
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    window.mapView()->setMaxDetailedNodes(64);
+    ASSERT_TRUE(window.openCore(core("go1.23", "healthy"), exe("go1.23")));
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
+    ASSERT_TRUE(window.selectMap(mapNamed(*window.report(), "main.large")));
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
+    MapView* mapView = window.mapView();
+    ASSERT_TRUE(mapView->stats().levelOfDetail);
+    auto* wholeMap = mapView->findChild<QToolButton*>("wholeMap");
+    ASSERT_NE(wholeMap, nullptr);
+    EXPECT_FALSE(wholeMap->isEnabled());
+    std::vector<QGraphicsItem*> summaries = itemsOfKind(*mapView->scene(), "summary");
+    ASSERT_GT(summaries.size(), 3u);
+    QGraphicsItem* target = summaries[summaries.size() / 2];
+    const qlonglong first = target->data(mapscene::kRoleFirst).toLongLong();
+    ZoomableView* view = mapView->view();
+    QApplication::processEvents();
+    QTest::mouseDClick(view->viewport(), Qt::LeftButton, {},
+                       view->mapFromScene(target->sceneBoundingRect().center()));
+    ASSERT_TRUE(mapView->waitIdle(60000));
+    EXPECT_EQ(mapView->focus().region, mapscene::Region::Buckets);
+    EXPECT_EQ(mapView->focus().first, first);
+    EXPECT_EQ(mapView->stats().focusFirst, first);
+    EXPECT_LE(mapView->stats().focusNodes, 64u);
+    EXPECT_TRUE(wholeMap->isEnabled());
+    const auto chains = chainsByIndex(inspectHealthy("go1.23", "main.large").map);
+    const quint64 firstBucket = chains.at(first).front();
+    EXPECT_EQ(nodeAddresses(*mapView->scene()).count(firstBucket), 1u);
+    // The decoded entries are those of the buckets drawn.
+    const QString bucketLine = QString("bucket #%1 %2").arg(first).arg(hex(firstBucket));
+    EXPECT_TRUE(mapView->detail()->toPlainText().contains(bucketLine));
+    EXPECT_FALSE(
+        mapView->detail()->toPlainText().contains(QString("bucket #0 %1").arg(hex(chains.at(0).front()))));
+    // The focused range is in view.
+    EXPECT_TRUE(
+        view->mapToScene(view->viewport()->rect()).boundingRect().intersects(mapView->stats().focusArea));
+
+    QTest::mouseClick(wholeMap, Qt::LeftButton);
+    ASSERT_TRUE(mapView->waitIdle(60000));
+    EXPECT_EQ(mapView->focus().region, mapscene::Region::None);
+    EXPECT_EQ(nodeAddresses(*mapView->scene()).count(firstBucket), 0u);
+    EXPECT_FALSE(mapView->detail()->toPlainText().contains(bucketLine));
+    EXPECT_FALSE(wholeMap->isEnabled());
+
+    // Zooming in on a summary until it fills half the view.
+    summaries = itemsOfKind(*mapView->scene(), "summary");
+    target = summaries.front();
+    const qlonglong zoomedFirst = target->data(mapscene::kRoleFirst).toLongLong();
+    view->centerOn(target);
+    for (int step = 0; step < 40 && !mapView->building() && mapView->focus().region == mapscene::Region::None;
+         ++step) {
+        view->zoomBy(1.25);
+        view->centerOn(target);
+    }
+    ASSERT_TRUE(mapView->waitIdle(60000));
+    EXPECT_EQ(mapView->focus().region, mapscene::Region::Buckets);
+    EXPECT_EQ(mapView->focus().first, zoomedFirst);
+
+    // Backspace in the view goes back to the whole map too.
+    window.activateWindow();
+    ASSERT_TRUE(QTest::qWaitForWindowActive(&window));
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_Backspace);
+    ASSERT_TRUE(mapView->waitIdle(60000));
+    EXPECT_EQ(mapView->focus().region, mapscene::Region::None);
+}
+
+// ---- extra's overflow lists -------------------------------------------------------------------
+
+TEST(GuiScene, ExtrasOverflowListIsDrawnBesideTheHeader) {
+    const Inspected large = inspectHealthy("go1.23", "main.large");
+    const gomapcore::MapNode* list = nullptr;
+    for (const gomapcore::MapNode& child : large.map.root.children)
+        if (child.kind == gomapcore::NodeKind::Extra)
+            for (const gomapcore::MapNode& held : child.children)
+                if (held.kind == gomapcore::NodeKind::OverflowList) list = &held;
+    ASSERT_NE(list, nullptr);
+    ASSERT_FALSE(list->children.empty());
+    QGraphicsScene scene;
+    mapscene::buildMapScene(scene, large.map, large.analysis->memory());
+    // One box per list extra holds (and one for nextOverflow, when set).
+    std::vector<QGraphicsItem*> boxes;
+    for (QGraphicsItem* box : itemsOfKind(scene, "extra-list"))
+        if (box->data(mapscene::kRoleNode).toULongLong() == list->address) boxes.push_back(box);
+    ASSERT_EQ(boxes.size(), 1u);
+    std::set<quint64> listed;
+    for (QGraphicsItem* entry : itemsOfKind(scene, "listed"))
+        listed.insert(entry->data(mapscene::kRoleNode).toULongLong());
+    const std::size_t shown = std::min<std::size_t>(list->children.size(), 24);
+    EXPECT_EQ(listed.size(), shown);
+    for (std::size_t i = 0; i < shown; ++i)
+        EXPECT_EQ(listed.count(list->children[i].address), 1u) << i;
+    const QString texts = sceneText(scene);
+    EXPECT_TRUE(texts.contains(QString("extra.overflow → %1").arg(hex(list->address))));
+    EXPECT_TRUE(texts.contains(QString("%1 buckets").arg(list->children.size())));
+    // Beside the header, above the buckets.
+    const QRectF header = itemsOfKind(scene, "header").front()->sceneBoundingRect();
+    EXPECT_LT(boxes[0]->sceneBoundingRect().top(), header.bottom());
+    EXPECT_GT(boxes[0]->sceneBoundingRect().left(), header.right());
+    if (const QString keep = qEnvironmentVariable("GOMAPCORE_SCREENSHOT_DIR"); !keep.isEmpty()) {
+        QString error;
+        exportScene(scene, keep + "/extra-lists.png", &error);
+    }
+}
+
+// ---- Drag and drop, recent files, saved window state, keyboard ------------------------------
+
+// Points QSettings at a fresh folder and organisation for one test, and back when it ends: the
+// user's settings, and the other tests', are never touched.
+class ScopedSettings {
+  public:
+    ScopedSettings() : organisation_(QApplication::organizationName()) {
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, dir_.path());
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, dir_.path());
+        QApplication::setOrganizationName("gomapcore-gui-test");
+        QSettings().clear();
+    }
+    ~ScopedSettings() { QApplication::setOrganizationName(organisation_); }
+    QString folder() const { return dir_.path(); }
+
+  private:
+    QTemporaryDir dir_;
+    QString organisation_;
+};
+
+void drop(QWidget& target, const QList<QUrl>& urls) {
+    auto* data = new QMimeData;  // owned by the drag: deleted below
+    data->setUrls(urls);
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, data, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&target, &enter);
+    EXPECT_TRUE(enter.isAccepted());
+    QDropEvent event(QPointF(10, 10), Qt::CopyAction, data, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&target, &event);
+    EXPECT_TRUE(event.isAccepted());
+    delete data;
+}
+
+TEST(GuiWindow, DroppingACoreOpensIt) {
+    ScopedSettings settings;
+    MainWindow window;
+    // Text is no file to open.
+    auto* text = new QMimeData;
+    text->setText("not a file");
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, text, Qt::LeftButton, Qt::NoModifier);
+    enter.ignore();
+    QApplication::sendEvent(&window, &enter);
+    EXPECT_FALSE(enter.isAccepted());
+    delete text;
+
+    // The core and its executable, the executable first: the core is told by its name.
+    drop(window, {QUrl::fromLocalFile(exe("go1.23")), QUrl::fromLocalFile(core("go1.23", "overflow-cycle"))});
+    EXPECT_TRUE(window.analysisRunning());
+    ASSERT_TRUE(window.waitForAnalysis());
+    ASSERT_NE(window.report(), nullptr) << window.lastError().toStdString();
+    EXPECT_TRUE(window.windowTitle().contains(core("go1.23", "overflow-cycle")));
+    const PlantedDamage planted = plantedDamage("go1.23", "overflow-cycle");
+    EXPECT_GE(window.mapModel()->rowOfAddress(planted.map), 0);
+}
+
+QStringList recentMenuEntries(MainWindow& window) {
+    QStringList entries;
+    auto* menu = window.findChild<QMenu*>("recentMenu");
+    if (menu == nullptr) return {"no recent menu"};
+    for (QAction* action : menu->actions())
+        entries << action->text();
+    return entries;
+}
+
+TEST(GuiWindow, RecentFilesAreMostRecentFirstAndBounded) {
+    ScopedSettings settings;
+    {
+        // Nine entries (of another version, say); the menu shows the eight the window keeps.
+        QStringList earlier;
+        for (int i = 0; i < 9; ++i)
+            earlier << QString("/earlier/core.%1").arg(i);
+        QSettings().setValue("recent/files", earlier);
+    }
+    MainWindow window;
+    QStringList entries = recentMenuEntries(window);
+    ASSERT_EQ(entries.size(), 8) << entries.join(" | ").toStdString();
+    EXPECT_EQ(entries[0], "/earlier/core.0");
+    ASSERT_TRUE(window.openCore(core("go1.23", "healthy"), exe("go1.23")));
+    ASSERT_TRUE(window.openCore(core("go1.26", "healthy"), exe("go1.26")));
+    entries = recentMenuEntries(window);
+    ASSERT_EQ(entries.size(), 8);
+    EXPECT_TRUE(entries[0].startsWith(core("go1.26", "healthy"))) << entries[0].toStdString();
+    EXPECT_TRUE(entries[1].startsWith(core("go1.23", "healthy"))) << entries[1].toStdString();
+    EXPECT_EQ(entries[2], "/earlier/core.0");
+    // Opening one again moves it to the top, once.
+    ASSERT_TRUE(window.openCore(core("go1.23", "healthy"), exe("go1.23")));
+    entries = recentMenuEntries(window);
+    EXPECT_EQ(entries.size(), 8);
+    EXPECT_TRUE(entries[0].startsWith(core("go1.23", "healthy")));
+    EXPECT_EQ(entries.filter(core("go1.23", "healthy")).size(), 1);
+
+    // A new window (a new run) lists the same; choosing an entry opens that core with its executable.
+    MainWindow next;
+    EXPECT_EQ(recentMenuEntries(next), entries);
+    next.findChild<QMenu*>("recentMenu")->actions().at(1)->trigger();
+    ASSERT_TRUE(next.waitForAnalysis());
+    ASSERT_NE(next.report(), nullptr) << next.lastError().toStdString();
+    EXPECT_EQ(QString::fromStdString(next.report()->target.goVersion).startsWith("go1.26"), true)
+        << next.report()->target.goVersion;
+}
+
+TEST(GuiWindow, WindowStateAndSplittersAreRestoredInTheNextRun) {
+    ScopedSettings settings;
+    QList<int> sizes;
+    {
+        MainWindow window;
+        window.resize(1300, 880);
+        window.show();
+        QApplication::processEvents();
+        auto* splitter = window.findChild<QSplitter*>("mainSplitter");
+        ASSERT_NE(splitter, nullptr);
+        const int total = splitter->sizes().value(0) + splitter->sizes().value(1);
+        splitter->setSizes({total / 5, total - total / 5});
+        sizes = splitter->sizes();
+        auto* findings = window.findChild<QDockWidget*>("findingsDock");
+        window.addDockWidget(Qt::RightDockWidgetArea, findings);
+        window.findChild<QDockWidget*>("memoryDock")->hide();
+        window.close();
+    }
+    MainWindow window;
+    window.show();
+    QApplication::processEvents();
+    EXPECT_EQ(window.size(), QSize(1300, 880));
+    EXPECT_EQ(window.dockWidgetArea(window.findChild<QDockWidget*>("findingsDock")), Qt::RightDockWidgetArea);
+    EXPECT_FALSE(window.findChild<QDockWidget*>("memoryDock")->isVisible());
+    EXPECT_EQ(window.findChild<QSplitter*>("mainSplitter")->sizes(), sizes);
+}
+
+TEST(GuiWindow, TheKeyboardMovesThroughTheMapsAndFocusesTheFilter) {
+    ScopedSettings settings;
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    window.activateWindow();
+    ASSERT_TRUE(QTest::qWaitForWindowActive(&window));
+    ASSERT_TRUE(window.openCore(core("go1.23", "healthy"), exe("go1.23")));
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
+    QTableView* table = window.mapTable();
+    table->setFocus();
+    table->selectRow(0);
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
+    QSignalSpy shown(window.mapView(), &MapView::sceneReady);
+    QTest::keyClick(table, Qt::Key_Down);
+    EXPECT_EQ(table->currentIndex().row(), 1);
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
+    ASSERT_EQ(shown.size(), 1);
+    EXPECT_EQ(shown.at(0).at(0).toULongLong(),
+              table->currentIndex().data(MapTableModel::AddressRole).toULongLong());
+    QTest::keyClick(table, Qt::Key_End, Qt::ControlModifier);
+    EXPECT_EQ(table->currentIndex().row(), window.mapProxy()->rowCount() - 1);
+    ASSERT_TRUE(window.mapView()->waitIdle(60000));
+
+    // Ctrl+F (the platform's Find) goes to the filter box; typing filters.
+    auto* filter = window.findChild<QLineEdit*>("mapFilter");
+    ASSERT_NE(filter, nullptr);
+    EXPECT_FALSE(filter->hasFocus());
+    QTest::keySequence(&window, QKeySequence::Find);
+    EXPECT_TRUE(filter->hasFocus());
+    QTest::keyClicks(filter, "main.large");
+    EXPECT_EQ(window.mapProxy()->rowCount(), 1);
+
+    // In the map view, + zooms in and 0 fits the whole map again.
+    ZoomableView* view = window.mapView()->view();
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_0);
+    const qreal fitted = view->transform().m11();
+    QTest::keyClick(view, Qt::Key_Plus);
+    EXPECT_GT(view->transform().m11(), fitted * 1.2);
+    QTest::keyClick(view, Qt::Key_0);
+    EXPECT_NEAR(view->transform().m11(), fitted, fitted * 0.01);
+}
+
+// Very many tables are summarised in ranges of tables; a focus draws the tables it covers whole,
+// as many as the box budget allows, even when no table has a finding.
+TEST(GuiScene, AFocusedRangeOfManyTablesIsDrawnInDetail) {
+    NoMemory memory;
+    const gomapcore::MapResult swiss = swissMap(100, 8, 128, 7);
+    const gomapcore::MapNode& directory = swiss.root.children[0];
+    mapscene::Options options;
+    options.maxDetailedNodes = 64;
+    QGraphicsScene overview;
+    const mapscene::Stats whole = mapscene::buildMapScene(overview, swiss, memory, options);
+    EXPECT_TRUE(whole.levelOfDetail);
+    EXPECT_GT(whole.summaries, 0u);
+    EXPECT_TRUE(nodeAddresses(overview).count(directory.children[10].children[0].address) == 0);
+    options.focus = {mapscene::Region::Tables, 10, 30};
+    QGraphicsScene scene;
+    const mapscene::Stats stats = mapscene::buildMapScene(scene, swiss, memory, options);
+    EXPECT_EQ(stats.focusFirst, 10);
+    EXPECT_EQ(stats.focusLast, 17);  // 8 tables of 8 groups fill the 64 boxes
+    const std::set<quint64> drawn = nodeAddresses(scene);
+    for (std::size_t t = 0; t < directory.children.size(); ++t)
+        for (const gomapcore::MapNode& group : directory.children[t].children)
+            EXPECT_EQ(drawn.count(group.address), t >= 10 && t <= 17 ? 1u : 0u) << "table " << t;
+    for (QGraphicsItem* summary : itemsOfKind(scene, "summary")) {
+        const qlonglong first = summary->data(mapscene::kRoleFirst).toLongLong();
+        const qlonglong last = summary->data(mapscene::kRoleLast).toLongLong();
+        EXPECT_TRUE(last < 10 || first > 17) << first << "-" << last;
+    }
 }
 
 // ---- --render-map ---------------------------------------------------------------------------

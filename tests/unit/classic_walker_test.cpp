@@ -438,6 +438,91 @@ TEST_F(ClassicWalkerTest, ExtraNextOverflowInNoMappingIsOverflowChainCorrupt) {
     EXPECT_EQ(r.status(), gomapcore::MapStatus::Damaged);
 }
 
+// extra.overflow and extra.oldoverflow point to []*bmap slice headers (runtime/map.go mapextra):
+// data, len, cap.
+void putSlice(FakeMemory& mem, std::uint64_t at, std::uint64_t data, std::uint64_t length,
+              std::uint64_t capacity) {
+    mem.put64(at, data);
+    mem.put64(at + 8, length);
+    mem.put64(at + 16, capacity);
+}
+
+// Analysis::inspect's walk (it keeps slots, and lists what extra holds), of a healthy map with
+// entries live entries; the overflow list at slice, which must be there.
+const MapNode* inspectedOverflowList(const MapResult& r, std::uint64_t entries, std::uint64_t slice) {
+    expectHealthy(r, entries);
+    const MapNode* list = findNode(r.root, NodeKind::OverflowList, slice);
+    EXPECT_NE(list, nullptr);
+    return list;
+}
+
+WalkLimits inspecting() {
+    WalkLimits limits;
+    limits.collectSlots = true;
+    return limits;
+}
+
+TEST_F(ClassicWalkerTest, InspectingListsWhatExtraHolds) {
+    const std::uint64_t extra = kHeap + 0x30000, slice = kHeap + 0x31000, array = kHeap + 0x32000;
+    const std::uint64_t ov = kHeap + 0x8000;
+    writeHeader({.count = 9, .B = 0, .noverflow = 1, .buckets = kHeap, .extra = extra});
+    fill(kHeap, 8);
+    overflow(kHeap, ov);
+    fill(ov, 1, 100);
+    mem.put64(extra + L.classic.extraOverflow.offset, slice);
+    putSlice(mem, slice, array, 1, 4);
+    mem.put64(array, ov);
+    // A report's walk does not read the lists.
+    MapResult report = walk();
+    const MapNode* plainExtra = findNode(report.root, NodeKind::Extra, extra);
+    ASSERT_NE(plainExtra, nullptr);
+    EXPECT_TRUE(plainExtra->children.empty());
+
+    MapResult r = walk(inspecting());
+    const MapNode* list = inspectedOverflowList(r, 9u, slice);
+    ASSERT_NE(list, nullptr);
+    EXPECT_EQ(list->state, AddressState::Captured);
+    ASSERT_EQ(list->children.size(), 1u);
+    EXPECT_EQ(list->children[0].kind, NodeKind::ListedOverflowBucket);
+    EXPECT_EQ(list->children[0].address, ov);
+    EXPECT_EQ(list->children[0].index, 0);
+    EXPECT_EQ(list->children[0].state, AddressState::Captured);
+    EXPECT_EQ(findNode(r.root, NodeKind::OldOverflowList, 0), nullptr);
+}
+
+TEST_F(ClassicWalkerTest, ExtraListsStopWhereTheirMemoryIsMissing) {
+    const std::uint64_t extra = kHeap + 0x30000, slice = kHeap + 0x31000, implausible = kHeap + 0x31100;
+    writeHeader({.count = 1, .B = 0, .buckets = kHeap, .extra = extra});
+    fill(kHeap, 1);
+    // extra.overflow: 4 pointers of which the last two lie in memory the core did not capture
+    // (the second one read points nowhere); extra.oldoverflow: a slice header not captured.
+    mem.put64(extra + L.classic.extraOverflow.offset, slice);
+    putSlice(mem, slice, kSplitNc - 16, 4, 4);
+    mem.put64(kSplitNc - 16, kHeap + 0x8000);
+    mem.put64(kSplitNc - 8, kUnmapped);
+    mem.put64(extra + L.classic.extraOldOverflow.offset, kNotCaptured + 0x100);
+    MapResult r = walk(inspecting());
+    const MapNode* list = inspectedOverflowList(r, 1u, slice);
+    ASSERT_NE(list, nullptr);
+    EXPECT_EQ(list->state, AddressState::NotCaptured);
+    ASSERT_EQ(list->children.size(), 2u);  // never zeroes for the pointers not captured
+    EXPECT_EQ(list->children[0].address, kHeap + 0x8000);
+    EXPECT_EQ(list->children[1].address, kUnmapped);
+    EXPECT_EQ(list->children[1].state, AddressState::Unmapped);
+    const MapNode* old = findNode(r.root, NodeKind::OldOverflowList, kNotCaptured + 0x100);
+    ASSERT_NE(old, nullptr);
+    EXPECT_EQ(old->state, AddressState::NotCaptured);
+    EXPECT_TRUE(old->children.empty());
+
+    // len beyond cap is no slice the runtime made: nothing of it is listed.
+    putSlice(mem, implausible, kHeap + 0x32000, 5, 4);
+    mem.put64(extra + L.classic.extraOverflow.offset, implausible);
+    r = walk(inspecting());
+    list = inspectedOverflowList(r, 1u, implausible);
+    ASSERT_NE(list, nullptr);
+    EXPECT_TRUE(list->children.empty());
+}
+
 // A chain of main + n full overflow buckets at kHeap + 0x8000 + k * 0x200. noverflow is kept
 // at most 3 so that it stays below 2^B * maxChainLength with the limit of 3 these tests use.
 class ClassicChainTest : public ClassicWalkerTest {

@@ -76,7 +76,15 @@ enum class NodeKind {
     Extra,
     Directory,
     Table,
-    Group
+    Group,
+    // What a classic map's extra (runtime.mapextra) holds, listed by Analysis::inspect only:
+    // the []*bmap slices extra.overflow and extra.oldoverflow point to (node address: the slice
+    // header; children: the buckets they list), and extra.nextOverflow (node address: the next
+    // free preallocated overflow bucket).
+    OverflowList,
+    OldOverflowList,
+    ListedOverflowBucket,  // one element of an overflow list (index: its position in the slice)
+    NextOverflow
 };
 const char* toString(NodeKind kind);
 

@@ -3,6 +3,8 @@
 // and advanceEvacuationMark for growth, makeBucketArray for preallocated overflow buckets.
 #include <fmt/format.h>
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <unordered_set>
 
@@ -26,6 +28,11 @@ constexpr std::uint8_t kHashWriting = 4;
 constexpr std::uint8_t kSameSizeGrow = 8;
 constexpr std::uint8_t kKnownFlags = 1 | 2 | 4 | 8;
 constexpr unsigned kBucketCount = 8;
+// A Go slice header (data pointer, len, cap), as extra.overflow and extra.oldoverflow point to
+// one: 8-byte words on the 64-bit architectures analyzed.
+constexpr std::uint64_t kSliceHeaderSize = 24;
+// Bucket pointers of an overflow list read at once: bounds the buffer whatever len says.
+constexpr std::uint64_t kListChunk = 4096;
 // No process can hold more buckets than its user address space (arch/architecture.h: 47 bits on
 // amd64, 48 on arm64); the wider bound serves both, as a plausibility limit on B.
 
@@ -88,6 +95,9 @@ class ClassicWalker : detail::MapWalker {
     void walkBuckets();
     void walkOldBuckets();
     void checkExtra();
+    // Inspect only (collectSlots): lists, under extra's node, the []*bmap slice at slice
+    // (extra.overflow or extra.oldoverflow, as kind says) and the buckets it holds.
+    void listOverflow(MapNode& extra, NodeKind kind, std::uint64_t slice);
     void judgeEvacuation(std::uint64_t index, Chain& chain);
     void checkCount();
 
@@ -424,8 +434,68 @@ void ClassicWalker::checkExtra() {
         if (next && *next != 0 && memory_.classify(*next) == AddressState::Unmapped)
             add(node, rules::kOverflowChainCorrupt, Severity::Error, *next,
                 fmt::format("extra.nextOverflow = {} lies in no mapping", hex(*next)));
+        if (next && *next != 0 && limits_.collectSlots) {
+            MapNode nextOverflow;
+            nextOverflow.kind = NodeKind::NextOverflow;
+            nextOverflow.address = *next;
+            nextOverflow.size = c_.bucketSize;
+            nextOverflow.state = memory_.classify(*next);
+            node.children.push_back(std::move(nextOverflow));
+        }
+    }
+    // What extra lists is what the chains hold (newoverflow appends every overflow bucket it
+    // allocates for a map whose buckets hold no pointers, so that the GC keeps them alive), so a
+    // report's walk does not read it; a person inspecting the map sees it.
+    if (state == AddressState::Captured && limits_.collectSlots) {
+        const std::pair<const FieldSlot*, NodeKind> lists[] = {
+            {&c_.extraOverflow, NodeKind::OverflowList}, {&c_.extraOldOverflow, NodeKind::OldOverflowList}};
+        for (const auto& [slot, kind] : lists) {
+            if (!slot->present) continue;
+            auto slice = reader_.u64(extra_ + slot->offset);
+            if (slice && *slice != 0) listOverflow(node, kind, *slice);
+        }
     }
     header().children.push_back(std::move(node));
+}
+
+void ClassicWalker::listOverflow(MapNode& extra, NodeKind kind, std::uint64_t slice) {
+    MapNode list;
+    list.kind = kind;
+    list.address = slice;
+    list.size = kSliceHeaderSize;
+    std::array<std::byte, kSliceHeaderSize> sliceHeader{};
+    ReadResult read = memory_.read(slice, sliceHeader);
+    list.state = read.state;
+    if (read.complete()) {
+        const std::uint64_t data = loadUnsigned(sliceHeader.data(), 8);
+        const std::uint64_t length = loadUnsigned(sliceHeader.data() + 8, 8);
+        const std::uint64_t capacity = loadUnsigned(sliceHeader.data() + 16, 8);
+        // A length past the capacity or past the buckets a walk may visit, or an array that would
+        // wrap around the address space, is no slice the runtime made: nothing of it is listed.
+        const bool plausible = length <= capacity && length <= limits_.maxBucketsPerMap &&
+                               (length == 0 || (data != 0 && data <= UINT64_MAX - length * 8));
+        std::vector<std::byte> chunk;
+        for (std::uint64_t first = 0; plausible && first < length; first += kListChunk) {
+            chunk.resize(std::min(kListChunk, length - first) * 8);
+            ReadResult part = memory_.read(data + first * 8, chunk);
+            // Only pointers read whole are listed; the list's state says where reading stopped.
+            for (std::uint64_t i = 0; i < part.bytesRead / 8; ++i) {
+                if (!analysisBudgetLeft(nodeBytes())) break;
+                MapNode bucket;
+                bucket.kind = NodeKind::ListedOverflowBucket;
+                bucket.address = loadUnsigned(chunk.data() + i * 8, 8);
+                bucket.size = c_.bucketSize;
+                bucket.index = static_cast<std::int64_t>(first + i);
+                bucket.state = memory_.classify(bucket.address);
+                list.children.push_back(std::move(bucket));
+            }
+            if (!part.complete()) {
+                list.state = part.state;
+                break;
+            }
+        }
+    }
+    extra.children.push_back(std::move(list));
 }
 
 MapResult ClassicWalker::run() {

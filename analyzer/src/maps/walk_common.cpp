@@ -41,6 +41,14 @@ const char* toString(NodeKind kind) {
             return "table";
         case NodeKind::Group:
             return "group";
+        case NodeKind::OverflowList:
+            return "overflow-list";
+        case NodeKind::OldOverflowList:
+            return "old-overflow-list";
+        case NodeKind::ListedOverflowBucket:
+            return "listed-overflow-bucket";
+        case NodeKind::NextOverflow:
+            return "next-overflow";
     }
     return "unknown";
 }

@@ -534,7 +534,16 @@ namespace {
 void renderNode(const Memory& memory, const MapResult& map, const MapNode& node, int depth,
                 std::size_t& entriesLeft, bool redact, std::string& out) {
     std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
-    if (node.kind != NodeKind::Header) {
+    // What extra lists (inspect only) holds no entries of its own: a listed bucket's entries are
+    // printed where its chain holds it, so a count here would read as an empty bucket.
+    const bool listing = node.kind == NodeKind::OverflowList || node.kind == NodeKind::OldOverflowList ||
+                         node.kind == NodeKind::ListedOverflowBucket || node.kind == NodeKind::NextOverflow;
+    if (listing) {
+        out += fmt::format(
+            "{}{} {}{}{}\n", indent, toString(node.kind),
+            node.index >= 0 ? fmt::format("#{} ", node.index) : "", hex(node.address),
+            node.state == AddressState::Captured ? "" : fmt::format(" [{}]", toString(node.state)));
+    } else if (node.kind != NodeKind::Header) {
         std::string control;
         for (std::uint8_t b : node.control)
             control += fmt::format("{:02x} ", b);
