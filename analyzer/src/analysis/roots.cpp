@@ -21,13 +21,23 @@ namespace {
 class FrameSlots {
   public:
     // The frame's stack objects and its pointer maps at its pc, read once for all its variables.
-    FrameSlots(const GoSymbols& symbols, const StackFrame& frame, std::uint64_t stackHi)
+    FrameSlots(const GoSymbols& symbols, const StackFrame& frame, std::uint64_t stackLo,
+               std::uint64_t stackHi)
         : frame_(frame),
+          stackLo_(stackLo),
           stackHi_(stackHi),
           objects_(symbols.stackObjects(*frame.function)),
           live_(symbols.livePointers(*frame.function, frame.symbolPc)) {}
 
+    // On the goroutine's stack below the frame's SP: the frame is not there, not yet (a
+    // prologue) or not any more (an epilogue: seen on a real gofmt core, a runnable goroutine
+    // preempted in go/printer.(*Config).fprint after its ADDQ $size, SP, its frame 8 bytes,
+    // where DWARF's frame-relative location of the stack object p read another call's words
+    // as a map pointer). Nothing there belongs to this frame, stack objects included.
+    bool belowStackPointer(std::uint64_t address) const { return address >= stackLo_ && address < frame_.sp; }
+
     bool written(std::uint64_t address, std::uint64_t size) const {
+        if (belowStackPointer(address)) return false;
         // A location off the goroutine's stack (a closure's captures) is no slot of this frame.
         if (address < frame_.sp || address >= stackHi_) return true;
         for (const StackObject& object : objects_) {
@@ -58,7 +68,7 @@ class FrameSlots {
 
   private:
     const StackFrame& frame_;
-    std::uint64_t stackHi_;
+    std::uint64_t stackLo_, stackHi_;
     std::vector<StackObject> objects_;
     std::optional<GoSymbols::LivePointers> live_;
 };
@@ -239,9 +249,11 @@ void forEachStackVariable(Session& session, std::vector<std::string>* notes, Vis
             if (frame.function == nullptr || runtimeInternal(frame.function->name)) continue;
             const StackFrame* callee = i > 0 ? &goroutine.frames[i - 1] : nullptr;
             std::optional<FrameSlots> slots;
-            if (symbols != nullptr && heap != nullptr) slots.emplace(*symbols, frame, goroutine.stackHi);
+            if (symbols != nullptr && heap != nullptr)
+                slots.emplace(*symbols, frame, goroutine.stackLo, goroutine.stackHi);
             for (const FrameVariable& variable : session.frameVariables().variables(frame, callee)) {
                 if (variable.type == nullptr || !variable.address) continue;
+                if (slots && slots->belowStackPointer(*variable.address)) continue;
                 if (slots && !variable.byReference &&
                     !slots->written(*variable.address, variable.type->byteSize()) &&
                     !deadSlotHoldsMapHeader(*heap, reader, variable.type, *variable.address))
