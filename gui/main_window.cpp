@@ -89,6 +89,7 @@ MainWindow::MainWindow(QWidget* parent)
     table_->setSortingEnabled(true);
     table_->sortByColumn(MapTableModel::WorstFinding, Qt::DescendingOrder);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->viewport()->installEventFilter(this);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->verticalHeader()->setVisible(false);
     table_->verticalHeader()->setDefaultSectionSize(20);
@@ -542,6 +543,14 @@ void MainWindow::refreshRecentMenu() {
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
     if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+    // A dock raised or resized after the crash's map was selected shrinks the table and can leave
+    // the selected row scrolled out of sight, where a person looks first.
+    if (watched == table_->viewport() && event->type() == QEvent::Resize && table_->currentIndex().isValid())
+        table_->scrollTo(table_->currentIndex());
+    return QMainWindow::eventFilter(watched, event);
 }
 
 void MainWindow::dropEvent(QDropEvent* event) {

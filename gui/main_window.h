@@ -72,6 +72,8 @@ class MainWindow : public QMainWindow {
     const gomapcore::Report* report() const { return report_.get(); }
 
   protected:
+    // Keeps the maps table's current row in view when docks resize the table.
+    bool eventFilter(QObject* watched, QEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
     void closeEvent(QCloseEvent* event) override;

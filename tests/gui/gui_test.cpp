@@ -715,6 +715,26 @@ TEST(GuiWindow, CrashPanelIsFilledBeforeTheMapsAre) {
     EXPECT_TRUE(panelAtCrash.contains(hex(*window.report()->crash->map))) << panelAtCrash.toStdString();
 }
 
+// The crash's map, selected when the report arrives, stays in sight when a dock then takes the
+// table's room (the goroutines dock raised and made tall, as in docs/gui-goroutines-marked.png).
+TEST(GuiWindow, TheSelectedMapStaysVisibleWhenDocksShrinkTheTable) {
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    ASSERT_TRUE(window.openCore(core("go1.26", "concurrent-writes"), exe("go1.26")));
+    const QModelIndex current = window.mapTable()->currentIndex();
+    ASSERT_TRUE(current.isValid());
+    ASSERT_EQ(current.data(MapTableModel::AddressRole).toULongLong(), *window.report()->crash->map);
+    auto* dock = window.findChild<QDockWidget*>("goroutinesDock");
+    ASSERT_NE(dock, nullptr);
+    dock->raise();
+    window.resizeDocks({dock}, {600}, Qt::Vertical);
+    QApplication::processEvents();
+    QTableView* table = window.mapTable();
+    EXPECT_TRUE(table->viewport()->rect().intersects(table->visualRect(table->currentIndex())))
+        << "the crash's map is scrolled out of the table";
+}
+
 // ---- Map memory ---------------------------------------------------------------------------
 
 // The bars of a window that opened core, checked against the report's own JSON: one bar per
